@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "pedigree",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "pedigree", targets: ["pedigree"]),
+        .library(name: "PedigreeKit", targets: ["PedigreeKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
+        .target(name: "PedigreeCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "PedigreeKit", dependencies: ["PedigreeCrypto"]),
+        .executableTarget(
+            name: "pedigree",
+            dependencies: [
+                "PedigreeKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "PedigreeCryptoTests", dependencies: ["PedigreeCrypto", "TestSupport"]),
+        .testTarget(name: "PedigreeKitTests", dependencies: ["PedigreeKit", "TestSupport"]),
+        .testTarget(name: "pedigreeTests", dependencies: ["pedigree", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file that could not be hashed, and why.
+public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Why a file could not be hashed.
+    public enum Reason: Equatable, Sendable {
+        /// A system call failed with this `errno`.
+        case system(Int32)
+        /// A symbolic link met while links are not followed.
+        case symbolicLink
+        /// A symbolic link whose target lies outside the folder being read.
+        case linkEscapes(target: String)
+        /// A symbolic link that points at nothing.
+        case danglingLink(target: String)
+        /// A FIFO, socket or device: never opened for reading.
+        case special(String)
+        /// A directory where a file was expected.
+        case isDirectory
+        /// The file's size or modification time changed while it was read.
+        case changedWhileReading(String)
+        /// The name is not valid UTF-8, so it cannot be written to a manifest.
+        case invalidName
+        /// A folder on the way to the file is a symbolic link (named relative to the root).
+        case linkInPath(String)
+        /// Larger than a file of its kind may be.
+        case tooLarge(limit: Int64)
+        /// Following links led back into a folder already being walked.
+        case linkCycle
+    }
+
+    /// The path as the user or the manifest named it.
+    public var path: String
+    public var reason: Reason
+
+    public init(path: String, reason: Reason) {
+        self.path = path
+        self.reason = reason
+    }
+
+    /// The reason alone, in the words of `sha256sum` where it has some.
+    public var reasonText: String {
+        switch reason {
+        case let .system(code): return String(cString: strerror(code))
+        case .symbolicLink: return "is a symbolic link; not followed (use --follow-symlinks)"
+        case let .linkEscapes(target): return "is a symbolic link to '\(target)', outside the folder; refused"
+        case let .danglingLink(target): return "is a symbolic link to '\(target)', which does not exist"
+        case let .special(kind): return "is a \(kind); refused, never read"
+        case .isDirectory: return "Is a directory"
+        case let .changedWhileReading(detail): return "changed while it was read (\(detail)); digest discarded"
+        case .invalidName: return "file name is not valid UTF-8; refused"
+        case let .linkInPath(link): return "passes through the symbolic link '\(link)'; refused"
+        case let .tooLarge(limit): return "larger than \(limit) bytes; refused"
+        case .linkCycle: return "symbolic link leads back into a folder being read; refused"
+        }
+    }
+
+    public var description: String { "\(path): \(reasonText)" }
+}

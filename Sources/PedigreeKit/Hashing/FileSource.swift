@@ -1,0 +1,80 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where the bytes of one file come from, and how it may be opened.
+public enum FileSource: Sendable {
+    /// A path opened as given; a final symbolic link is followed only if `followLinks`.
+    case path(String, followLinks: Bool)
+    /// A relative path resolved one component at a time beneath an open folder, never
+    /// following a symbolic link, so no name can lead outside the folder.
+    case beneath(DirectoryHandle, components: [String])
+
+    /// Opens the file for reading without blocking on FIFOs or devices, and checks that it
+    /// is a regular file.
+    ///
+    /// - Returns: the descriptor and its status; the caller closes the descriptor.
+    func openRegularFile(displayPath: String) throws(FileError) -> (fd: Int32, status: FileStatus) {
+        let fd: Int32
+        switch self {
+        case let .path(path, followLinks):
+            let flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (followLinks ? 0 : O_NOFOLLOW)
+            fd = open(path, flags)
+            if fd < 0 {
+                let code = errno
+                if code == ELOOP, !followLinks, case .success(let st) = fileStatus(at: AT_FDCWD, path),
+                    st.kind == .symlink
+                {
+                    throw FileError(path: displayPath, reason: .symbolicLink)
+                }
+                throw FileError(path: displayPath, reason: .system(code))
+            }
+        case let .beneath(root, components):
+            fd = try Self.openBeneath(root, components, displayPath: displayPath)
+        }
+        guard let status = fileStatus(fd) else {
+            let code = errno
+            close(fd)
+            throw FileError(path: displayPath, reason: .system(code))
+        }
+        if let refusal = status.kind.refusal {
+            close(fd)
+            throw FileError(path: displayPath, reason: refusal)
+        }
+        return (fd, status)
+    }
+
+    private static func openBeneath(
+        _ root: DirectoryHandle, _ components: [String], displayPath: String
+    ) throws(FileError) -> Int32 {
+        precondition(!components.isEmpty, "a file beneath a folder needs a name")
+        var dirfd = root.fd
+        var opened: Int32 = -1
+        defer { if opened >= 0 { close(opened) } }
+        for (index, component) in components.enumerated() {
+            let last = index == components.count - 1
+            let flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (last ? O_NONBLOCK | O_NOCTTY : O_DIRECTORY)
+            let fd = openat(dirfd, component, flags)
+            if fd < 0 {
+                let code = errno
+                if code == ELOOP || code == ENOTDIR,
+                    case .success(let st) = fileStatus(at: dirfd, component), st.kind == .symlink
+                {
+                    let shown = components[...index].joined(separator: "/")
+                    if last { throw FileError(path: displayPath, reason: .symbolicLink) }
+                    throw FileError(path: displayPath, reason: .linkInPath(shown))
+                }
+                throw FileError(path: displayPath, reason: .system(code))
+            }
+            if last {
+                return fd
+            }
+            if opened >= 0 { close(opened) }
+            opened = fd
+            dirfd = fd
+        }
+        fatalError("unreachable")
+    }
+}

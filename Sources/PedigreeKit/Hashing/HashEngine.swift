@@ -1,0 +1,98 @@
+import Synchronization
+
+/// One file to hash: how to name it, how to open it, and its expected size for scheduling.
+public struct HashJob: Sendable {
+    public var displayPath: String
+    public var source: FileSource
+    /// The size seen when the file was listed; larger files start first.
+    public var sizeHint: Int64
+
+    public init(displayPath: String, source: FileSource, sizeHint: Int64) {
+        self.displayPath = displayPath
+        self.source = source
+        self.sizeHint = sizeHint
+    }
+}
+
+/// Hashes many files in parallel with memory bounded by `jobs × bufferSize`.
+///
+/// Files are started largest first so the threads finish together; results are delivered
+/// in the order of the input, never in the order of completion.
+public struct HashEngine: Sendable {
+    /// The read size: large enough that system calls cost little, small enough to stay in cache.
+    public static let defaultBufferSize = 1 << 20
+
+    /// How many files are hashed at once.
+    public var jobs: Int
+    /// Bytes read per `read(2)`; one buffer per job.
+    public var bufferSize: Int
+    /// Whether each thread reads ahead on a second thread; `nil` decides by the number of
+    /// processors left over.
+    public var readAhead: Bool?
+    /// Called on the hashing thread after every chunk of every file (tests only).
+    var afterChunk: (@Sendable (String, Int64) -> Void)?
+
+    /// An engine using `jobs` threads (all processors when `nil`).
+    public init(jobs: Int? = nil, bufferSize: Int = HashEngine.defaultBufferSize, readAhead: Bool? = nil) {
+        self.jobs = max(1, jobs ?? availableProcessors())
+        self.bufferSize = bufferSize
+        self.readAhead = readAhead
+    }
+
+    /// Hashes every job.
+    ///
+    /// - Parameters:
+    ///   - progress: counts bytes as they are hashed.
+    ///   - emit: receives each result in input order as soon as all earlier ones are known;
+    ///     calls are serialized.
+    /// - Returns: one result per job, in input order.
+    @discardableResult
+    public func hash(
+        _ files: [HashJob],
+        progress: ByteCounter? = nil,
+        emit: (@Sendable (Int, Result<FileDigest, FileError>) -> Void)? = nil
+    ) -> [Result<FileDigest, FileError>] {
+        let order = files.indices.sorted { files[$0].sizeHint > files[$1].sizeHint }
+        let state = Mutex(EmitState(count: files.count))
+        let next = Atomic<Int>(0)
+        let threads = min(jobs, files.count)
+        let bufferSize = self.bufferSize
+        let afterChunk = self.afterChunk
+        // With a core to spare per thread, each thread reads ahead on a second one.
+        let pipelined = readAhead ?? (threads * 2 <= availableProcessors())
+        runOnThreads(threads) { _ in
+            let hasher = FileHasher(bufferSize: bufferSize, pipelined: pipelined)
+            while true {
+                let slot = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard slot < order.count else { break }
+                let index = order[slot]
+                let job = files[index]
+                if let afterChunk {
+                    hasher.afterChunk = { afterChunk(job.displayPath, $0) }
+                }
+                let result: Result<FileDigest, FileError>
+                do throws(FileError) {
+                    result = .success(try hasher.hash(job.source, displayPath: job.displayPath, progress: progress))
+                } catch {
+                    result = .failure(error)
+                }
+                state.withLock { state in
+                    state.results[index] = result
+                    guard let emit else { return }
+                    while state.nextToEmit < state.results.count, let ready = state.results[state.nextToEmit] {
+                        emit(state.nextToEmit, ready)
+                        state.nextToEmit += 1
+                    }
+                }
+            }
+        }
+        return state.withLock { $0.results.map { $0! } }
+    }
+}
+
+private struct EmitState: Sendable {
+    var results: [Result<FileDigest, FileError>?]
+    var nextToEmit = 0
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+}

@@ -1,0 +1,188 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What kind of file system object an `lstat`/`fstat` result describes.
+enum FileKind: Equatable, Sendable {
+    case regular, directory, symlink, fifo, socket, characterDevice, blockDevice, unknown
+
+    init(mode: mode_t) {
+        switch mode & S_IFMT {
+        case S_IFREG: self = .regular
+        case S_IFDIR: self = .directory
+        case S_IFLNK: self = .symlink
+        case S_IFIFO: self = .fifo
+        case S_IFSOCK: self = .socket
+        case S_IFCHR: self = .characterDevice
+        case S_IFBLK: self = .blockDevice
+        default: self = .unknown
+        }
+    }
+
+    /// The reason to refuse a file of this kind, or `nil` for regular files and directories.
+    var refusal: FileError.Reason? {
+        switch self {
+        case .regular: return nil
+        case .directory: return .isDirectory
+        case .symlink: return .symbolicLink
+        case .fifo: return .special("FIFO")
+        case .socket: return .special("socket")
+        case .characterDevice: return .special("character device")
+        case .blockDevice: return .special("block device")
+        case .unknown: return .special("file of unknown type")
+        }
+    }
+}
+
+/// The parts of `struct stat` the hashing engine compares.
+struct FileStatus: Equatable, Sendable {
+    var kind: FileKind
+    var size: Int64
+    var modified: timespec
+    var device: UInt64
+    var inode: UInt64
+
+    init(_ st: stat) {
+        kind = FileKind(mode: st.st_mode)
+        size = Int64(st.st_size)
+        modified = st.st_mtim
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+    }
+
+    static func == (a: FileStatus, b: FileStatus) -> Bool {
+        a.kind == b.kind && a.size == b.size && a.modified.tv_sec == b.modified.tv_sec
+            && a.modified.tv_nsec == b.modified.tv_nsec && a.device == b.device && a.inode == b.inode
+    }
+}
+
+/// `errno` of the last failed call.
+@inline(__always) func lastErrno() -> Int32 { errno }
+
+/// `fstat` of an open descriptor.
+func fileStatus(_ fd: Int32) -> FileStatus? {
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { return nil }
+    return FileStatus(st)
+}
+
+/// An `errno` value as an `Error`.
+struct Errno: Error, Equatable {
+    var code: Int32
+}
+
+/// `fstatat` without following a final symbolic link (unless `follow`).
+func fileStatus(at dirfd: Int32, _ name: String, follow: Bool = false) -> Result<FileStatus, Errno> {
+    var st = stat()
+    guard fstatat(dirfd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0 else { return .failure(Errno(code: errno)) }
+    return .success(FileStatus(st))
+}
+
+/// An open directory descriptor, closed when the last reference goes.
+public final class DirectoryHandle: Sendable {
+    let fd: Int32
+
+    /// Opens `path` as a directory, following a link only if `follow`.
+    public init(path: String, follow: Bool = true) throws(FileError) {
+        let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW)
+        let fd = open(path, flags)
+        guard fd >= 0 else { throw FileError(path: path, reason: .system(errno)) }
+        self.fd = fd
+    }
+
+    init(adopting fd: Int32) { self.fd = fd }
+
+    deinit { close(fd) }
+
+    /// The entries of this directory (without `.` and `..`), sorted by the bytes of their
+    /// names, and an error for each name that is not valid UTF-8.
+    func entries(displayPath: String) throws(FileError) -> (names: [String], invalid: [FileError]) {
+        let copy = dup(fd)
+        guard copy >= 0, let dir = fdopendir(copy) else {
+            let code = errno
+            if copy >= 0 { close(copy) }
+            throw FileError(path: displayPath, reason: .system(code))
+        }
+        defer { closedir(dir) }
+        rewinddir(dir)
+        var names: [(name: String, bytes: [UInt8])] = []
+        var invalid: [FileError] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw FileError(path: displayPath, reason: .system(errno)) }
+                break
+            }
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                Array(raw.prefix(while: { $0 != 0 }))
+            }
+            if bytes == [0x2e] || bytes == [0x2e, 0x2e] { continue }
+            guard let name = String(validating: bytes, as: UTF8.self) else {
+                let shown = String(decoding: bytes, as: UTF8.self)
+                invalid.append(FileError(path: joinPath(displayPath, shown), reason: .invalidName))
+                continue
+            }
+            names.append((name, bytes))
+        }
+        names.sort { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+        return (names.map(\.name), invalid)
+    }
+
+    /// Opens the subdirectory `name` without following a link.
+    func subdirectory(_ name: String) -> Result<DirectoryHandle, Errno> {
+        let fd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(Errno(code: errno)) }
+        return .success(DirectoryHandle(adopting: fd))
+    }
+}
+
+/// `parent/child` without doubling a trailing slash.
+func joinPath(_ parent: String, _ child: String) -> String {
+    if parent.isEmpty { return child }
+    return parent.hasSuffix("/") ? parent + child : parent + "/" + child
+}
+
+/// Reads a whole small file: a manifest, a key, a checksum list.
+///
+/// - Parameters:
+///   - limit: the most bytes accepted; a larger file is an error, never read whole.
+///   - allowPipes: accept a FIFO (e.g. the shell's `<(…)`) or standard input as `-`.
+/// - Throws: `FileError` naming the file: not found, a folder, a device, too large.
+public func readSmallFile(_ path: String, limit: Int = 64 << 20, allowPipes: Bool = false) throws(FileError) -> [UInt8] {
+    let fd: Int32
+    let owned: Bool
+    if path == "-" && allowPipes {
+        fd = STDIN_FILENO
+        owned = false
+    } else {
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (allowPipes ? 0 : O_NONBLOCK))
+        guard fd >= 0 else { throw FileError(path: path, reason: .system(errno)) }
+        owned = true
+    }
+    defer { if owned { close(fd) } }
+    guard let status = fileStatus(fd) else { throw FileError(path: path, reason: .system(errno)) }
+    switch status.kind {
+    case .regular: break
+    case .fifo where allowPipes: break
+    default:
+        if fd != STDIN_FILENO { throw FileError(path: path, reason: status.kind.refusal!) }
+    }
+    if status.kind == .regular, status.size > limit {
+        throw FileError(path: path, reason: .tooLarge(limit: Int64(limit)))
+    }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n > 0 {
+            bytes += chunk[..<n]
+            if bytes.count > limit { throw FileError(path: path, reason: .tooLarge(limit: Int64(limit))) }
+        } else if n == 0 {
+            return bytes
+        } else if errno != EINTR {
+            throw FileError(path: path, reason: .system(errno))
+        }
+    }
+}

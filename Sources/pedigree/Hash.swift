@@ -1,0 +1,307 @@
+import ArgumentParser
+import Foundation
+import PedigreeCrypto
+import PedigreeKit
+
+struct Hash: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print or check SHA-256 digests, compatible with sha256sum.",
+        discussion: """
+            Folders are walked in sorted order. With --check, each PATH is a list written by \
+            sha256sum (text or --tag form) and every file it names is verified.
+            """
+    )
+
+    @Argument(help: "Files or folders to hash; with --check, checksum lists ('-' for standard input).")
+    var paths: [String]
+
+    @Flag(name: .shortAndLong, help: "Read checksum lists and verify the files they name.")
+    var check = false
+
+    @Flag(help: "Print BSD-style lines: SHA256 (path) = digest.")
+    var tag = false
+
+    @Flag(help: "Print results as JSON.")
+    var json = false
+
+    @Option(name: [.short, .long], help: "Files hashed at once (default: all processors).")
+    var jobs: Int?
+
+    @Flag(help: "Follow symbolic links found inside folders.")
+    var followSymlinks = false
+
+    @Flag(name: .shortAndLong, help: "No progress line; with --check, do not print OK lines.")
+    var quiet = false
+
+    @Flag(help: "With --check, print nothing; the exit code tells.")
+    var status = false
+
+    @Flag(help: "With --check, fail on improperly formatted lines.")
+    var strict = false
+
+    @Flag(name: .shortAndLong, help: "With --check, warn about each improperly formatted line.")
+    var warn = false
+
+    @Flag(help: "With --check, do not fail or report for files that do not exist.")
+    var ignoreMissing = false
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if !check, status || strict || warn || ignoreMissing {
+            throw ValidationError("--status, --strict, --warn and --ignore-missing go with --check")
+        }
+        if check, tag { throw ValidationError("--tag has no meaning with --check") }
+    }
+
+    func run() throws {
+        let engine = HashEngine(jobs: jobs)
+        if check {
+            try runCheck(engine: engine)
+        } else {
+            try runHash(engine: engine)
+        }
+    }
+
+    private func runHash(engine: HashEngine) throws {
+        let items = PathExpander(followSymlinks: followSymlinks).expand(paths)
+        var jobs: [HashJob] = []
+        var slots: [Int?] = []  // item index → job index
+        for item in items {
+            if case .file(_, let job) = item {
+                slots.append(jobs.count)
+                jobs.append(job)
+            } else {
+                slots.append(nil)
+            }
+        }
+        let counter = ByteCounter()
+        let progress = ProgressLine(
+            counter: counter, total: jobs.reduce(0) { $0 + $1.sizeHint }, enabled: !quiet && !json)
+        let format: ChecksumLine = tag ? .tag : .text
+        let printer = OrderedPrinter(items: items, slots: slots, format: format, silent: json, progress: progress)
+        let results = engine.hash(jobs, progress: counter) { index, result in printer.deliver(index, result) }
+        progress.finish()
+        printer.flush()
+
+        var failed = false
+        var rows: [HashRow] = []
+        for (item, slot) in zip(items, slots) {
+            switch item {
+            case .failure(let error):
+                failed = true
+                rows.append(HashRow(path: error.path, error: error.reasonText))
+            case .file(_, let job):
+                switch results[slot!] {
+                case .success(let file):
+                    rows.append(HashRow(path: job.displayPath, sha256: file.digest.hex, size: file.size))
+                case .failure(let error):
+                    failed = true
+                    rows.append(HashRow(path: error.path, error: error.reasonText))
+                }
+            }
+        }
+        if json {
+            let summary = HashSummary(
+                files: rows.count { $0.sha256 != nil }, bytes: rows.reduce(0) { $0 + ($1.size ?? 0) },
+                failed: rows.count { $0.error != nil })
+            try Console.json(HashReport(results: rows, summary: summary))
+        }
+        if failed { throw ExitCode.failure }
+    }
+
+    private func runCheck(engine: HashEngine) throws {
+        var anyFailure = false
+        var reports: [CheckListReport] = []
+        for listPath in paths {
+            let text: String
+            do {
+                text = try readChecksumList(listPath)
+            } catch {
+                Console.error(error.description)
+                anyFailure = true
+                continue
+            }
+            let list = ChecksumList(parsing: text)
+            let shownName = listPath == "-" ? "'standard input'" : listPath
+            // With --warn, each malformed line is reported where it stands among the results.
+            let pendingWarnings = MalformedLineWarnings(
+                lines: warn && !json ? list.malformedLines : [], listName: shownName)
+            if list.entries.isEmpty {
+                Console.error("\(shownName): no properly formatted checksum lines found")
+                anyFailure = true
+                reports.append(CheckListReport(list: listPath, results: [], malformedLines: list.malformedLines))
+                continue
+            }
+            let counter = ByteCounter()
+            let progress = ProgressLine(counter: counter, total: 0, enabled: !quiet && !status && !json)
+            let verbose = !quiet && !status && !json
+            let silent = status || json
+            let results = list.check(engine: engine, ignoreMissing: ignoreMissing, progress: counter) { entry, outcome in
+                guard !json else { return }
+                progress.finish()
+                pendingWarnings.report(before: entry.line)
+                switch outcome {
+                case .ok: if verbose { Console.out("\(entry.path): OK") }
+                case .failed: if !silent { Console.out("\(entry.path): FAILED") }
+                case .unreadable(let error):
+                    Console.error(error.description)
+                    if !silent { Console.out("\(entry.path): FAILED open or read") }
+                case .skipped: break
+                }
+            }
+            progress.finish()
+            pendingWarnings.report(before: Int.max)
+            let mismatched = results.count { if case .failed = $0 { true } else { false } }
+            let unreadable = results.count { if case .unreadable = $0 { true } else { false } }
+            if !status && !json {
+                let malformed = list.malformedLines.count
+                if malformed > 0 {
+                    Console.error("WARNING: \(malformed) \(malformed == 1 ? "line is" : "lines are") improperly formatted")
+                }
+                if unreadable > 0 {
+                    Console.error("WARNING: \(unreadable) listed \(unreadable == 1 ? "file" : "files") could not be read")
+                }
+                if mismatched > 0 {
+                    Console.error(
+                        "WARNING: \(mismatched) computed \(mismatched == 1 ? "checksum" : "checksums") did NOT match")
+                }
+            }
+            if ignoreMissing, !results.contains(where: { $0 != .skipped }) {
+                Console.error("\(shownName): no file was verified")
+                anyFailure = true
+            }
+            if mismatched > 0 || unreadable > 0 || (strict && !list.malformedLines.isEmpty) {
+                anyFailure = true
+            }
+            reports.append(
+                CheckListReport(
+                    list: listPath,
+                    results: zip(list.entries, results).map { CheckRow(entry: $0, status: $1) },
+                    malformedLines: list.malformedLines))
+        }
+        if json { try Console.json(reports) }
+        if anyFailure { throw ExitCode.failure }
+    }
+
+    private func readChecksumList(_ path: String) throws(FileError) -> String {
+        String(decoding: try readSmallFile(path, limit: 1 << 30, allowPipes: true), as: UTF8.self)
+    }
+}
+
+/// Warnings for malformed lines, printed in line order among the results (`--warn`).
+private final class MalformedLineWarnings: @unchecked Sendable {
+    private var lines: ArraySlice<Int>
+    private let listName: String
+
+    init(lines: [Int], listName: String) {
+        self.lines = lines[...]
+        self.listName = listName
+    }
+
+    /// Prints the warnings for malformed lines before line `limit`.
+    func report(before limit: Int) {
+        while let line = lines.first, line < limit {
+            Console.error("\(listName): \(line): improperly formatted SHA256 checksum line")
+            lines.removeFirst()
+        }
+    }
+}
+
+/// Prints hash results in input order, interleaving the errors of items that were never hashed.
+private final class OrderedPrinter: @unchecked Sendable {
+    private let items: [WalkItem]
+    private let slots: [Int?]
+    private let format: ChecksumLine
+    private let silent: Bool
+    private let progress: ProgressLine
+    private var nextItem = 0
+    private var results: [Int: Result<FileDigest, FileError>] = [:]
+
+    init(items: [WalkItem], slots: [Int?], format: ChecksumLine, silent: Bool, progress: ProgressLine) {
+        self.items = items
+        self.slots = slots
+        self.format = format
+        self.silent = silent
+        self.progress = progress
+    }
+
+    /// Takes the result for job `index` (calls arrive serialized and in job order).
+    func deliver(_ index: Int, _ result: Result<FileDigest, FileError>) {
+        results[index] = result
+        flush(upToJob: index)
+    }
+
+    /// Prints every item not printed yet.
+    func flush() { flush(upToJob: Int.max) }
+
+    private func flush(upToJob limit: Int) {
+        while nextItem < items.count {
+            switch items[nextItem] {
+            case .failure(let error):
+                if !silent {
+                    progress.finish()
+                    Console.error(error.description)
+                }
+            case .file(_, let job):
+                let slot = slots[nextItem]!
+                guard slot <= limit, let result = results.removeValue(forKey: slot) else { return }
+                guard !silent else { break }
+                switch result {
+                case .success(let file):
+                    Console.out(format.format(digest: file.digest, path: job.displayPath))
+                case .failure(let error):
+                    progress.finish()
+                    Console.error(error.description)
+                }
+            }
+            nextItem += 1
+        }
+    }
+}
+
+private struct HashRow: Encodable {
+    var path: String
+    var sha256: String?
+    var size: Int64?
+    var error: String?
+}
+
+private struct HashSummary: Encodable {
+    var files: Int
+    var bytes: Int64
+    var failed: Int
+}
+
+private struct HashReport: Encodable {
+    var results: [HashRow]
+    var summary: HashSummary
+}
+
+private struct CheckRow: Encodable {
+    var path: String
+    var expected: String
+    var status: String
+    var actual: String?
+    var error: String?
+
+    init(entry: ChecksumEntry, status: ChecksumStatus) {
+        path = entry.path
+        expected = entry.digest.hex
+        switch status {
+        case .ok: self.status = "OK"
+        case .failed(let actual):
+            self.status = "FAILED"
+            self.actual = actual.hex
+        case .unreadable(let error):
+            self.status = "FAILED open or read"
+            self.error = error.reasonText
+        case .skipped: self.status = "SKIPPED"
+        }
+    }
+}
+
+private struct CheckListReport: Encodable {
+    var list: String
+    var results: [CheckRow]
+    var malformedLines: [Int]
+}

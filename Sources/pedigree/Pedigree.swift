@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct Pedigree: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pedigree",
+        abstract: "Signed, hash-linked provenance for machine-learning models.",
+        version: "0.1.0",
+        subcommands: [Hash.self]
+    )
+}

@@ -1,0 +1,188 @@
+import Foundation
+@testable import PedigreeKit
+import Testing
+import TestSupport
+
+private func digests(_ results: [Result<FileDigest, FileError>]) -> [String] {
+    results.map { result in
+        switch result {
+        case .success(let file): return file.digest.hex
+        case .failure(let error): return "error: \(error)"
+        }
+    }
+}
+
+private func job(_ path: String) -> HashJob {
+    var st = stat()
+    let size = stat(path, &st) == 0 ? Int64(st.st_size) : 0
+    return HashJob(displayPath: path, source: .path(path, followLinks: false), sizeHint: size)
+}
+
+@Suite struct HashEngineAgainstSha256sum {
+    /// Sizes around a small buffer (so boundaries are cheap to reach) and around the read-ahead
+    /// threshold of 16 buffers.
+    static let bufferSize = 4096
+    static let sizes = [0, 1, 55, 56, 63, 64, 65, 4095, 4096, 4097, 3 * 4096 + 7, 16 * 4096 - 1, 16 * 4096, 40 * 4096 + 1]
+
+    @Test(arguments: [false, true])
+    func sizesAroundTheBufferMatchSha256sum(readAhead: Bool) throws {
+        let folder = try TemporaryFolder()
+        var paths: [String] = []
+        for (index, size) in Self.sizes.enumerated() {
+            paths.append(try folder.write("f\(index)", pseudoRandomBytes(size, seed: UInt64(size) + 1)))
+        }
+        let engine = HashEngine(jobs: 3, bufferSize: Self.bufferSize, readAhead: readAhead)
+        let results = engine.hash(paths.map(job))
+        let expected = try paths.map(systemSHA256)
+        #expect(digests(results) == expected)
+        let sizes = results.map { (try? $0.get().size) ?? -1 }
+        #expect(sizes == Self.sizes.map(Int64.init))
+    }
+
+    @Test func defaultBufferWithReadAheadOnALargeFile() throws {
+        let folder = try TemporaryFolder()
+        let size = 20 * HashEngine.defaultBufferSize + 12345
+        let path = try folder.write("large.bin", pseudoRandomBytes(size, seed: 7))
+        for readAhead in [false, true] {
+            let result = HashEngine(jobs: 1, readAhead: readAhead).hash([job(path)])
+            #expect(digests(result) == [try systemSHA256(path)])
+        }
+    }
+
+    @Test func resultsComeInInputOrderWhateverTheCompletionOrder() throws {
+        let folder = try TemporaryFolder()
+        // Small files first, the largest last: largest-first scheduling finishes them out of order.
+        let sizes = [10, 0, 5000, 1, 300_000, 2_000_000]
+        let paths = try sizes.enumerated().map { try folder.write("file\($0.offset)", pseudoRandomBytes($0.element, seed: 99)) }
+        let emitted = EmittedOrder()
+        let results = HashEngine(jobs: 4, bufferSize: 4096).hash(paths.map(job)) { index, _ in emitted.append(index) }
+        #expect(emitted.values == Array(paths.indices))
+        #expect(digests(results) == (try paths.map(systemSHA256)))
+    }
+
+    @Test func anUnreadableFileIsReportedAndTheRestAreHashed() throws {
+        let folder = try TemporaryFolder()
+        let good = try folder.write("good", "data")
+        let missing = folder.url("missing")
+        let results = HashEngine(jobs: 2).hash([job(good), job(missing), job(good)])
+        #expect(digests(results)[0] == (try systemSHA256(good)))
+        #expect(digests(results)[2] == (try systemSHA256(good)))
+        guard case .failure(let error) = results[1] else {
+            Issue.record("a missing file hashed")
+            return
+        }
+        #expect(error == FileError(path: missing, reason: .system(ENOENT)))
+        #expect(error.description == "\(missing): No such file or directory")
+    }
+}
+
+private final class EmittedOrder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [Int] = []
+    func append(_ value: Int) {
+        lock.lock()
+        storage.append(value)
+        lock.unlock()
+    }
+    var values: [Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        return storage
+    }
+}
+
+@Suite struct FilesThatChangeOrRefuse {
+    @Test(arguments: [false, true])
+    func aFileThatGrowsWhileReadIsAnErrorNamingIt(readAhead: Bool) throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("growing.bin", pseudoRandomBytes(64 * 4096, seed: 3))
+        var engine = HashEngine(jobs: 1, bufferSize: 4096, readAhead: readAhead)
+        engine.afterChunk = { _, bytes in
+            if bytes == 4096 {
+                let handle = FileHandle(forWritingAtPath: path)!
+                handle.seekToEndOfFile()
+                handle.write(Data("more".utf8))
+                handle.closeFile()
+            }
+        }
+        let result = engine.hash([job(path)])
+        guard case .failure(let error) = result[0], case .changedWhileReading(let detail) = error.reason else {
+            Issue.record("a file that grew while read was hashed: \(result)")
+            return
+        }
+        #expect(error.path == path)
+        #expect(detail == "size went from 262144 to 262148 bytes")
+        #expect(error.description.hasSuffix("changed while it was read (size went from 262144 to 262148 bytes); digest discarded"))
+    }
+
+    @Test func aFileTruncatedWhileReadIsAnError() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("shrinking.bin", pseudoRandomBytes(64 * 4096, seed: 4))
+        var engine = HashEngine(jobs: 1, bufferSize: 4096, readAhead: false)
+        engine.afterChunk = { _, bytes in
+            if bytes == 8192 { truncate(path, 10000) }
+        }
+        let result = engine.hash([job(path)])
+        guard case .failure(let error) = result[0] else {
+            Issue.record("a truncated file was hashed")
+            return
+        }
+        #expect(error.reason == .changedWhileReading("size went from 262144 to 10000 bytes"))
+    }
+
+    @Test func aFileRewrittenInPlaceIsAnError() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("rewritten.bin", pseudoRandomBytes(16 * 4096, seed: 5))
+        var engine = HashEngine(jobs: 1, bufferSize: 4096, readAhead: false)
+        engine.afterChunk = { _, bytes in
+            if bytes == 4096 {
+                // Same size, new content and a new modification time.
+                var times = [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000_000, tv_nsec: 0)]
+                let fd = open(path, O_WRONLY)
+                _ = pwrite(fd, "X", 1, 0)
+                futimens(fd, &times)
+                close(fd)
+            }
+        }
+        let result = engine.hash([job(path)])
+        guard case .failure(let error) = result[0] else {
+            Issue.record("a file rewritten while read was hashed")
+            return
+        }
+        #expect(error.reason == .changedWhileReading("modification time changed"))
+    }
+
+    @Test func aFIFOIsRefusedWithoutBlocking() throws {
+        let folder = try TemporaryFolder()
+        let fifo = folder.url("pipe")
+        #expect(mkfifo(fifo, 0o644) == 0)
+        // No writer ever opens the FIFO: a blocking open would hang this test.
+        let result = HashEngine(jobs: 1).hash([HashJob(displayPath: fifo, source: .path(fifo, followLinks: true), sizeHint: 0)])
+        guard case .failure(let error) = result[0] else {
+            Issue.record("a FIFO was hashed")
+            return
+        }
+        #expect(error.reason == .special("FIFO"))
+        #expect(error.description == "\(fifo): is a FIFO; refused, never read")
+    }
+
+    @Test func aDeviceIsRefused() throws {
+        let result = HashEngine(jobs: 1).hash([HashJob(displayPath: "/dev/zero", source: .path("/dev/zero", followLinks: true), sizeHint: 0)])
+        guard case .failure(let error) = result[0] else {
+            Issue.record("/dev/zero was hashed")
+            return
+        }
+        #expect(error.reason == .special("character device"))
+    }
+
+    @Test func aSparseFileHashesAsItsZeros() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url("sparse")
+        let fd = open(path, O_CREAT | O_WRONLY, 0o644)
+        #expect(ftruncate(fd, 3 << 20) == 0)
+        _ = pwrite(fd, "end", 3, (3 << 20) - 3)
+        close(fd)
+        let result = HashEngine(jobs: 1, readAhead: true).hash([job(path)])
+        #expect(digests(result) == [try systemSHA256(path)])
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+@testable import PedigreeKit
+import Testing
+import TestSupport
+
+private func describe(_ items: [WalkItem]) -> [String] {
+    items.map { item in
+        switch item {
+        case .file(let relative, let job): return "file \(relative) as \(job.displayPath)"
+        case .failure(let error): return "error \(error)"
+        }
+    }
+}
+
+@Suite struct TreeWalking {
+    @Test func walksDepthFirstInByteOrderOfComponents() throws {
+        let folder = try TemporaryFolder()
+        for name in ["b", "a-b", "a/b", "a.b", "A", "a/a/z", "é", "z"] {
+            try folder.write("m/" + name, name)
+        }
+        let items = try TreeWalker(linkPolicy: .refuse).walk(path: folder.url("m"), displayPrefix: "m")
+        // 'a' < 'a-b' < 'a.b' by components, although "a-b" < "a/b" as whole strings.
+        #expect(describe(items) == [
+            "file A as m/A", "file a/a/z as m/a/a/z", "file a/b as m/a/b", "file a-b as m/a-b",
+            "file a.b as m/a.b", "file b as m/b", "file z as m/z", "file é as m/é",
+        ])
+    }
+
+    @Test func symbolicLinksAreReportedNotFollowed() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("m/real", "x")
+        #expect(symlink("real", folder.url("m/link")) == 0)
+        let items = try TreeWalker(linkPolicy: .refuse).walk(path: folder.url("m"), displayPrefix: "m")
+        #expect(describe(items) == [
+            "error m/link: is a symbolic link; not followed (use --follow-symlinks)", "file real as m/real",
+        ])
+    }
+
+    @Test func linksInsideTheAllowedRootAreFollowedAndEscapingOnesRefused() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("m/real", "x")
+        try folder.write("m/sub/f", "y")
+        try folder.write("outside", "secret")
+        #expect(symlink("real", folder.url("m/inside")) == 0)
+        #expect(symlink("sub", folder.url("m/subdir")) == 0)
+        #expect(symlink("../outside", folder.url("m/escape")) == 0)
+        #expect(symlink("nowhere", folder.url("m/dangling")) == 0)
+        let root = try #require(realPath(folder.url("m")))
+        let items = try TreeWalker(linkPolicy: .followWithin([root])).walk(path: folder.url("m"), displayPrefix: "m")
+        #expect(describe(items) == [
+            "error m/dangling: is a symbolic link to 'nowhere', which does not exist",
+            "error m/escape: is a symbolic link to '../outside', outside the folder; refused",
+            "file inside as m/inside", "file real as m/real", "file sub/f as m/sub/f", "file subdir/f as m/subdir/f",
+        ])
+    }
+
+    @Test func aLinkCycleIsRefused() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("m/d/f", "x")
+        #expect(symlink("..", folder.url("m/d/up")) == 0)
+        let items = try TreeWalker(linkPolicy: .follow).walk(path: folder.url("m"), displayPrefix: "m")
+        #expect(describe(items) == [
+            "file d/f as m/d/f", "error m/d/up: symbolic link leads back into a folder being read; refused",
+        ])
+    }
+
+    @Test func ignoredPathsAreLeftOutWholeFolderAtATime() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("m/.git/HEAD", "ref")
+        try folder.write("m/keep", "k")
+        try folder.write("m/sub/.git", "not top level")
+        let walker = TreeWalker(linkPolicy: .refuse) { path, _ in path == ".git" }
+        let items = try walker.walk(path: folder.url("m"), displayPrefix: "")
+        #expect(describe(items) == ["file keep as keep", "file sub/.git as sub/.git"])
+    }
+
+    @Test func aFileBeneathTheRootIsNotOpenedThroughALinkSwappedInLater() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("m/sub/f", "inside")
+        try folder.write("elsewhere/f", "outside")
+        let items = try TreeWalker(linkPolicy: .refuse).walk(path: folder.url("m"), displayPrefix: "m")
+        guard case .file(_, let job) = items.first else {
+            Issue.record("no file found")
+            return
+        }
+        // Swap the folder for a link after listing: opening must not follow it.
+        try FileManager.default.removeItem(atPath: folder.url("m/sub"))
+        #expect(symlink(folder.url("elsewhere"), folder.url("m/sub")) == 0)
+        let result = HashEngine(jobs: 1).hash([job])
+        guard case .failure(let error) = result[0] else {
+            Issue.record("read through a link swapped in after listing")
+            return
+        }
+        #expect(error.reason == .linkInPath("sub"))
+    }
+
+    @Test func aFolderListedOnTheCommandLineExpandsInPlace() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("d/x", "1")
+        try folder.write("d/y", "2")
+        try folder.write("f", "3")
+        let items = PathExpander().expand([folder.url("f"), folder.url("d/"), folder.url("none")])
+        #expect(describe(items) == [
+            "file \(folder.url("f")) as \(folder.url("f"))", "file x as \(folder.url("d/x"))",
+            "file y as \(folder.url("d/y"))", "error \(folder.url("none")): No such file or directory",
+        ])
+    }
+}
