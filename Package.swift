@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PedigreeCryptoTests", dependencies: ["PedigreeCrypto", "TestSupport"]),
         .testTarget(name: "PedigreeKitTests", dependencies: ["PedigreeKit", "TestSupport"]),
-        .testTarget(name: "pedigreeTests", dependencies: ["pedigree", "TestSupport"]),
+        .testTarget(name: "pedigreeTests", dependencies: ["pedigree", "PedigreeKit", "PedigreeCrypto", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -14,8 +14,4 @@
 
 static inline void pedigree_OPENSSL_free(void *ptr) { OPENSSL_free(ptr); }
 
-static inline long pedigree_BIO_get_mem_data(BIO *bio, char **data) {
-    return BIO_get_mem_data(bio, data);
-}
-
 #endif

@@ -26,6 +26,8 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
         case invalidName
         /// A folder on the way to the file is a symbolic link (named relative to the root).
         case linkInPath(String)
+        /// An output file that already exists and is not to be replaced.
+        case exists
         /// Larger than a file of its kind may be.
         case tooLarge(limit: Int64)
         /// Following links led back into a folder already being walked.
@@ -53,6 +55,7 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .changedWhileReading(detail): return "changed while it was read (\(detail)); digest discarded"
         case .invalidName: return "file name is not valid UTF-8; refused"
         case let .linkInPath(link): return "passes through the symbolic link '\(link)'; refused"
+        case .exists: return "already exists; not overwritten (use --force to replace it)"
         case let .tooLarge(limit): return "larger than \(limit) bytes; refused"
         case .linkCycle: return "symbolic link leads back into a folder being read; refused"
         }

@@ -138,10 +138,22 @@ public final class DirectoryHandle: Sendable {
     }
 }
 
+/// The path without its last component (`/` for a child of the root, `` for a bare name).
+public func parentPath(_ path: String) -> String {
+    guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "" }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
+}
+
+/// The last component of a path.
+public func lastComponent(_ path: String) -> String {
+    guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
+    return String(path[path.utf8.index(after: slash)...])
+}
+
 /// `parent/child` without doubling a trailing slash.
-func joinPath(_ parent: String, _ child: String) -> String {
+public func joinPath(_ parent: String, _ child: String) -> String {
     if parent.isEmpty { return child }
-    return parent.hasSuffix("/") ? parent + child : parent + "/" + child
+    return parent.utf8.last == UInt8(ascii: "/") ? parent + child : parent + "/" + child
 }
 
 /// Reads a whole small file: a manifest, a key, a checksum list.

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Throughput of `pedigree hash` against `openssl dgst -sha256` and `sha256sum`, with
-# `openssl speed -evp sha256` as the ceiling, all measured in one run on the same data.
+# pedigree against its peers, all measured in one run on the same data:
+#   hashing: `pedigree hash` against `openssl dgst -sha256` and `sha256sum`, with
+#            `openssl speed -evp sha256` as the ceiling;
+#   signing: `pedigree sign` against OpenSSF `model_signing sign key` (ECDSA P-256 key),
+#            end to end, on the 4-file folder and on a folder holding the 2 GiB file.
 #
-#   Benchmarks/hash.sh [DATA_DIR] [ROUNDS]
+#   Benchmarks/run.sh [DATA_DIR] [ROUNDS]
 #
 # DATA_DIR (default /tmp/pedigree-bench) receives 4 x 512 MiB files (set/) and one 2 GiB
-# file (big.bin) of random bytes, made once and reused. Each command runs ROUNDS times
-# (default 5), interleaved with the others; the best time of each is reported, since on a
-# shared machine noise only ever adds time.
+# file (single/big.bin) of random bytes, made once and reused. Each command runs ROUNDS
+# times (default 5), interleaved with the others; the best time of each is reported, since
+# on a shared machine noise only ever adds time. Needs `model_signing` 1.1.1 and pyopenssl
+# (`python3 -m pip install model-signing==1.1.1 pyopenssl`).
 set -euo pipefail
 
 data=${1:-/tmp/pedigree-bench}
@@ -19,17 +23,24 @@ echo "== building pedigree (release)"
 swift build -c release --package-path "$root" >/dev/null
 bin=$(swift build -c release --package-path "$root" --show-bin-path)/pedigree
 
-mkdir -p "$data/set"
+command -v model_signing >/dev/null || { echo "model_signing is not installed (pip install model-signing==1.1.1 pyopenssl)" >&2; exit 2; }
+
+mkdir -p "$data/set" "$data/single"
 for i in 1 2 3 4; do
   [ -s "$data/set/part$i.bin" ] || head -c 512M /dev/urandom > "$data/set/part$i.bin"
 done
-[ -s "$data/big.bin" ] || head -c 2G /dev/urandom > "$data/big.bin"
+[ -s "$data/single/big.bin" ] || head -c 2G /dev/urandom > "$data/single/big.bin"
+keys=$(mktemp -d)
+trap 'rm -rf "$keys"' EXIT
+openssl ecparam -name prime256v1 -genkey -noout -out "$keys/ec.key"
+sigs=$(mktemp -d)
+trap 'rm -rf "$keys" "$sigs"' EXIT
 set_files=("$data"/set/part*.bin)
 set_bytes=$((4 * 512 * 1024 * 1024))
 big_bytes=$((2 * 1024 * 1024 * 1024))
 
 echo "== warming the page cache"
-cat "${set_files[@]}" "$data/big.bin" > /dev/null
+cat "${set_files[@]}" "$data/single/big.bin" > /dev/null
 
 # time_best NAME COMMAND...: records the best elapsed seconds and peak RSS (KiB) of ROUNDS runs.
 declare -A best rss
@@ -44,12 +55,16 @@ measure() {
 
 echo "== $rounds rounds"
 for round in $(seq "$rounds"); do
-  measure "pedigree big"  "$bin" hash "$data/big.bin"
-  measure "openssl big"   openssl dgst -sha256 "$data/big.bin"
-  measure "sha256sum big" sha256sum "$data/big.bin"
+  measure "pedigree big"  "$bin" hash "$data/single/big.bin"
+  measure "openssl big"   openssl dgst -sha256 "$data/single/big.bin"
+  measure "sha256sum big" sha256sum "$data/single/big.bin"
   measure "pedigree set"  "$bin" hash "${set_files[@]}"
   measure "openssl set"   openssl dgst -sha256 "${set_files[@]}"
   measure "sha256sum set" sha256sum "${set_files[@]}"
+  measure "pedigree sign set"  "$bin" sign "$data/set" --key "$keys/ec.key" --output "$sigs/set.json" --force --quiet
+  measure "model_signing set"  model_signing sign key "$data/set" --private_key "$keys/ec.key" --signature "$sigs/set.sig"
+  measure "pedigree sign big"  "$bin" sign "$data/single" --key "$keys/ec.key" --output "$sigs/big.json" --force --quiet
+  measure "model_signing big"  model_signing sign key "$data/single" --private_key "$keys/ec.key" --signature "$sigs/big.sig"
   printf '.'
 done
 echo
@@ -84,6 +99,18 @@ set_vs_sha256sum=$(ratio "${best[sha256sum set]}" "${best[pedigree set]}")
 big_vs_ceiling=$(awk "BEGIN{printf \"%.2f\", ($big_bytes / ${best[pedigree big]}) / $ceiling_one}")
 
 echo
+echo "Signing, end to end (best of $rounds; ECDSA P-256 key)"
+printf '  %-16s %-14s %8s %12s\n' folder tool seconds "peak RSS"
+for which in set big; do
+  label=$([ "$which" = set ] && echo "4 x 512 MiB" || echo "one 2 GiB file")
+  printf '  %-16s %-14s %8s %8s KiB\n' "$label" pedigree "${best[pedigree sign $which]}" "${rss[pedigree sign $which]}"
+  printf '  %-16s %-14s %8s %8s KiB\n' "" model_signing "${best[model_signing $which]}" "${rss[model_signing $which]}"
+done
+sign_set=$(ratio "${best[model_signing set]}" "${best[pedigree sign set]}")
+sign_big=$(ratio "${best[model_signing big]}" "${best[pedigree sign big]}")
+
+echo
 echo "Ratios (higher is better for pedigree)"
 echo "  one file:  ${big_vs_openssl} x openssl dgst speed (target >= 0.95), ${big_vs_sha256sum} x sha256sum, ${big_vs_ceiling} x the 1-core ceiling"
 echo "  4 files:   ${set_vs_ceiling} x the -multi $cores ceiling (target >= 0.85), ${set_vs_sha256sum} x sha256sum"
+echo "  sign:      ${sign_set} x faster than model_signing on 4 files, ${sign_big} x on one 2 GiB file (target >= 1.3)"

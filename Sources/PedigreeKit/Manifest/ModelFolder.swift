@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import PedigreeCrypto
+
+/// A model folder: which of its files belong to the model, and their digests.
+public struct ModelFolder: Sendable {
+    /// Paths every scan leaves out, as `model_signing` does and more: version-control files,
+    /// Hugging Face's download cache, and the manifests themselves.
+    public static let defaultIgnores = [
+        ".git", ".gitattributes", ".github", ".gitignore", ".cache/huggingface", "pedigree.json", "model.sig",
+    ]
+
+    /// What `model_signing` leaves out of every model whatever its bundle says.
+    public static let omsDefaultIgnores = [".git", ".gitattributes", ".github", ".gitignore"]
+
+    /// The folder as the user named it.
+    public let path: String
+    /// Every ignore pattern in effect (see `Glob`), defaults included.
+    public let ignorePatterns: [String]
+    /// Whether links whose targets stay inside the folder (or in a Hugging Face cache's
+    /// `blobs/`) are followed; links that escape are always refused.
+    public let followSymlinks: Bool
+
+    private let globs: [Glob]
+
+    /// - Parameter ignore: patterns to leave out on top of `defaultIgnores`.
+    public init(path: String, ignore: [String] = [], followSymlinks: Bool = false) {
+        self.init(path: path, ignorePatterns: Self.defaultIgnores + ignore.filter { !Self.defaultIgnores.contains($0) },
+                  followSymlinks: followSymlinks)
+    }
+
+    /// A folder scanned with exactly `ignorePatterns` (as a manifest records them).
+    public init(path: String, ignorePatterns: [String], followSymlinks: Bool) {
+        self.path = path
+        self.ignorePatterns = ignorePatterns
+        self.followSymlinks = followSymlinks
+        globs = ignorePatterns.map(Glob.init)
+    }
+
+    /// Whether `relativePath` is left out by an ignore pattern.
+    public func isIgnored(_ relativePath: String) -> Bool {
+        globs.contains { $0.matchesPathOrParent(relativePath) }
+    }
+
+    /// The real paths a followed link may lead into: the folder itself, and for a Hugging Face
+    /// cache snapshot (`…/models--org--name/snapshots/<rev>`), the repository's `blobs/`.
+    public func allowedLinkRoots() -> [String] {
+        guard let root = realPath(path) else { return [] }
+        var roots = [root]
+        let parent = parentPath(root)
+        if lastComponent(parent) == "snapshots" {
+            let blobs = parentPath(parent) + "/blobs"
+            if case .success(let status) = fileStatus(at: AT_FDCWD, blobs, follow: false), status.kind == .directory {
+                roots.append(blobs)
+            }
+        }
+        return roots
+    }
+
+    /// Lists the folder's files in manifest order, with every link, FIFO, device or unreadable
+    /// entry reported as a problem.
+    ///
+    /// - Throws: `FileError` when the folder itself cannot be opened.
+    public func scan() throws(FileError) -> (files: [(name: String, job: HashJob)], problems: [FileError]) {
+        let policy: LinkPolicy = followSymlinks ? .followWithin(allowedLinkRoots()) : .refuse
+        let globs = self.globs
+        let walker = TreeWalker(linkPolicy: policy) { relative, _ in
+            globs.contains { $0.matchesPathOrParent(relative) }
+        }
+        var files: [(String, HashJob)] = []
+        var problems: [FileError] = []
+        for item in try walker.walk(path: path, displayPrefix: "") {
+            switch item {
+            case let .file(relativePath, job): files.append((relativePath, job))
+            case let .failure(error): problems.append(error)
+            }
+        }
+        return (files, problems)
+    }
+
+    /// Scans and hashes the folder.
+    ///
+    /// - Returns: the files with digests and sizes, in manifest order, and every problem met
+    ///   (files that could not be listed, opened or read, or changed while read).
+    public func hash(
+        engine: HashEngine, progress: ByteCounter? = nil
+    ) throws(FileError) -> (files: [HashedFile], problems: [FileError]) {
+        let (listed, problems) = try scan()
+        let results = engine.hash(listed.map(\.job), progress: progress)
+        var files: [HashedFile] = []
+        var failures = problems
+        for (entry, result) in zip(listed, results) {
+            switch result {
+            case .success(let digest): files.append(HashedFile(name: entry.name, digest: digest.digest, size: digest.size))
+            case .failure(let error): failures.append(error)
+            }
+        }
+        return (files, failures)
+    }
+}
+
+/// A file of a model folder with its digest.
+public struct HashedFile: Equatable, Sendable {
+    public var name: String
+    public var digest: SHA256Digest
+    public var size: Int64
+
+    public init(name: String, digest: SHA256Digest, size: Int64) {
+        self.name = name
+        self.digest = digest
+        self.size = size
+    }
+}
+

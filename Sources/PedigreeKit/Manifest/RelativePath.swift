@@ -1,0 +1,41 @@
+/// Names of files inside a model folder: POSIX paths relative to the folder.
+public enum RelativePath {
+    /// Why `name` is not a safe relative path, or `nil` if it is one.
+    ///
+    /// Safe means: not empty, not absolute, no backslash, no NUL, no empty, `.` or `..`
+    /// component. A name that passes can only ever name something inside the folder.
+    public static func problem(with name: String) -> String? {
+        if name.isEmpty { return "is empty" }
+        let bytes = Array(name.utf8)
+        if bytes.first == UInt8(ascii: "/") { return "is an absolute path" }
+        if bytes.contains(0) { return "contains a NUL byte" }
+        if bytes.contains(UInt8(ascii: "\\")) { return "contains a backslash" }
+        for component in bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+            if component.isEmpty { return "has an empty path component" }
+            if component.elementsEqual([UInt8(ascii: ".")]) { return "has a '.' component" }
+            if component.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) { return "leaves the folder ('..')" }
+        }
+        return nil
+    }
+
+    /// The path's components as byte strings.
+    static func components(_ name: String) -> [ArraySlice<UInt8>] {
+        Array(name.utf8).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+    }
+
+    /// The order `model_signing` sorts files in: path components compared one by one, each
+    /// by its bytes, a path before the paths inside it (`a` < `a/b` < `a-b`).
+    public static func precedes(_ a: String, _ b: String) -> Bool {
+        components(a).lexicographicallyPrecedes(components(b)) { $0.lexicographicallyPrecedes($1) }
+    }
+}
+
+/// A string compared and hashed by its UTF-8 bytes.
+///
+/// Swift's `String` equality treats canonically equivalent text as equal (`é` precomposed or
+/// not), but a file system does not: two such names are two files. Keys of file names use
+/// this type so no file can hide behind another's name.
+public struct ByteKey: Hashable, Sendable {
+    public let bytes: [UInt8]
+    public init(_ string: String) { bytes = Array(string.utf8) }
+}

@@ -1,0 +1,401 @@
+/// Names and URIs of the formats pedigree reads and writes.
+public enum MediaTypes {
+    /// The media type of a pedigree bundle (`pedigree.json`).
+    public static let bundle = "application/vnd.pedigree.bundle.v1+json"
+    /// The DSSE payload type of an in-toto Statement.
+    public static let inToto = "application/vnd.in-toto+json"
+    /// The in-toto Statement v1 `_type`.
+    public static let statementV1 = "https://in-toto.io/Statement/v1"
+    /// The predicate type of pedigree's model manifest (see `Schemas/`).
+    public static let pedigreePredicate = "https://pedigree.dev/model-manifest/v1"
+    /// The predicate type of an OpenSSF Model Signing (OMS) v1.0 signature.
+    public static let omsPredicate = "https://model_signing/signature/v1.0"
+    /// A Sigstore bundle v0.3, the container `model_signing` writes.
+    public static let sigstoreBundle = "application/vnd.dev.sigstore.bundle.v0.3+json"
+}
+
+/// An in-toto Statement v1: subjects named by digest, and a typed predicate about them.
+public struct Statement<Predicate: Codable & Sendable>: Codable, Sendable {
+    public var type: String
+    public var subject: [Subject]
+    public var predicateType: String
+    public var predicate: Predicate
+
+    public init(subject: [Subject], predicateType: String, predicate: Predicate) {
+        self.type = MediaTypes.statementV1
+        self.subject = subject
+        self.predicateType = predicateType
+        self.predicate = predicate
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type = "_type"
+        case subject, predicateType, predicate
+    }
+}
+
+/// An in-toto ResourceDescriptor as a Statement subject: a name and its digests.
+public struct Subject: Codable, Equatable, Sendable {
+    public var name: String
+    public var digest: [String: String]
+
+    public init(name: String, digest: [String: String]) {
+        self.name = name
+        self.digest = digest
+    }
+}
+
+/// The predicate of a pedigree manifest: what the model is made of, where it came from and
+/// which license notices travel with it.
+public struct ModelPredicate: Codable, Equatable, Sendable {
+    public var model: ModelInfo
+    public var resources: [Resource]
+    public var serialization: Serialization
+    public var license: LicenseInfo?
+    public var notices: Notices
+    public var lineage: Lineage?
+    public var modifications: [Modification]
+    public var distribution: Distribution
+    public var generator: Generator
+    public var createdAt: String
+
+    public init(
+        model: ModelInfo, resources: [Resource], serialization: Serialization, license: LicenseInfo?,
+        notices: Notices, lineage: Lineage?, modifications: [Modification], distribution: Distribution,
+        generator: Generator, createdAt: String
+    ) {
+        self.model = model
+        self.resources = resources
+        self.serialization = serialization
+        self.license = license
+        self.notices = notices
+        self.lineage = lineage
+        self.modifications = modifications
+        self.distribution = distribution
+        self.generator = generator
+        self.createdAt = createdAt
+    }
+}
+
+/// The model's name (as the subject names it) and an optional version.
+public struct ModelInfo: Codable, Equatable, Sendable {
+    public var name: String
+    public var version: String?
+
+    public init(name: String, version: String? = nil) {
+        self.name = name
+        self.version = version
+    }
+}
+
+/// One file of the model.
+public struct Resource: Codable, Equatable, Sendable {
+    /// POSIX path relative to the model folder.
+    public var name: String
+    /// Always `sha256`.
+    public var algorithm: String
+    /// Lowercase hex digest.
+    public var digest: String
+    /// Size in bytes.
+    public var size: Int64
+    public var role: Role
+
+    public init(name: String, digest: String, size: Int64, role: Role) {
+        self.name = name
+        self.algorithm = "sha256"
+        self.digest = digest
+        self.size = size
+        self.role = role
+    }
+}
+
+/// How the folder was turned into resources, in the shape OMS records it.
+public struct Serialization: Codable, Equatable, Sendable {
+    /// Always `files`: one digest per file.
+    public var method: String
+    /// Always `sha256`.
+    public var hashType: String
+    /// Whether symbolic links inside the folder were followed.
+    public var allowSymlinks: Bool
+    /// Patterns (see `Glob`) of paths left out, relative to the folder.
+    public var ignorePaths: [String]
+
+    public init(allowSymlinks: Bool, ignorePaths: [String]) {
+        method = "files"
+        hashType = "sha256"
+        self.allowSymlinks = allowSymlinks
+        self.ignorePaths = ignorePaths
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case method
+        case hashType = "hash_type"
+        case allowSymlinks = "allow_symlinks"
+        case ignorePaths = "ignore_paths"
+    }
+}
+
+/// The license the model is distributed under, and the files that carry its text.
+public struct LicenseInfo: Codable, Equatable, Sendable {
+    /// An SPDX license identifier or a `LicenseRef-…`.
+    public var id: String
+    /// The license's full name, when known.
+    public var name: String?
+    /// The files in the folder that carry the license text, with their digests.
+    public var files: [FileReference]
+
+    public init(id: String, name: String?, files: [FileReference]) {
+        self.id = id
+        self.name = name
+        self.files = files
+    }
+}
+
+/// A file of the folder named with its digest.
+public struct FileReference: Codable, Equatable, Sendable {
+    public var name: String
+    public var digest: String
+
+    public init(name: String, digest: String) {
+        self.name = name
+        self.digest = digest
+    }
+}
+
+/// The kinds of notices the license obliges a redistributor to retain (§3.1(2)).
+public enum NoticeKind: String, Codable, CaseIterable, Sendable {
+    case copyright, patent, trademark, attribution
+}
+
+/// One notice: its kind and its text, verbatim.
+public struct Notice: Codable, Equatable, Hashable, Sendable {
+    public var kind: NoticeKind
+    public var text: String
+
+    public init(kind: NoticeKind, text: String) {
+        self.kind = kind
+        self.text = text
+    }
+}
+
+/// The model an inherited notice was first recorded by.
+public struct NoticeOrigin: Codable, Equatable, Hashable, Sendable {
+    /// The model's name.
+    public var model: String
+    /// The sha256 of that model's Statement.
+    public var manifestDigest: String
+
+    public init(model: String, manifestDigest: String) {
+        self.model = model
+        self.manifestDigest = manifestDigest
+    }
+}
+
+/// A notice carried over from an ancestor.
+public struct RetainedNotice: Codable, Equatable, Hashable, Sendable {
+    public var kind: NoticeKind
+    public var text: String
+    public var origin: NoticeOrigin
+
+    public init(_ notice: Notice, origin: NoticeOrigin) {
+        kind = notice.kind
+        text = notice.text
+        self.origin = origin
+    }
+
+    public var notice: Notice { Notice(kind: kind, text: text) }
+}
+
+/// An inherited notice the publisher chose not to carry, and why.
+public struct DroppedNotice: Codable, Equatable, Sendable {
+    public var kind: NoticeKind
+    public var text: String
+    public var origin: NoticeOrigin
+    public var reason: String
+
+    public init(_ notice: RetainedNotice, reason: String) {
+        kind = notice.kind
+        text = notice.text
+        origin = notice.origin
+        self.reason = reason
+    }
+}
+
+/// The notices of the model: those retained from ancestors, kept apart from those this
+/// publisher added (§3.2), and any inherited notice deliberately dropped.
+public struct Notices: Codable, Equatable, Sendable {
+    public var retained: [RetainedNotice]
+    public var added: [Notice]
+    public var dropped: [DroppedNotice]
+    /// Additional or different terms this publisher applies to its modifications (§3.2).
+    public var additionalTerms: String?
+
+    public init(
+        retained: [RetainedNotice] = [], added: [Notice] = [], dropped: [DroppedNotice] = [],
+        additionalTerms: String? = nil
+    ) {
+        self.retained = retained
+        self.added = added
+        self.dropped = dropped
+        self.additionalTerms = additionalTerms
+    }
+}
+
+/// How the model is distributed, which decides the obligations that apply (§3.1).
+public enum Distribution: String, Codable, Sendable {
+    /// Copies of the files are given to recipients.
+    case files
+    /// The model is offered as a hosted service; §3.1(1) and (3) do not apply.
+    case hosted
+}
+
+/// A statement that files were modified, and how (§3.1(3)).
+public struct Modification: Codable, Equatable, Sendable {
+    public var files: [String]
+    public var description: String
+
+    public init(files: [String], description: String) {
+        self.files = files
+        self.description = description
+    }
+}
+
+/// The tool that wrote the manifest.
+public struct Generator: Codable, Equatable, Sendable {
+    public var name: String
+    public var version: String
+
+    public init(name: String = PedigreeInfo.name, version: String = PedigreeInfo.version) {
+        self.name = name
+        self.version = version
+    }
+}
+
+/// Where the model came from: its parents, how it was derived, what changed.
+public struct Lineage: Codable, Equatable, Sendable {
+    public var parents: [ParentReference]
+    public var derivation: Derivation
+    public var changes: [FileChanges]
+
+    public init(parents: [ParentReference], derivation: Derivation, changes: [FileChanges]) {
+        self.parents = parents
+        self.derivation = derivation
+        self.changes = changes
+    }
+}
+
+/// How a model relates to one of its parents; a superset of Hugging Face's
+/// `base_model_relation`.
+public enum Relation: String, Codable, CaseIterable, Sendable {
+    case finetune
+    case adapter
+    case quantization
+    case distillation
+    case merge
+    case continuedPretraining = "continued-pretraining"
+    case pruning
+    case other
+}
+
+/// A parent named by the digest of its signed Statement.
+public struct ParentReference: Codable, Equatable, Sendable {
+    public var name: String
+    /// sha256 of the parent's Statement bytes: commits to everything the parent signed.
+    public var manifestDigest: String
+    /// The parent's OMS root digest (its subject).
+    public var rootDigest: String
+    public var relation: Relation
+    /// `base`, or `teacher` for the teacher of a distillation.
+    public var role: String
+    /// Key ids of the parent's signatures.
+    public var signers: [String]
+    /// Whether a parent signature was verified with a trusted key when this model was signed.
+    public var trusted: Bool
+    /// `pedigree` for a pedigree manifest, `oms` for a `model_signing` bundle.
+    public var format: String
+
+    public init(
+        name: String, manifestDigest: String, rootDigest: String, relation: Relation, role: String,
+        signers: [String], trusted: Bool, format: String
+    ) {
+        self.name = name
+        self.manifestDigest = manifestDigest
+        self.rootDigest = rootDigest
+        self.relation = relation
+        self.role = role
+        self.signers = signers
+        self.trusted = trusted
+        self.format = format
+    }
+}
+
+/// How the model was derived from its parents.
+public struct Derivation: Codable, Equatable, Sendable {
+    public var method: String?
+    public var parameters: [String: String]
+    public var datasets: [Dataset]
+    public var tool: Tool?
+
+    public init(method: String? = nil, parameters: [String: String] = [:], datasets: [Dataset] = [], tool: Tool? = nil) {
+        self.method = method
+        self.parameters = parameters
+        self.datasets = datasets
+        self.tool = tool
+    }
+}
+
+/// A dataset used in a derivation, optionally pinned by digest.
+public struct Dataset: Codable, Equatable, Sendable {
+    public var name: String
+    public var digest: String?
+
+    public init(name: String, digest: String? = nil) {
+        self.name = name
+        self.digest = digest
+    }
+}
+
+/// The software that performed a derivation.
+public struct Tool: Codable, Equatable, Sendable {
+    public var name: String
+    public var version: String?
+
+    public init(name: String, version: String? = nil) {
+        self.name = name
+        self.version = version
+    }
+}
+
+/// The file-level changes of a model against one parent.
+public struct FileChanges: Codable, Equatable, Sendable {
+    /// The parent's manifest digest.
+    public var parent: String
+    public var unchanged: [String]
+    public var modified: [String]
+    public var added: [String]
+    public var removed: [String]
+    public var renamed: [Rename]
+
+    public init(
+        parent: String, unchanged: [String] = [], modified: [String] = [], added: [String] = [],
+        removed: [String] = [], renamed: [Rename] = []
+    ) {
+        self.parent = parent
+        self.unchanged = unchanged
+        self.modified = modified
+        self.added = added
+        self.removed = removed
+        self.renamed = renamed
+    }
+}
+
+/// A file that kept its content under a new name.
+public struct Rename: Codable, Equatable, Sendable {
+    public var from: String
+    public var to: String
+
+    public init(from: String, to: String) {
+        self.from = from
+        self.to = to
+    }
+}

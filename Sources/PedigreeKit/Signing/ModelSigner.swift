@@ -1,0 +1,170 @@
+import PedigreeCrypto
+
+/// What to sign and how to describe it.
+public struct SignRequest: Sendable {
+    /// The model folder.
+    public var folder: String
+    /// The model's name; the folder's name when `nil`.
+    public var name: String?
+    public var version: String?
+    /// A license id or alias (`--license`); recognised from the license files when `nil`.
+    public var license: String?
+    /// This publisher's own notices (§3.2): attributions and those read from notice files.
+    public var notices: [Notice]
+    /// Additional terms this publisher applies to its modifications (§3.2).
+    public var additionalTerms: String?
+    public var distribution: Distribution
+    /// Ignore patterns on top of `ModelFolder.defaultIgnores`.
+    public var ignore: [String]
+    public var roles: RoleClassifier
+    public var followSymlinks: Bool
+    /// RFC 3339 time of signing (see `Timestamp.now`).
+    public var createdAt: String
+
+    public init(
+        folder: String, name: String? = nil, version: String? = nil, license: String? = nil,
+        notices: [Notice] = [], additionalTerms: String? = nil, distribution: Distribution = .files,
+        ignore: [String] = [], roles: RoleClassifier = RoleClassifier(), followSymlinks: Bool = false,
+        createdAt: String
+    ) {
+        self.folder = folder
+        self.name = name
+        self.version = version
+        self.license = license
+        self.notices = notices
+        self.additionalTerms = additionalTerms
+        self.distribution = distribution
+        self.ignore = ignore
+        self.roles = roles
+        self.followSymlinks = followSymlinks
+        self.createdAt = createdAt
+    }
+}
+
+/// Why a folder could not be signed.
+public enum SignError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The folder itself cannot be opened.
+    case folder(FileError)
+    /// Entries that cannot be part of a signed manifest (links, FIFOs, unreadable files…).
+    case problems([FileError])
+    /// Nothing to sign.
+    case empty(String)
+    /// The key could not sign.
+    case crypto(CryptoError)
+
+    public var description: String {
+        switch self {
+        case let .folder(error): return error.description
+        case let .problems(errors):
+            let count = errors.count == 1 ? "1 problem" : "\(errors.count) problems"
+            return "cannot sign, \(count) in the folder:\n" + errors.map { "  \($0)" }.joined(separator: "\n")
+        case let .empty(folder): return "\(folder): no files to sign (all empty or ignored)"
+        case let .crypto(error): return "signing failed: \(error)"
+        }
+    }
+}
+
+/// A signed manifest ready to be written, and what it says.
+public struct SignResult: Sendable {
+    public var bundle: ManifestBundle
+    public var statement: Statement<ModelPredicate>
+    /// sha256 of the signed Statement bytes.
+    public var manifestDigest: SHA256Digest
+    public var rootDigest: SHA256Digest
+    public var keyID: String
+    public var totalBytes: Int64
+}
+
+/// Hashes a model folder and signs a manifest of it.
+public struct ModelSigner: Sendable {
+    public var engine: HashEngine
+
+    public init(engine: HashEngine = HashEngine()) {
+        self.engine = engine
+    }
+
+    /// Hashes `request.folder` and builds the predicate for it (everything but lineage).
+    ///
+    /// - Parameter extraIgnores: exact relative paths to leave out (an output file that lies
+    ///   inside the folder).
+    public func describe(
+        _ request: SignRequest, extraIgnores: [String] = [], progress: ByteCounter? = nil
+    ) throws(SignError) -> ModelPredicate {
+        let folder = ModelFolder(path: request.folder, ignore: request.ignore + extraIgnores,
+                                 followSymlinks: request.followSymlinks)
+        let hashed: (files: [HashedFile], problems: [FileError])
+        do {
+            hashed = try folder.hash(engine: engine, progress: progress)
+        } catch {
+            throw .folder(error)
+        }
+        guard hashed.problems.isEmpty else { throw .problems(hashed.problems) }
+        guard !hashed.files.isEmpty else { throw .empty(request.folder) }
+        let resources = hashed.files.map {
+            Resource(name: $0.name, digest: $0.digest.hex, size: $0.size, role: request.roles.role(of: $0.name))
+        }
+        let name = request.name ?? defaultModelName(request.folder)
+        return ModelPredicate(
+            model: ModelInfo(name: name, version: request.version),
+            resources: resources,
+            serialization: Serialization(allowSymlinks: request.followSymlinks, ignorePaths: folder.ignorePatterns),
+            license: licenseInfo(request, resources: resources),
+            notices: Notices(added: request.notices, additionalTerms: request.additionalTerms),
+            lineage: nil,
+            modifications: [],
+            distribution: request.distribution,
+            generator: Generator(),
+            createdAt: request.createdAt)
+    }
+
+    /// Signs `predicate` with `key` into a bundle, embedding `ancestors`.
+    public func sign(
+        _ predicate: ModelPredicate, key: PrivateKey, ancestors: [AncestorEntry] = []
+    ) throws(SignError) -> SignResult {
+        let files = predicate.resources.map { ($0.name, SHA256Digest(hex: $0.digest)!) }
+        let root = RootDigest.compute(files)
+        let statement = Statement(
+            subject: [Subject(name: predicate.model.name, digest: ["sha256": root.hex])],
+            predicateType: MediaTypes.pedigreePredicate, predicate: predicate)
+        do {
+            let payload = try JSON.compact(statement)
+            let envelope = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: key)
+            let bundle = ManifestBundle(
+                mediaType: MediaTypes.bundle, dsseEnvelope: envelope, ancestors: ancestors.isEmpty ? nil : ancestors)
+            return SignResult(
+                bundle: bundle, statement: statement, manifestDigest: SHA256.hash(payload), rootDigest: root,
+                keyID: try key.publicKey.keyID, totalBytes: predicate.resources.reduce(0) { $0 + $1.size })
+        } catch let error as CryptoError {
+            throw .crypto(error)
+        } catch {
+            throw .crypto(.openssl(function: "JSON encoding", reason: "\(error)"))
+        }
+    }
+
+    private func licenseInfo(_ request: SignRequest, resources: [Resource]) -> LicenseInfo? {
+        let files = resources.filter { $0.role == .license }.map { FileReference(name: $0.name, digest: $0.digest) }
+        if let given = request.license {
+            let known = LicenseCatalog.license(named: given)
+            return LicenseInfo(id: known?.id ?? given, name: known?.name, files: files)
+        }
+        // Recognise the license from the text of the first license file that names one.
+        for file in files {
+            guard let bytes = try? readSmallFile(joinPath(request.folder, file.name), limit: 1 << 20),
+                let recognition = LicenseCatalog.recognize(bytes)
+            else { continue }
+            return LicenseInfo(id: recognition.license.id, name: recognition.license.name, files: files)
+        }
+        return files.isEmpty ? nil : LicenseInfo(id: "NOASSERTION", name: nil, files: files)
+    }
+}
+
+/// The name `model_signing` gives a model: the folder's last component.
+public func defaultModelName(_ folder: String) -> String {
+    var trimmed = folder
+    while trimmed.utf8.count > 1 && trimmed.utf8.last == UInt8(ascii: "/") { trimmed.removeLast() }
+    let name = lastComponent(trimmed)
+    if name.isEmpty || name == "." || name == ".." {
+        return lastComponent(realPath(folder) ?? folder)
+    }
+    return name
+}

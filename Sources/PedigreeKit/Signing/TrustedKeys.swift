@@ -1,0 +1,75 @@
+import PedigreeCrypto
+
+/// A public key a verifier trusts, with the name of the file it came from.
+public struct TrustedKey: Sendable {
+    public let key: PublicKey
+    /// Where the key came from (a file path), to say who signed.
+    public let label: String
+
+    public init(key: PublicKey, label: String) {
+        self.key = key
+        self.label = label
+    }
+}
+
+/// Why a key file could not be used.
+public struct KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public var description: String { "\(path): \(reason)" }
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+}
+
+/// Loading keys from files.
+public enum KeyFiles {
+    /// Loads a PEM public key from `path`.
+    public static func publicKey(_ path: String) throws(KeyFileError) -> TrustedKey {
+        let bytes: [UInt8]
+        do {
+            bytes = try readSmallFile(path, limit: 1 << 20)
+        } catch {
+            throw KeyFileError(path: path, reason: error.reasonText)
+        }
+        do {
+            return TrustedKey(key: try PublicKey(pem: bytes), label: path)
+        } catch {
+            throw KeyFileError(path: path, reason: error.description)
+        }
+    }
+
+    /// Loads every `*.pub` and `*.pem` public key in `folder` (not recursively), sorted by name.
+    ///
+    /// - Throws: when the folder cannot be read, a key file is not a public key, or no key is found.
+    public static func publicKeys(inFolder folder: String) throws(KeyFileError) -> [TrustedKey] {
+        let names: [String]
+        do {
+            names = try DirectoryHandle(path: folder).entries(displayPath: folder).names
+        } catch {
+            throw KeyFileError(path: folder, reason: error.reasonText)
+        }
+        let keyFiles = names.filter { $0.hasSuffix(".pub") || $0.hasSuffix(".pem") }
+        guard !keyFiles.isEmpty else {
+            throw KeyFileError(path: folder, reason: "holds no public key (*.pub or *.pem)")
+        }
+        return try keyFiles.map { (name) throws(KeyFileError) in try publicKey(joinPath(folder, name)) }
+    }
+
+    /// Loads a PEM private key from `path`, decrypting it with `passphrase` if it is encrypted.
+    public static func privateKey(_ path: String, passphrase: [UInt8]?) throws(KeyFileError) -> PrivateKey {
+        let bytes: [UInt8]
+        do {
+            bytes = try readSmallFile(path, limit: 1 << 20)
+        } catch {
+            throw KeyFileError(path: path, reason: error.reasonText)
+        }
+        do {
+            return try PrivateKey(pem: bytes, passphrase: passphrase)
+        } catch {
+            throw KeyFileError(path: path, reason: error.description)
+        }
+    }
+}

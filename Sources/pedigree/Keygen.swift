@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import PedigreeCrypto
+import PedigreeKit
+
+struct Keygen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate a signing key pair (PEM: PKCS#8 private key, SPKI public key).",
+        discussion: """
+            The private key is written with mode 0600 and encrypted (AES-256-CBC) when a \
+            passphrase is given with --password-file or the PEDIGREE_PASSWORD environment \
+            variable. Existing files are never overwritten.
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "The private key file to write.")
+    var out: String
+
+    @Option(help: "The public key file to write (default: the private key's name with .pub).")
+    var publicOut: String?
+
+    @Option(name: .shortAndLong, help: "ed25519, ecdsa-p256 or ecdsa-p384.")
+    var algorithm: KeyAlgorithm = .ed25519
+
+    @OptionGroup var passphrase: PassphraseOptions
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    var publicPath: String {
+        if let publicOut { return publicOut }
+        return out.hasSuffix(".key") ? String(out.dropLast(4)) + ".pub" : out + ".pub"
+    }
+
+    func validate() throws {
+        if publicPath == out { throw ValidationError("the public key cannot be written over the private key") }
+    }
+
+    func run() throws {
+        let secret = try passphrase.passphrase()
+        for path in [out, publicPath] where FileManager.default.fileExists(atPath: path) {
+            throw fail("\(path): already exists; keys are never overwritten", code: Exit.cannotCreate)
+        }
+        let key: PrivateKey
+        let privatePEM: String
+        let publicKey: PublicKey
+        do {
+            key = try PrivateKey.generate(algorithm)
+            privatePEM = try key.pkcs8PEM(passphrase: secret)
+            publicKey = try key.publicKey
+        } catch {
+            throw fail("key generation failed: \(error)", code: 70)
+        }
+        do {
+            try AtomicFile.write(Array(privatePEM.utf8), to: out, mode: 0o600, overwrite: false)
+        } catch {
+            throw fail(error.description, code: Exit.cannotCreate)
+        }
+        do {
+            try AtomicFile.write(Array(publicKey.pem.utf8), to: publicPath, mode: 0o644, overwrite: false)
+        } catch {
+            // Leave no half pair behind.
+            unlink(out)
+            throw fail(error.description, code: Exit.cannotCreate)
+        }
+        if json {
+            try Console.json([
+                "algorithm": algorithm.rawValue, "privateKey": out, "publicKey": publicPath,
+                "keyid": publicKey.keyID, "encrypted": secret == nil ? "false" : "true",
+            ])
+        } else {
+            Console.out("private key  \(out) (\(algorithm.displayName), PKCS#8\(secret == nil ? "" : ", encrypted"), mode 0600)")
+            Console.out("public key   \(publicPath)")
+            Console.out("key id       \(publicKey.keyID)")
+        }
+    }
+}

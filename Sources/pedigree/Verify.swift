@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import PedigreeKit
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a model folder against its signed manifest, file by file.",
+        discussion: """
+            Checks the manifest's structure, its signatures against the trusted keys, that \
+            every name in it is a safe relative path, and that its subject digest matches its \
+            files; then re-hashes the folder and reports each file as OK, MODIFIED, MISSING, \
+            UNEXPECTED or UNREADABLE. Exits 0 only when everything holds.
+            """
+    )
+
+    @Argument(help: "The model folder.")
+    var folder: String
+
+    @Option(name: .shortAndLong, help: "The manifest (default: DIR/pedigree.json).")
+    var manifest: String?
+
+    @Option(name: .shortAndLong, help: "A trusted public key (PEM; repeatable).")
+    var key: [String] = []
+
+    @Option(help: "A folder of trusted public keys (*.pub, *.pem).")
+    var trustedKeys: String?
+
+    @Option(help: "Verify only files matching this pattern (repeatable).")
+    var only: [String] = []
+
+    @OptionGroup var hashing: HashingOptions
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func validate() throws {
+        if key.isEmpty && trustedKeys == nil {
+            throw ValidationError("give the signer's public key with --key, or a folder of keys with --trusted-keys")
+        }
+    }
+
+    func run() throws {
+        let keys = try loadTrustedKeys(files: key, folder: trustedKeys)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw fail("\(folder): not a folder", code: Exit.noInput)
+        }
+        let manifestPath = manifest ?? joinPath(folder, "pedigree.json")
+        let verifier = ManifestVerifier(keys: keys, only: only.map(Glob.init), engine: hashing.engine)
+        let counter = ByteCounter()
+        let progress = ProgressLine(counter: counter, total: 0, enabled: !hashing.quiet && !json)
+        let report = verifier.verify(folder: folder, manifestPath: manifestPath, progress: counter)
+        progress.finish()
+        if json {
+            try Console.json(report)
+        } else {
+            printReport(report)
+        }
+        if !report.verified { throw ExitCode.failure }
+    }
+
+    private func printReport(_ report: VerificationReport) {
+        if let model = report.model, let format = report.format {
+            Console.out("manifest \(report.manifest): \(model) (\(format.rawValue)), root \(short(report.rootDigest ?? ""))…")
+        }
+        for signature in report.signatures {
+            let keyid = signature.keyid.isEmpty ? "no key id" : short(signature.keyid) + "…"
+            switch signature.status {
+            case .trusted:
+                Console.out("signature \(signature.index): trusted (\(signature.algorithm ?? "?"), \(signature.key ?? "?"))")
+            case .unknownKey:
+                Console.out("signature \(signature.index): by an unknown key (\(keyid)), not trusted")
+            case .invalid:
+                Console.out("signature \(signature.index): INVALID for \(signature.key ?? keyid)")
+            }
+        }
+        for file in report.files where !(hashing.quiet && file.status == .ok) {
+            let detail = file.detail.map { " (\($0))" } ?? ""
+            Console.out("\(printable(file.name)): \(file.status.rawValue)\(detail)")
+        }
+        for problem in report.problems {
+            Console.error(problem)
+        }
+        let subset = report.only.map { " matching \($0.joined(separator: ", ")) (of \(report.listed) in the manifest)" } ?? ""
+        if report.verified {
+            Console.out("verified: \(plural(report.files.count, "file")) OK\(subset), signed by a trusted key")
+        } else {
+            var parts: [String] = []
+            for status in [FileStatusCode.modified, .missing, .unexpected, .unreadable] {
+                let count = report.count(status)
+                if count > 0 { parts.append("\(count) \(status.rawValue.lowercased())") }
+            }
+            if !report.problems.isEmpty {
+                parts.insert(report.problems.count == 1 ? "1 problem with the manifest" : "\(report.problems.count) problems with the manifest", at: 0)
+            }
+            let checked = report.files.isEmpty ? "" : " (\(plural(report.files.count, "file"))\(subset))"
+            Console.out("FAILED: \(parts.joined(separator: ", "))\(checked)")
+        }
+    }
+}

@@ -1,0 +1,87 @@
+@testable import PedigreeKit
+import Testing
+
+@Suite struct Globs {
+    @Test(arguments: [
+        ("*.bin", "a.bin", true), ("*.bin", "sub/a.bin", false), ("**/*.bin", "sub/a.bin", true),
+        ("**/*.bin", "a.bin", true), ("sub/**", "sub/x/y", true), ("sub/**", "subx/y", false),
+        ("a?c", "abc", true), ("a?c", "a/c", false), ("[ab]x", "bx", true), ("[!ab]x", "bx", false),
+        ("[a-c]x", "cx", true), ("[a-c]x", "dx", false), ("\\*", "*", true), ("\\*", "a", false),
+        ("checkpoint-*/optimizer.pt", "checkpoint-10/optimizer.pt", true), ("*", "a/b", false),
+        (".git", ".git", true), ("[", "[", true), ("**", "", true),
+    ])
+    func matches(_ pattern: String, _ path: String, _ expected: Bool) {
+        #expect(Glob(pattern).matches(path) == expected)
+    }
+
+    @Test func aFolderPatternCoversItsContents() {
+        #expect(Glob(".git").matchesPathOrParent(".git/objects/ab/cd"))
+        #expect(Glob(".cache/huggingface").matchesPathOrParent(".cache/huggingface/download/x.lock"))
+        #expect(!Glob(".git").matchesPathOrParent("sub/.git/config"))
+        #expect(!Glob(".git").matchesPathOrParent(".github/workflows/ci.yml"))
+    }
+
+    @Test func escapeMakesAnyNameLiteral() {
+        for name in ["a*b", "[x]", "q?", "back\\slash", "plain"] {
+            #expect(Glob(Glob.escape(name)).matches(name))
+        }
+        #expect(!Glob(Glob.escape("a*b")).matches("axxb"))
+    }
+}
+
+@Suite struct RelativePaths {
+    @Test(arguments: [
+        ("../../etc/passwd", "leaves the folder ('..')"), ("/etc/passwd", "is an absolute path"),
+        ("a\\b", "contains a backslash"), ("a\u{0}b", "contains a NUL byte"), ("", "is empty"),
+        ("a//b", "has an empty path component"), ("a/", "has an empty path component"),
+        ("./a", "has a '.' component"), ("a/../../b", "leaves the folder ('..')"),
+    ])
+    func unsafeNamesAreNamed(_ name: String, _ problem: String) {
+        #expect(RelativePath.problem(with: name) == problem)
+    }
+
+    @Test(arguments: ["a", "a/b/c", "..a", "a..", ".hidden", "sp ace", "ünï", "a.b/c..d"])
+    func safeNamesPass(_ name: String) {
+        #expect(RelativePath.problem(with: name) == nil)
+    }
+
+    @Test func sortsLikeModelSigning() {
+        // model_signing 1.1 sorts by path components: A, README.md, a/b, a-b, a.b, b.
+        let names = ["b", "a.b", "a-b", "a/b", "README.md", "A"]
+        #expect(names.sorted(by: RelativePath.precedes) == ["A", "README.md", "a/b", "a-b", "a.b", "b"])
+    }
+
+    @Test func canonicallyEquivalentNamesAreDifferentKeys() {
+        let composed = "caf\u{E9}"
+        let decomposed = "cafe\u{301}"
+        #expect(composed == decomposed)  // Swift's String equality
+        #expect(ByteKey(composed) != ByteKey(decomposed))  // but two files on disk
+    }
+}
+
+@Suite struct Roles {
+    @Test(arguments: [
+        ("model.safetensors", Role.weights), ("model-00001-of-00002.safetensors", .weights),
+        ("pytorch_model.bin", .weights), ("llama-7b.Q4_K_M.gguf", .weights), ("model.onnx", .weights),
+        ("checkpoint-500/model.safetensors", .checkpoint), ("checkpoint-500/trainer_state.json", .checkpoint),
+        ("final.ckpt", .checkpoint), ("optimizer.pt", .optimizerState), ("checkpoint-500/optimizer.pt", .optimizerState),
+        ("global_step100/zero_pp_rank_0_mp_rank_00_optim_states.pt", .optimizerState),
+        ("config.json", .config), ("generation_config.json", .config), ("adapter_config.json", .config),
+        ("training_args.bin", .config), ("tokenizer.json", .tokenizer), ("tokenizer_config.json", .tokenizer),
+        ("tokenizer.model", .tokenizer), ("merges.txt", .tokenizer), ("vocab.json", .tokenizer),
+        ("modeling_tiny.py", .code), ("scripts/train.sh", .code), ("requirements.txt", .code),
+        ("README.md", .documentation), ("docs/guide.pdf", .documentation), ("data/train.parquet", .data),
+        ("eval.jsonl", .data), ("LICENSE", .license), ("LICENSE.txt", .license), ("COPYING", .license),
+        ("NOTICE", .notice), ("MODIFICATIONS.md", .notice), ("figure.png", .other),
+    ])
+    func builtInRoles(_ path: String, _ role: Role) {
+        #expect(RoleClassifier().role(of: path) == role)
+    }
+
+    @Test func overridesComeFirst() {
+        let classifier = RoleClassifier(overrides: [(Glob("**/*.bin"), .data), (Glob("*.bin"), .other)])
+        #expect(classifier.role(of: "x/pytorch_model.bin") == .data)
+        #expect(classifier.role(of: "pytorch_model.bin") == .data)
+        #expect(classifier.role(of: "model.safetensors") == .weights)
+    }
+}

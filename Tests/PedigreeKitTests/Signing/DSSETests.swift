@@ -1,0 +1,49 @@
+import PedigreeCrypto
+@testable import PedigreeKit
+import Testing
+
+@Suite struct PreAuthenticationEncoding {
+    /// The example from the DSSE v1 protocol specification (protocol.md, "Test vectors").
+    @Test func matchesTheSpecificationsVector() {
+        let pae = Envelope.pae(payloadType: "http://example.com/HelloWorld", payload: Array("hello world".utf8))
+        #expect(String(decoding: pae, as: UTF8.self) == "DSSEv1 29 http://example.com/HelloWorld 11 hello world")
+    }
+
+    @Test func countsBytesNotCharacters() {
+        let pae = Envelope.pae(payloadType: "tÿpe", payload: Array("é".utf8))
+        #expect(pae == Array("DSSEv1 5 tÿpe 2 é".utf8))
+        #expect(Envelope.pae(payloadType: "", payload: []) == Array("DSSEv1 0  0 ".utf8))
+    }
+
+    @Test func signaturesAreOverThePAE() throws {
+        let key = try PrivateKey.generate(.ed25519)
+        let payload = Array("{\"a\":1}".utf8)
+        let envelope = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: key)
+        let signature = try #require(base64Decode(envelope.signatures[0].sig))
+        let publicKey = try key.publicKey
+        #expect(publicKey.isValidSignature(signature, for: Envelope.pae(payloadType: MediaTypes.inToto, payload: payload)))
+        #expect(!publicKey.isValidSignature(signature, for: payload))
+        #expect(envelope.signatures[0].keyid == publicKey.keyID)
+    }
+
+    @Test func signatureChecksSayTrustedUnknownOrInvalid() throws {
+        let signer = try PrivateKey.generate(.ecdsaP256)
+        let stranger = try PrivateKey.generate(.ed25519)
+        let payload = Array("payload".utf8)
+        var envelope = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: signer)
+        try envelope.addSignature(payload: payload, key: stranger)
+        let trusted = [TrustedKey(key: try signer.publicKey, label: "signer.pub")]
+        let results = envelope.checkSignatures(payload: payload, keys: trusted)
+        #expect(results.map(\.status) == [.trusted, .unknownKey])
+        #expect(results[0].key == "signer.pub")
+        #expect(results.isTrusted)
+        // The same signatures over a changed payload: the trusted key's signature is invalid.
+        let altered = envelope.checkSignatures(payload: Array("payloaD".utf8), keys: trusted)
+        #expect(altered.map(\.status) == [.invalid, .unknownKey])
+        #expect(!altered.isTrusted)
+        // A signature without a key id (as model_signing writes) is tried with every key.
+        var anonymous = envelope
+        anonymous.signatures[0].keyid = ""
+        #expect(anonymous.checkSignatures(payload: payload, keys: trusted).map(\.status) == [.trusted, .unknownKey])
+    }
+}
