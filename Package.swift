@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -18,7 +19,7 @@ let package = Package(
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
         .target(name: "PedigreeCrypto", dependencies: ["COpenSSL"]),
-        .target(name: "PedigreeKit", dependencies: ["PedigreeCrypto"]),
+        .target(name: "PedigreeKit", dependencies: ["PedigreeCrypto", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "pedigree",
             dependencies: [

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what pedigree's build and tests need, where it is missing: OpenSSL's headers and
-# pkg-config (the build); the openssl and sha256sum tools, Python 3 with jsonschema, and the
-# OpenSSF reference signer model_signing 1.1.1 with pyopenssl (the tests' independent
-# cross-checks). Safe to run again: it installs nothing that is already there.
+# pkg-config (the build); and for the tests' independent cross-checks, the openssl and
+# sha256sum tools, Graphviz (dot), Node.js with the Mermaid grammar from the PyPI package
+# mermaid-syntax-parser, Python 3 with jsonschema, and the OpenSSF reference signer
+# model_signing 1.1.1 with pyopenssl. Safe to run again: it installs nothing that is there.
 set -euo pipefail
 
 apt_packages=()
@@ -14,6 +15,9 @@ have pkg-config || apt_packages+=(pkg-config)
 have openssl || apt_packages+=(openssl)
 have sha256sum || apt_packages+=(coreutils)
 have python3 || apt_packages+=(python3 python3-pip)
+have dot || apt_packages+=(graphviz)
+have node || apt_packages+=(nodejs)
+have unzip || apt_packages+=(unzip)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "bootstrap: installing ${apt_packages[*]}" >&2
@@ -35,3 +39,14 @@ if [ ${#python_missing[@]} -gt 0 ]; then
   python3 -m pip install --quiet --disable-pip-version-check "${python_missing[@]}"
 fi
 command -v model_signing >/dev/null || { echo "bootstrap: model_signing is not on PATH after installing it" >&2; exit 1; }
+
+# The Mermaid grammar (a self-contained parser for Node.js inside a PyPI wheel), for checking
+# the diagrams `pedigree lineage --format mermaid` writes. Tests find it through the same path.
+tools=${PEDIGREE_TEST_TOOLS:-$HOME/.cache/pedigree-test-tools}
+parser="$tools/mermaid_parser/lib/mermaid_syntax_parser.cjs"
+if [ ! -s "$parser" ]; then
+  echo "bootstrap: fetching mermaid-syntax-parser 0.2.2" >&2
+  mkdir -p "$tools"
+  python3 -m pip download --quiet --no-deps --disable-pip-version-check mermaid-syntax-parser==0.2.2 -d "$tools"
+  unzip -q -o "$tools"/mermaid_syntax_parser-0.2.2-*.whl 'mermaid_parser/lib/mermaid_syntax_parser.cjs' -d "$tools"
+fi

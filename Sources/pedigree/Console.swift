@@ -16,8 +16,10 @@ enum Console {
     /// Writes `text` and a newline to standard error as it is.
     static func note(_ text: String) { write(STDERR_FILENO, text + "\n") }
 
-    /// Writes `text` to standard error with no newline (progress lines).
-    static func raw(_ text: String) { write(STDERR_FILENO, text) }
+    /// Writes `text` with no newline added: to standard error (progress lines) by default.
+    static func raw(_ text: String, toStandardOutput: Bool = false) {
+        write(toStandardOutput ? STDOUT_FILENO : STDERR_FILENO, text)
+    }
 
     /// Writes all of `text` to `fd`, unbuffered, so stdout and stderr keep their order.
     private static func write(_ fd: Int32, _ text: String) {

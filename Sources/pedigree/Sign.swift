@@ -59,6 +59,7 @@ struct Sign: ParsableCommand {
     @Flag(help: "Follow links that stay inside the folder (or a Hugging Face cache's blobs).")
     var followSymlinks = false
 
+    @OptionGroup(title: "Deriving from parents") var derivation: DerivationOptions
     @OptionGroup var hashing: HashingOptions
     @OptionGroup var passphrase: PassphraseOptions
 
@@ -69,6 +70,9 @@ struct Sign: ParsableCommand {
 
     func validate() throws {
         if append, force { throw ValidationError("--append adds to a manifest; --force would replace it") }
+        if append, !derivation.parent.isEmpty || !derivation.teacher.isEmpty || derivation.spec != nil {
+            throw ValidationError("--append countersigns an existing manifest; it takes no parents")
+        }
     }
 
     func run() throws {
@@ -93,27 +97,38 @@ struct Sign: ParsableCommand {
         if !force, FileManager.default.fileExists(atPath: manifestPath) {
             throw fail("\(manifestPath): already exists; not overwritten (use --force to replace it)", code: Exit.cannotCreate)
         }
+        let derivative = try derivation.resolve()
         var notices = attribution.map { Notice(kind: .attribution, text: $0) }
         for file in noticeFile {
             notices += NoticeText.parse(try readText(file))
         }
         let request = SignRequest(
-            folder: folder, name: name, version: version, license: license, notices: notices,
+            folder: folder, name: name ?? derivative.name, version: version ?? derivative.version, license: license, notices: notices,
             additionalTerms: try additionalTermsFile.map(readText), distribution: distribution,
             ignore: ignore, roles: RoleClassifier(overrides: role.map { ($0.glob, $0.role) }),
             followSymlinks: followSymlinks, createdAt: try createdAt())
+        let derivationRequest = derivative.request
         let signer = ModelSigner(engine: hashing.engine)
         let counter = ByteCounter()
         let progress = ProgressLine(counter: counter, total: 0, enabled: !hashing.quiet && !json)
-        let result: SignResult
+        var predicate: ModelPredicate
         do {
             let extra = relativeInside(manifestPath).map { [Glob.escape($0)] } ?? []
-            let predicate = try signer.describe(request, extraIgnores: extra, progress: counter)
+            predicate = try signer.describe(request, extraIgnores: extra, progress: counter)
             progress.finish()
-            result = try signer.sign(predicate, key: privateKey)
         } catch {
             progress.finish()
-            throw fail(error.description, code: signStatus(error))
+            throw fail(error.description, code: inputStatusOf(error))
+        }
+        var ancestors: [AncestorEntry] = []
+        if let derivationRequest {
+            ancestors = try derivation.derive(derivationRequest, into: &predicate, quiet: json)
+        }
+        let result: SignResult
+        do {
+            result = try signer.sign(predicate, key: privateKey, ancestors: ancestors)
+        } catch {
+            throw fail(error.description, code: inputStatusOf(error))
         }
         try write(result.bundle)
         report(result, algorithm: privateKey.algorithm)
@@ -189,26 +204,27 @@ struct Sign: ParsableCommand {
             let files = license.files.map(\.name).joined(separator: ", ")
             Console.out("  license         \(license.id)\(files.isEmpty ? "" : " (\(files))")")
         }
+        if let lineage = predicate.lineage {
+            for (parent, changes) in zip(lineage.parents, lineage.changes) {
+                var parts = ["\(changes.unchanged.count) unchanged"]
+                if !changes.modified.isEmpty { parts.append("\(changes.modified.count) modified") }
+                if !changes.added.isEmpty { parts.append("\(changes.added.count) added") }
+                if !changes.removed.isEmpty { parts.append("\(changes.removed.count) removed") }
+                if !changes.renamed.isEmpty { parts.append("\(changes.renamed.count) renamed") }
+                let role = parent.role == "base" ? "" : " (\(parent.role))"
+                Console.out("  \(parent.relation.rawValue) of \(parent.name)\(role): \(parts.joined(separator: ", "))")
+            }
+            let notices = predicate.notices
+            Console.out("  notices         \(notices.retained.count) retained, \(notices.added.count) added, \(notices.dropped.count) dropped")
+        }
         Console.out("wrote \(manifestPath)")
     }
 
+    /// The manifest's path relative to the folder when it is written inside it (and is not
+    /// the default name, which is always left out).
     private func relativeInside(_ path: String) -> String? {
-        guard let folderReal = realPath(folder) else { return nil }
-        let parent = parentPath(path).isEmpty ? "." : parentPath(path)
-        guard let parentReal = realPath(parent) else { return nil }
-        let full = joinPath(parentReal, lastComponent(path))
-        let prefix = folderReal.hasSuffix("/") ? folderReal : folderReal + "/"
-        guard full.utf8.starts(with: prefix.utf8) else { return nil }
-        let relative = String(decoding: full.utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
-        return relative == "pedigree.json" ? nil : relative
-    }
-
-    private func signStatus(_ error: SignError) -> Int32 {
-        switch error {
-        case .folder(let fileError): return inputStatus(fileError)
-        case .problems, .empty: return Exit.dataError
-        case .crypto: return 70
-        }
+        guard let relative = relativePath(of: path, inside: folder), relative != "pedigree.json" else { return nil }
+        return relative
     }
 }
 

@@ -112,9 +112,3 @@ func loadTrustedKeys(files: [String], folder: String?) throws -> [TrustedKey] {
     }
     return keys
 }
-
-/// The first 12 hex digits of a digest, for people.
-func short(_ hex: String) -> String { String(hex.prefix(12)) }
-
-/// `1 file`, `2 files`.
-func plural(_ count: Int, _ noun: String) -> String { count == 1 ? "1 \(noun)" : "\(count) \(noun)s" }

@@ -74,6 +74,17 @@ struct Verify: ParsableCommand {
                 Console.out("signature \(signature.index): INVALID for \(signature.key ?? keyid)")
             }
         }
+        for ancestor in report.ancestors {
+            let signer = ancestor.signatures.first { $0.status != .unknownKey }
+            let detail: String
+            switch ancestor.trust {
+            case .trusted: detail = "trusted (\(signer?.algorithm ?? "?"), \(signer?.key ?? "?"))"
+            case .untrusted: detail = "untrusted: signed by an unknown key"
+            case .invalid: detail = "INVALID signature for \(signer?.key ?? "a trusted key")"
+            }
+            let indent = String(repeating: "  ", count: ancestor.depth - 1)
+            Console.out("\(indent)ancestor \(ancestor.name) (manifest \(short(ancestor.manifestDigest))…): \(detail)")
+        }
         for file in report.files where !(hashing.quiet && file.status == .ok) {
             let detail = file.detail.map { " (\($0))" } ?? ""
             Console.out("\(printable(file.name)): \(file.status.rawValue)\(detail)")

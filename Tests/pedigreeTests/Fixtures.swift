@@ -30,8 +30,8 @@ final class Workspace: @unchecked Sendable {
 
     /// Runs pedigree in this workspace.
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String]? = nil, stdin: Data? = nil) throws -> ProcessResult {
-        try pedigree(arguments, stdin: stdin, environment: environment, currentDirectory: path)
+    func run(_ arguments: [String], environment: [String: String]? = nil, stdin: Data? = nil, timeout: TimeInterval = 120) throws -> ProcessResult {
+        try pedigree(arguments, stdin: stdin, environment: environment, currentDirectory: path, timeout: timeout)
     }
 
     func read(_ relative: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: folder.url(relative))) }

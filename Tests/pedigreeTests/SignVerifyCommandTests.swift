@@ -48,7 +48,7 @@ import TestSupport
     @Test func theManifestSaysWhatEachFileIs() throws {
         let work = try Workspace()
         try work.exampleModel()
-        try work.folder.write("model/LICENSE", try openAtomTextData())
+        try work.folder.write("model/LICENSE", try openAtomLicenseText())
         try work.folder.write("model/checkpoint-10/optimizer.pt", "o")
         try work.folder.write("model/notes.bin", "n")
         try work.keygen("signer")
@@ -266,11 +266,6 @@ import TestSupport
     }
 }
 
-/// The genuine OpenAtom Model License text, from the shared reference folder.
-func openAtomTextData() throws -> Data {
-    try Data(contentsOf: URL(fileURLWithPath: packageRoot + "/../shared/reference/OpenAtom-Model-License-1.0.txt"))
-}
-
 @Suite struct ReadmeCommands {
     /// The README's main command runs `Examples/quickstart.sh`; it must sign and verify.
     @Test func theQuickstartSignsAndVerifiesTheExample() throws {
@@ -328,5 +323,35 @@ func openAtomTextData() throws -> Data {
         #expect(problems.contains("$.predicate.resources[1].role"))
         #expect(problems.contains("$.predicate.resources[2].digest"))
         #expect(problems.contains("'unexpectedField' was unexpected"))
+    }
+}
+
+@Suite struct LargeModels {
+    @Test func aMultiGiBFolderSignsAndVerifies() throws {
+        let work = try Workspace()
+        try work.exampleModel()
+        // Two 1.5 GiB shards (sparse, so the disk is spared; the bytes read are the same).
+        for index in 1...2 {
+            let path = work.folder.url("model/model-0000\(index)-of-00002.safetensors")
+            let fd = open(path, O_CREAT | O_WRONLY, 0o644)
+            #expect(ftruncate(fd, off_t(3) << 29) == 0)
+            _ = pwrite(fd, "shard \(index)", 7, 1 << 20)
+            close(fd)
+        }
+        try work.keygen("signer", "ecdsa-p256")
+        let signed = try work.run(["sign", "model", "--key", "signer.key"], timeout: 600)
+        #expect(signed.status == 0, "\(signed)")
+        #expect(signed.stdout.hasPrefix("signed model: 9 files, 3.0 GiB\n"))
+        let verified = try work.run(["verify", "model", "--key", "signer.pub"], timeout: 600)
+        #expect(verified.status == 0, "\(verified)")
+        #expect(verified.stdout.hasSuffix("verified: 9 files OK, signed by a trusted key\n"))
+        // One byte near the end of a shard.
+        let fd = open(work.folder.url("model/model-00002-of-00002.safetensors"), O_WRONLY)
+        #expect(pwrite(fd, "!", 1, (off_t(3) << 29) - 100) == 1)
+        close(fd)
+        let tampered = try work.run(["verify", "model", "--key", "signer.pub"], timeout: 600)
+        #expect(tampered.status == 1)
+        #expect(tampered.stdout.contains("model-00002-of-00002.safetensors: MODIFIED\n"))
+        #expect(tampered.stdout.contains("model-00001-of-00002.safetensors: OK\n"))
     }
 }

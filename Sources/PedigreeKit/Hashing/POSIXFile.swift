@@ -181,6 +181,19 @@ public func readSmallFile(_ path: String, limit: Int = 64 << 20, allowPipes: Boo
     default:
         if fd != STDIN_FILENO { throw FileError(path: path, reason: status.kind.refusal!) }
     }
+    return try readAll(fd, status: status, path: path, limit: limit)
+}
+
+/// Reads a whole small file beneath a folder, opened as `FileSource.beneath` opens files:
+/// one component at a time, never through a link.
+public func readSmallFile(beneath root: DirectoryHandle, _ components: [String], limit: Int) throws(FileError) -> [UInt8] {
+    let path = components.joined(separator: "/")
+    let (fd, status) = try FileSource.beneath(root, components: components).openRegularFile(displayPath: path)
+    defer { close(fd) }
+    return try readAll(fd, status: status, path: path, limit: limit)
+}
+
+private func readAll(_ fd: Int32, status: FileStatus, path: String, limit: Int) throws(FileError) -> [UInt8] {
     if status.kind == .regular, status.size > limit {
         throw FileError(path: path, reason: .tooLarge(limit: Int64(limit)))
     }

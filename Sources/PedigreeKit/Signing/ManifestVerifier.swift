@@ -24,6 +24,28 @@ public struct FileVerdict: Encodable, Sendable, Equatable {
     public var detail: String?
 }
 
+/// How far an embedded ancestor's signature is trusted.
+public enum AncestorTrust: String, Encodable, Sendable {
+    /// Signed by a trusted key.
+    case trusted
+    /// Signed only by keys that are not trusted: the descendant vouches for it by digest alone.
+    case untrusted
+    /// A signature names a trusted key but does not verify: it was altered.
+    case invalid
+}
+
+/// One ancestor in the embedded chain and its trust.
+public struct AncestorVerdict: Encodable, Sendable, Equatable {
+    public var name: String
+    public var manifestDigest: String
+    public var rootDigest: String
+    public var format: ManifestFormat
+    /// 1 for a parent, 2 for a grandparent, …
+    public var depth: Int
+    public var trust: AncestorTrust
+    public var signatures: [SignatureResult]
+}
+
 /// Everything `verify` found out about a folder and its manifest.
 public struct VerificationReport: Encodable, Sendable {
     public var manifest: String
@@ -36,6 +58,8 @@ public struct VerificationReport: Encodable, Sendable {
     /// signatures.
     public var problems: [String] = []
     public var files: [FileVerdict] = []
+    /// The embedded ancestors, nearest first.
+    public var ancestors: [AncestorVerdict] = []
     /// The `--only` patterns, when only a subset was verified.
     public var only: [String]?
     /// How many files the manifest lists in all.
@@ -44,7 +68,7 @@ public struct VerificationReport: Encodable, Sendable {
     public var verified: Bool { problems.isEmpty && !files.isEmpty && files.allSatisfy { $0.status == .ok } }
 
     enum CodingKeys: String, CodingKey {
-        case manifest, format, model, rootDigest, manifestDigest, signatures, problems, files, only, listed, verified
+        case manifest, format, model, rootDigest, manifestDigest, signatures, ancestors, problems, files, only, listed, verified
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -55,6 +79,7 @@ public struct VerificationReport: Encodable, Sendable {
         try container.encodeIfPresent(rootDigest, forKey: .rootDigest)
         try container.encodeIfPresent(manifestDigest, forKey: .manifestDigest)
         try container.encode(signatures, forKey: .signatures)
+        try container.encode(ancestors, forKey: .ancestors)
         try container.encode(problems, forKey: .problems)
         try container.encode(files, forKey: .files)
         try container.encodeIfPresent(only, forKey: .only)
@@ -89,14 +114,14 @@ public struct ManifestVerifier: Sendable {
     public func verify(folder: String, manifestPath: String, progress: ByteCounter? = nil) -> VerificationReport {
         var report = VerificationReport(manifest: manifestPath)
         if !only.isEmpty { report.only = only.map(\.pattern) }
-        let manifest: SignedManifest
+        let chain: ModelChain
         do {
-            let bundle = try ManifestBundle.load(manifestPath)
-            manifest = try SignedManifest(envelope: bundle.dsseEnvelope)
+            chain = try ModelChain(bundle: try ManifestBundle.load(manifestPath))
         } catch {
             report.problems.append("\(manifestPath): \(error)")
             return report
         }
+        let manifest = chain.manifest
         report.format = manifest.format
         report.model = manifest.name
         report.rootDigest = manifest.rootDigest.hex
@@ -107,12 +132,33 @@ public struct ManifestVerifier: Sendable {
         report.problems += consistency
         report.signatures = manifest.envelope.checkSignatures(payload: manifest.payload, keys: keys)
         report.problems += signatureProblems(report.signatures)
+        checkAncestors(chain, into: &report)
         // A name that is not a safe relative path stops here: no file is opened for it or any other.
         if consistency.contains(where: { $0.hasPrefix("resource ") }) { return report }
 
         report.files = checkFiles(folder: folder, manifest: manifest, manifestPath: manifestPath, progress: progress,
                                   problems: &report.problems)
         return report
+    }
+
+    /// Walks the embedded chain: every parent reference must resolve to an embedded manifest
+    /// with the name and root it names, and every ancestor's signatures are checked.
+    private func checkAncestors(_ chain: ModelChain, into report: inout VerificationReport) {
+        report.problems += chain.problems()
+        for (ancestor, depth) in chain.lineage() {
+            let signatures = ancestor.envelope.checkSignatures(payload: ancestor.payload, keys: keys)
+            let trust: AncestorTrust =
+                signatures.contains { $0.status == .invalid } ? .invalid
+                : signatures.contains { $0.status == .trusted } ? .trusted : .untrusted
+            if trust == .invalid {
+                report.problems.append(
+                    "ancestor \(ancestor.name) (manifest \(ancestor.manifestDigest.hex.prefix(12))…): a signature does not "
+                        + "verify with the trusted key it names")
+            }
+            report.ancestors.append(AncestorVerdict(
+                name: ancestor.name, manifestDigest: ancestor.manifestDigest.hex, rootDigest: ancestor.rootDigest.hex,
+                format: ancestor.format, depth: depth, trust: trust, signatures: signatures))
+        }
     }
 
     private func signatureProblems(_ results: [SignatureResult]) -> [String] {
@@ -204,7 +250,7 @@ public struct ManifestVerifier: Sendable {
 }
 
 /// `path` relative to `folder` when it lies directly or deeply inside it, else `nil`.
-func relativePath(of path: String, inside folder: String) -> String? {
+public func relativePath(of path: String, inside folder: String) -> String? {
     guard let file = realPath(parentPath(path).isEmpty ? "." : parentPath(path)), let root = realPath(folder) else {
         return nil
     }

@@ -3,12 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The genuine license text, from the project's shared reference folder.
-let openAtomTextPath = packageRoot + "/../shared/reference/OpenAtom-Model-License-1.0.txt"
-
-func openAtomText() throws -> [UInt8] {
-    Array(try Data(contentsOf: URL(fileURLWithPath: openAtomTextPath)))
-}
+func openAtomText() throws -> [UInt8] { Array(try openAtomLicenseText()) }
 
 @Suite struct LicenseRecognition {
     @Test func recognisesTheGenuineOpenAtomText() throws {

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Parses a Mermaid diagram (a file, or standard input) with Mermaid's grammar under Node.js;
+# exit 0 when it parses, 1 when it does not. Scripts/bootstrap.sh installs the parser.
+set -euo pipefail
+tools=${PEDIGREE_TEST_TOOLS:-$HOME/.cache/pedigree-test-tools}
+parser="$tools/mermaid_parser/lib/mermaid_syntax_parser.cjs"
+[ -s "$parser" ] || { echo "validate-mermaid: $parser is missing; run Scripts/bootstrap.sh" >&2; exit 2; }
+node -e '
+  const parse = require(process.argv[1]).ValidateMermaid;
+  const source = require("fs").readFileSync(process.argv[2] || 0, "utf8");
+  Promise.resolve(parse(source)).then(ok => {
+    if (!ok) { console.error("validate-mermaid: the diagram does not parse"); process.exit(1); }
+  });
+' "$parser" "${1:-}"

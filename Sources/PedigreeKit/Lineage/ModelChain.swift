@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import PedigreeCrypto
+
+/// A model's signed manifest together with the signed manifests of its ancestors, as one
+/// bundle carries them, resolved by manifest digest.
+public struct ModelChain: Sendable {
+    public let bundle: ManifestBundle
+    /// The model itself.
+    public let manifest: SignedManifest
+    /// The embedded ancestors that could be read, in bundle order.
+    public let ancestors: [SignedManifest]
+    /// Embedded ancestors that could not be read, with why (1-based index into the bundle's list).
+    public let unreadableAncestors: [(index: Int, error: ManifestError)]
+
+    private let byDigest: [SHA256Digest: SignedManifest]
+
+    /// Resolves the ancestors embedded in `bundle`.
+    ///
+    /// - Throws: `ManifestError` when the model's own envelope cannot be read.
+    public init(bundle: ManifestBundle) throws(ManifestError) {
+        self.bundle = bundle
+        manifest = try SignedManifest(envelope: bundle.dsseEnvelope)
+        var ancestors: [SignedManifest] = []
+        var unreadable: [(Int, ManifestError)] = []
+        var byDigest: [SHA256Digest: SignedManifest] = [:]
+        for (offset, entry) in (bundle.ancestors ?? []).enumerated() {
+            do {
+                let ancestor = try SignedManifest(envelope: entry.dsseEnvelope)
+                ancestors.append(ancestor)
+                if byDigest[ancestor.manifestDigest] == nil { byDigest[ancestor.manifestDigest] = ancestor }
+            } catch {
+                unreadable.append((offset + 1, error))
+            }
+        }
+        self.ancestors = ancestors
+        unreadableAncestors = unreadable
+        self.byDigest = byDigest
+    }
+
+    /// Loads the bundle at `path` (a file, or a folder holding `pedigree.json` or `model.sig`).
+    public static func load(_ path: String) throws(ManifestError) -> ModelChain {
+        try ModelChain(bundle: ManifestBundle.load(manifestFile(for: path)))
+    }
+
+    /// The manifest file a user means by `path`: the path itself if it is a file, else the
+    /// folder's `pedigree.json`, else its `model.sig`.
+    public static func manifestFile(for path: String) -> String {
+        guard case .success(let status) = fileStatus(at: AT_FDCWD, path, follow: true), status.kind == .directory else {
+            return path
+        }
+        let own = joinPath(path, "pedigree.json")
+        if case .success = fileStatus(at: AT_FDCWD, own, follow: true) { return own }
+        let oms = joinPath(path, "model.sig")
+        if case .success = fileStatus(at: AT_FDCWD, oms, follow: true) { return oms }
+        return own
+    }
+
+    /// The embedded manifest with this digest, if there is one.
+    public func ancestor(_ digest: SHA256Digest) -> SignedManifest? { byDigest[digest] }
+
+    /// The parents `manifest` names, each with the embedded manifest its digest resolves to.
+    public func parents(of manifest: SignedManifest) -> [(reference: ParentReference, manifest: SignedManifest?)] {
+        (manifest.predicate?.lineage?.parents ?? []).map { reference in
+            (reference, SHA256Digest(hex: reference.manifestDigest).flatMap { byDigest[$0] })
+        }
+    }
+
+    /// Every ancestor reachable from the model through parent references, each once, nearest
+    /// first, with its distance from the model.
+    public func lineage() -> [(manifest: SignedManifest, depth: Int)] {
+        var seen: Set<SHA256Digest> = [manifest.manifestDigest]
+        var order: [(SignedManifest, Int)] = []
+        var frontier = [(manifest, 0)]
+        while !frontier.isEmpty {
+            var next: [(SignedManifest, Int)] = []
+            for (node, depth) in frontier {
+                for (_, parent) in parents(of: node) {
+                    guard let parent, seen.insert(parent.manifestDigest).inserted else { continue }
+                    order.append((parent, depth + 1))
+                    next.append((parent, depth + 1))
+                }
+            }
+            frontier = next
+        }
+        return order
+    }
+
+    /// What is wrong with the chain itself, without looking at signatures or files: ancestors
+    /// that cannot be read, parent references that resolve to no embedded manifest or to one
+    /// whose name or root digest differs from the reference, embedded manifests no one refers
+    /// to, and ancestors whose own content is inconsistent.
+    public func problems() -> [String] {
+        var problems: [String] = unreadableAncestors.map { "embedded ancestor \($0.index): \($0.error)" }
+        var referenced: Set<SHA256Digest> = []
+        var visited: Set<SHA256Digest> = []
+        var queue = [manifest]
+        while let node = queue.first {
+            queue.removeFirst()
+            guard visited.insert(node.manifestDigest).inserted else { continue }
+            for (reference, parent) in parents(of: node) {
+                let who = "\(node.name)'s parent \(reference.name) (manifest \(reference.manifestDigest.prefix(12))…)"
+                guard let parent else {
+                    problems.append("\(who) is not among the embedded ancestors: it was removed, altered or swapped")
+                    continue
+                }
+                referenced.insert(parent.manifestDigest)
+                if parent.name != reference.name {
+                    problems.append("\(who): the embedded manifest names the model '\(parent.name)'")
+                }
+                if parent.rootDigest.hex != reference.rootDigest {
+                    problems.append("\(who): the embedded manifest's root digest is \(parent.rootDigest.hex.prefix(12))…, "
+                                    + "the reference says \(reference.rootDigest.prefix(12))…")
+                }
+                queue.append(parent)
+            }
+        }
+        for ancestor in ancestors where !referenced.contains(ancestor.manifestDigest) {
+            problems.append(
+                "embedded ancestor \(ancestor.name) (manifest \(ancestor.manifestDigest.hex.prefix(12))…) is not "
+                    + "referenced by any parent in the chain")
+        }
+        for ancestor in ancestors where referenced.contains(ancestor.manifestDigest) {
+            for problem in ancestor.consistencyProblems() {
+                problems.append("ancestor \(ancestor.name): \(problem)")
+            }
+        }
+        return problems
+    }
+}
