@@ -2,8 +2,10 @@
 # Installs what pedigree's build and tests need, where it is missing: OpenSSL's headers and
 # pkg-config (the build); and for the tests' independent cross-checks, the openssl and
 # sha256sum tools, Graphviz (dot), Node.js with the Mermaid grammar from the PyPI package
-# mermaid-syntax-parser, Python 3 with jsonschema, and the OpenSSF reference signer
-# model_signing 1.1.1 with pyopenssl. Safe to run again: it installs nothing that is there.
+# mermaid-syntax-parser, and Python 3 with jsonschema, the OpenSSF reference signer
+# model_signing 1.1.1 (with pyopenssl), the CycloneDX schemas (cyclonedx-python-lib), the SPDX
+# 3 bindings (spdx-python-model) and the in-toto attestation bindings. Safe to run again: it
+# installs nothing that is already there.
 set -euo pipefail
 
 apt_packages=()
@@ -30,6 +32,10 @@ fi
 # Python packages the tests cross-check against, pinned where the format matters.
 python_missing=()
 python3 -c 'import jsonschema' 2>/dev/null || python_missing+=("jsonschema>=4.18")
+python3 -c 'import cyclonedx.validation.json, license_expression' 2>/dev/null \
+  || python_missing+=("cyclonedx-python-lib[json-validation]==11.12.0")
+python3 -c 'import spdx_python_model' 2>/dev/null || python_missing+=("spdx-python-model==0.0.6")
+python3 -c 'import in_toto_attestation' 2>/dev/null || python_missing+=("in-toto-attestation==0.9.3")
 python3 - <<'PY' 2>/dev/null || python_missing+=("model-signing==1.1.1" "pyopenssl")
 import importlib.metadata as m, OpenSSL
 assert m.version("model-signing") == "1.1.1"

@@ -47,7 +47,7 @@ public final class TemporaryFolder: @unchecked Sendable {
 
 /// Deterministic pseudo-random bytes (xorshift), so large test files need no entropy.
 public func pseudoRandomBytes(_ count: Int, seed: UInt64) -> Data {
-    var state = seed | 1
+    var state = (seed &* 0x9E37_79B9_7F4A_7C15) | 1
     var data = Data(count: count)
     data.withUnsafeMutableBytes { raw in
         let bytes = raw.bindMemory(to: UInt8.self)

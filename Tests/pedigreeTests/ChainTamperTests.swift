@@ -67,7 +67,10 @@ private func verifyQ4(_ work: Workspace) throws -> ProcessResult {
         let work = try Workspace()
         try work.threeGenerations()
         // A different, validly signed base put where the real one was.
-        try work.signedBase("impostor", name: "acme/base", key: "base")
+        try work.exampleModel("impostor")
+        try work.folder.write("impostor/LICENSE", try openAtomLicenseText())
+        try work.folder.write("impostor/backdoor.py", "import os")
+        #expect(try work.run(["sign", "impostor", "--key", "base.key", "--name", "acme/base"]).status == 0)
         let impostor = try work.bundle("impostor/pedigree.json")
         try editBundle(work, "q4/pedigree.json") { object in
             var ancestors = object["ancestors"] as! [[String: Any]]
@@ -78,6 +81,26 @@ private func verifyQ4(_ work: Workspace) throws -> ProcessResult {
         #expect(result.status == 1)
         #expect(result.stderr.contains("is not among the embedded ancestors: it was removed, altered or swapped"))
         #expect(result.stderr.contains("pedigree: embedded ancestor acme/base (manifest "))
+    }
+
+    @Test func theSameAncestorPayloadResignedByAnotherKey() throws {
+        let work = try Workspace()
+        try work.threeGenerations()
+        try work.keygen("mallory")
+        let mallory = try PrivateKey(pem: Array(work.read("mallory.key")))
+        try editBundle(work, "q4/pedigree.json") { object in
+            var ancestors = object["ancestors"] as! [[String: Any]]
+            var envelope = ancestors[1]["dsseEnvelope"] as! [String: Any]
+            let payload = base64Decode(envelope["payload"] as! String)!
+            let resigned = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: mallory)
+            envelope["signatures"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(resigned.signatures))
+            ancestors[1]["dsseEnvelope"] = envelope
+            object["ancestors"] = ancestors
+        }
+        let result = try verifyQ4(work)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("acme/sft's parent acme/base (manifest "))
+        #expect(result.stderr.contains("when it was referenced; the embedded manifest carries no signature by that key\n"))
     }
 
     @Test func aParentReferencePointedAtADifferentManifest() throws {

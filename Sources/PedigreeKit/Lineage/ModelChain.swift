@@ -111,6 +111,15 @@ public struct ModelChain: Sendable {
                 if parent.name != reference.name {
                     problems.append("\(who): the embedded manifest names the model '\(parent.name)'")
                 }
+                // The child recorded who signed its parent; the embedded copy must still carry one
+                // of those signatures (model_signing's signatures name no key, so they cannot be matched).
+                let embeddedSigners = parent.envelope.signatures.map(\.keyid).filter { !$0.isEmpty }
+                if !reference.signers.isEmpty, !embeddedSigners.isEmpty,
+                    !embeddedSigners.contains(where: reference.signers.contains)
+                {
+                    problems.append("\(who) was signed by \(reference.signers.map { String($0.prefix(12)) + "…" }.joined(separator: ", ")) "
+                                    + "when it was referenced; the embedded manifest carries no signature by that key")
+                }
                 if parent.rootDigest.hex != reference.rootDigest {
                     problems.append("\(who): the embedded manifest's root digest is \(parent.rootDigest.hex.prefix(12))…, "
                                     + "the reference says \(reference.rootDigest.prefix(12))…")

@@ -48,6 +48,9 @@ public struct ManifestBundle: Codable, Sendable {
 
     /// The bytes of the bundle as written to disk: indented JSON with sorted keys.
     public func encoded() throws -> [UInt8] { try JSON.pretty(self) }
+
+    /// The bundle as one line of JSON, as `model_signing` writes its bundles.
+    public func encodedCompact() throws -> [UInt8] { try JSON.compact(self) }
 }
 
 /// A Sigstore bundle's verification material; only the public-key hint is used.

@@ -189,8 +189,8 @@ public struct ManifestVerifier: Sendable {
             ignore = manifest.serialization.ignorePaths
         case .oms:
             // `model_signing` always leaves out the top-level git files; its ignore_paths are
-            // literal paths, not patterns.
-            ignore = ModelFolder.omsDefaultIgnores + manifest.serialization.ignorePaths.map(Glob.escape)
+            // literal paths, not patterns. pedigree's own manifest beside it is never model content.
+            ignore = ModelFolder.omsDefaultIgnores + ["pedigree.json"] + manifest.serialization.ignorePaths.map(Glob.escape)
         }
         // The manifest being verified is never part of the model, wherever it sits.
         if let inside = relativePath(of: manifestPath, inside: folder) { ignore.append(Glob.escape(inside)) }

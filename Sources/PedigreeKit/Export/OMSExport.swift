@@ -1,0 +1,68 @@
+import PedigreeCrypto
+
+/// A signed manifest as an OpenSSF Model Signing (OMS) v1.0 bundle: the Sigstore bundle v0.3
+/// that `model_signing` 1.x writes with `sign key` and reads with `verify key`.
+///
+/// The Statement's subject is the model's root digest, its predicate (`https://model_signing/
+/// signature/v1.0`) lists every file with its digest and how the folder was serialized; the
+/// signature is ECDSA (P-256 over SHA-256, P-384 over SHA-384, DER) over the DSSE PAE, and the
+/// public-key hint is the SHA-256 of the key's PEM text, as `model_signing` computes it.
+public enum OMSExport {
+    /// The bundle for `manifest` signed by `key`.
+    ///
+    /// - Parameter ignorePaths: paths (relative, literal) in the folder that are not part of the
+    ///   model, so that `model_signing` leaves them out as pedigree did.
+    /// - Throws: `ExportError` for a key OMS cannot use (Ed25519).
+    public static func bundle(
+        _ manifest: SignedManifest, key: PrivateKey, ignorePaths: [String]
+    ) throws -> ManifestBundle {
+        guard key.algorithm.isECDSA else {
+            throw ExportError(
+                "OMS key signing uses ECDSA (P-256 or P-384), as model_signing does; this key is \(key.algorithm.displayName): "
+                    + "make one with 'pedigree keygen --algorithm ecdsa-p256'")
+        }
+        let resources = manifest.entries
+            .sorted { RelativePath.precedes($0.name, $1.name) }
+            .map { OMSResource(name: $0.name, digest: $0.digest.hex) }
+        let statement = Statement(
+            subject: [Subject(name: manifest.name, digest: ["sha256": manifest.rootDigest.hex])],
+            predicateType: MediaTypes.omsPredicate,
+            predicate: OMSPredicate(
+                serialization: Serialization(allowSymlinks: manifest.serialization.allowSymlinks, ignorePaths: ignorePaths),
+                resources: resources))
+        let payload = try JSON.compact(statement)
+        let envelope = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: key)
+        let hint = SHA256.hash(Array(try key.publicKey.pem.utf8)).hex
+        return ManifestBundle(
+            mediaType: MediaTypes.sigstoreBundle, dsseEnvelope: envelope,
+            verificationMaterial: VerificationMaterial(publicKey: PublicKeyHint(hint: hint), tlogEntries: []))
+    }
+
+    /// The paths in `folder` that `model_signing` would hash but that are not files of the
+    /// manifest (left out by pedigree's ignore patterns, or the manifest itself): they go into
+    /// the bundle's `ignore_paths`. Folders left out whole are named once.
+    public static func ignorePaths(folder: String, manifest: SignedManifest) throws(FileError) -> [String] {
+        let everything = ModelFolder(
+            path: folder, ignorePatterns: ModelFolder.omsDefaultIgnores, followSymlinks: manifest.serialization.allowSymlinks)
+        let (files, problems) = try everything.scan()
+        let listed = Set(manifest.entries.map { ByteKey($0.name) })
+        let present = files.map(\.name) + problems.map(\.path)
+        let extra = present.filter { !listed.contains(ByteKey($0)) }
+        // Name the highest folders that hold nothing of the model, then the lone files.
+        var ignored: [String] = []
+        for path in extra.sorted(by: RelativePath.precedes) {
+            if ignored.contains(where: { path.utf8.starts(with: ($0 + "/").utf8) }) { continue }
+            var components = path.split(separator: "/").map(String.init)
+            var candidate = path
+            while components.count > 1 {
+                components.removeLast()
+                let folderPath = components.joined(separator: "/")
+                let prefix = folderPath + "/"
+                if listed.contains(where: { String(decoding: $0.bytes, as: UTF8.self).utf8.starts(with: prefix.utf8) }) { break }
+                candidate = folderPath
+            }
+            if !ignored.contains(candidate) { ignored.append(candidate) }
+        }
+        return ignored
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import PedigreeCrypto
+@testable import PedigreeKit
+import TestSupport
+
+/// Chains of signed manifests built in memory, for the exporters.
+enum ExportFixtures {
+    static let openAtom = "LicenseRef-OpenAtom-Model-License-1.0"
+
+    /// A stand-in file digest.
+    static func digest(_ seed: String) -> String { SHA256.hash(Array(seed.utf8)).hex }
+
+    /// A base model, its fine-tune and the fine-tune's quantization, each signed by its own key.
+    struct ThreeGenerations {
+        var base: SignResult
+        var finetune: SignResult
+        var quantized: SignResult
+    }
+
+    static func predicate(
+        name: String, version: String?, resources: [Resource], license: String = openAtom,
+        notices: Notices, lineage: Lineage? = nil, modifications: [Modification] = [], createdAt: String
+    ) -> ModelPredicate {
+        ModelPredicate(
+            model: ModelInfo(name: name, version: version), resources: resources,
+            serialization: Serialization(allowSymlinks: false, ignorePaths: [".git", "pedigree.json"]),
+            license: LicenseInfo(
+                id: license, name: LicenseCatalog.license(named: license)?.name,
+                files: resources.filter { $0.role == .license }.map { FileReference(name: $0.name, digest: $0.digest) }),
+            notices: notices, lineage: lineage, modifications: modifications, distribution: .files,
+            generator: Generator(), createdAt: createdAt)
+    }
+
+    /// How `child` names `parent`.
+    static func reference(_ parent: SignResult, _ relation: Relation, role: String = "base") -> ParentReference {
+        ParentReference(
+            name: parent.statement.predicate.model.name, manifestDigest: parent.manifestDigest.hex,
+            rootDigest: parent.rootDigest.hex, relation: relation, role: role, signers: [parent.keyID], trusted: true,
+            format: "pedigree")
+    }
+
+    /// What a child's bundle embeds for `parent`: its envelope, then its own ancestors.
+    static func ancestors(_ parent: SignResult) -> [AncestorEntry] {
+        [AncestorEntry(dsseEnvelope: parent.bundle.dsseEnvelope)] + (parent.bundle.ancestors ?? [])
+    }
+
+    static func threeGenerations() throws -> ThreeGenerations {
+        let signer = ModelSigner()
+        let baseResources = [
+            Resource(name: "LICENSE", digest: digest("license"), size: 11_000, role: .license),
+            Resource(name: "NOTICE", digest: digest("notice"), size: 120, role: .notice),
+            Resource(name: "config.json", digest: digest("config"), size: 700, role: .config),
+            Resource(name: "model.safetensors", digest: digest("base weights"), size: 1 << 20, role: .weights),
+            Resource(name: "tokenizer.json", digest: digest("tokenizer"), size: 2_000, role: .tokenizer),
+        ]
+        let baseNotices = Notices(added: [
+            Notice(kind: .copyright, text: "Copyright 2024 Base Labs"),
+            Notice(kind: .attribution, text: "Tokenizer vocabulary by Example Labs."),
+        ])
+        let base = try signer.sign(
+            predicate(name: "acme/base-7b", version: "1.0", resources: baseResources, notices: baseNotices,
+                      createdAt: "2024-05-01T10:00:00Z"),
+            key: PrivateKey.generate(.ed25519))
+
+        let baseOrigin = NoticeOrigin(model: "acme/base-7b", manifestDigest: base.manifestDigest.hex)
+        let finetuneResources = baseResources.map { resource in
+            resource.name == "model.safetensors"
+                ? Resource(name: resource.name, digest: digest("tuned weights"), size: resource.size, role: .weights)
+                : resource
+        } + [Resource(name: "adapter_config.json", digest: digest("adapter"), size: 300, role: .config)]
+        let copyright = RetainedNotice(baseNotices.added[0], origin: baseOrigin)
+        let finetuneNotices = Notices(
+            retained: [copyright],
+            added: [Notice(kind: .attribution, text: "Fine-tuned by Tuner Co. on instruction data.")],
+            dropped: [DroppedNotice(RetainedNotice(baseNotices.added[1], origin: baseOrigin),
+                                    reason: "the vocabulary is no longer shipped")],
+            additionalTerms: "The fine-tuning changes are also available under CC-BY-4.0.")
+        let finetuneLineage = Lineage(
+            parents: [reference(base, .finetune)],
+            derivation: Derivation(
+                method: "LoRA r=16, merged", parameters: ["learning_rate": "2e-4", "epochs": "3"],
+                datasets: [Dataset(name: "acme/instructions", digest: "sha256:" + digest("instructions")),
+                           Dataset(name: "internal-eval")],
+                tool: Tool(name: "peft", version: "0.11.1")),
+            changes: [FileChanges(
+                parent: base.manifestDigest.hex, unchanged: ["LICENSE", "NOTICE", "config.json", "tokenizer.json"],
+                modified: ["model.safetensors"], added: ["adapter_config.json"])])
+        let finetune = try signer.sign(
+            predicate(
+                name: "tuner/base-7b-sft", version: "0.2", resources: finetuneResources, notices: finetuneNotices,
+                lineage: finetuneLineage,
+                modifications: [Modification(files: ["model.safetensors"],
+                                             description: "Fine-tuned from acme/base-7b: LoRA r=16, merged")],
+                createdAt: "2024-06-01T12:30:00Z"),
+            key: PrivateKey.generate(.ed25519), ancestors: ancestors(base))
+
+        let quantizedResources = finetuneResources.filter { $0.name != "model.safetensors" }
+            + [Resource(name: "model-q4.gguf", digest: digest("q4 weights"), size: 1 << 18, role: .weights)]
+        let quantizedLineage = Lineage(
+            parents: [reference(finetune, .quantization)],
+            derivation: Derivation(method: "GGUF Q4_K_M", tool: Tool(name: "llama.cpp", version: "b3000")),
+            changes: [FileChanges(
+                parent: finetune.manifestDigest.hex, added: ["model-q4.gguf"], removed: ["model.safetensors"])])
+        let quantized = try signer.sign(
+            predicate(
+                name: "quant/base-7b-sft-q4", version: nil, resources: quantizedResources,
+                notices: Notices(retained: [copyright] + finetuneNotices.added.map {
+                    RetainedNotice($0, origin: NoticeOrigin(model: "tuner/base-7b-sft",
+                                                            manifestDigest: finetune.manifestDigest.hex))
+                }),
+                lineage: quantizedLineage,
+                modifications: [Modification(files: ["model-q4.gguf"],
+                                             description: "Quantized from tuner/base-7b-sft: GGUF Q4_K_M")],
+                createdAt: "2024-07-01T08:00:00Z"),
+            key: PrivateKey.generate(.ed25519), ancestors: ancestors(finetune))
+        return ThreeGenerations(base: base, finetune: finetune, quantized: quantized)
+    }
+
+    /// An envelope as `model_signing` writes one: an OMS v1.0 predicate signed with ECDSA P-256.
+    static func omsEnvelope(name: String) throws -> Envelope {
+        let files = [("model.safetensors", digest("oms weights")), ("config.json", digest("oms config"))]
+        let root = RootDigest.compute(files.map { ($0.0, SHA256Digest(hex: $0.1)!) })
+        let statement = Statement(
+            subject: [Subject(name: name, digest: ["sha256": root.hex])], predicateType: MediaTypes.omsPredicate,
+            predicate: OMSPredicate(
+                serialization: Serialization(allowSymlinks: false, ignorePaths: []),
+                resources: files.map { OMSResource(name: $0.0, digest: $0.1) }))
+        return try Envelope.sign(
+            payload: JSON.compact(statement), payloadType: MediaTypes.inToto, key: PrivateKey.generate(.ecdsaP256))
+    }
+
+    /// A merge of a pedigree-signed model (Apache-2.0) and an OMS-signed one.
+    static func mergeWithOMSParent() throws -> (merged: SignResult, pedigreeParent: SignResult, omsParent: SignedManifest) {
+        let signer = ModelSigner()
+        let left = try signer.sign(
+            predicate(
+                name: "left/model", version: "2.0",
+                resources: [Resource(name: "model.safetensors", digest: digest("left"), size: 10, role: .weights)],
+                license: "apache-2.0", notices: Notices(added: [Notice(kind: .copyright, text: "Copyright Left Inc.")]),
+                createdAt: "2024-01-01T00:00:00Z"),
+            key: PrivateKey.generate(.ed25519))
+        let omsEnvelope = try omsEnvelope(name: "right-model")
+        let right = try SignedManifest(envelope: omsEnvelope)
+        let rightReference = ParentReference(
+            name: right.name, manifestDigest: right.manifestDigest.hex, rootDigest: right.rootDigest.hex,
+            relation: .merge, role: "base", signers: [omsEnvelope.signatures[0].keyid], trusted: true, format: "oms")
+        let merged = try signer.sign(
+            predicate(
+                name: "merged/model", version: "1.0",
+                resources: [Resource(name: "model.safetensors", digest: digest("merged"), size: 10, role: .weights)],
+                license: "Apache-2.0",
+                notices: Notices(retained: [RetainedNotice(
+                    Notice(kind: .copyright, text: "Copyright Left Inc."),
+                    origin: NoticeOrigin(model: "left/model", manifestDigest: left.manifestDigest.hex))]),
+                lineage: Lineage(
+                    parents: [reference(left, .merge), rightReference],
+                    derivation: Derivation(method: "SLERP t=0.5", parameters: ["t": "0.5"]),
+                    changes: []),
+                modifications: [Modification(files: ["model.safetensors"], description: "Merged with SLERP")],
+                createdAt: "2024-08-01T00:00:00Z"),
+            key: PrivateKey.generate(.ed25519),
+            ancestors: ancestors(left) + [AncestorEntry(dsseEnvelope: omsEnvelope)])
+        return (merged, left, right)
+    }
+
+    /// Writes `bytes` to a temporary file and runs `Scripts/<script>` on it.
+    static func validate(_ script: String, _ bytes: [UInt8]) throws -> ProcessResult {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("document.json", Data(bytes))
+        return try run("/usr/bin/env", ["python3", packageRoot + "/Scripts/" + script, path])
+    }
+
+    /// Checks SLSA provenance with `Scripts/validate-slsa.py` (the in-toto attestation
+    /// framework's own Python bindings).
+    static func validateSLSA(_ bytes: [UInt8]) throws -> ProcessResult { try validate("validate-slsa.py", bytes) }
+
+    /// The bytes as a JSON object.
+    static func object(_ bytes: [UInt8]) throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw ToolError(message: "not a JSON object")
+        }
+        return object
+    }
+}
+
+/// Reads into parsed JSON without a cast at every step.
+extension Dictionary where Key == String, Value == Any {
+    func object(_ key: String) -> [String: Any] { self[key] as? [String: Any] ?? [:] }
+    func objects(_ key: String) -> [[String: Any]] { self[key] as? [[String: Any]] ?? [] }
+    func string(_ key: String) -> String? { self[key] as? String }
+    func strings(_ key: String) -> [String] { self[key] as? [String] ?? [] }
+
+    /// The values of the CycloneDX properties named `pedigree:<name>`.
+    func properties(_ name: String) -> [String] {
+        objects("properties").filter { $0.string("name") == "pedigree:" + name }.compactMap { $0.string("value") }
+    }
+}
