@@ -6,8 +6,10 @@ public func base64Encode(_ bytes: [UInt8]) -> String {
     var index = 0
     while index + 3 <= bytes.count {
         let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-        out += [alphabet[Int(value >> 18 & 63)], alphabet[Int(value >> 12 & 63)],
-                alphabet[Int(value >> 6 & 63)], alphabet[Int(value & 63)]]
+        out.append(alphabet[Int(value >> 18 & 63)])
+        out.append(alphabet[Int(value >> 12 & 63)])
+        out.append(alphabet[Int(value >> 6 & 63)])
+        out.append(alphabet[Int(value & 63)])
         index += 3
     }
     let rest = bytes.count - index
@@ -49,7 +51,9 @@ public func base64Decode(_ text: String) -> [UInt8]? {
     var index = 0
     while index + 4 <= values.count {
         let v = UInt32(values[index]) << 18 | UInt32(values[index + 1]) << 12 | UInt32(values[index + 2]) << 6 | UInt32(values[index + 3])
-        out += [UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)]
+        out.append(UInt8(v >> 16 & 0xff))
+        out.append(UInt8(v >> 8 & 0xff))
+        out.append(UInt8(v & 0xff))
         index += 4
     }
     if remainder == 2 {

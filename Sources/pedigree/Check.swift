@@ -29,19 +29,12 @@ struct Check: ParsableCommand {
 
     func run() throws {
         let manifestPath = manifest ?? joinPath(folder, "pedigree.json")
-        let chain: ModelChain
-        do {
-            chain = try ModelChain(bundle: ManifestBundle.load(manifestPath))
-        } catch {
-            if case .unreadable(let fileError) = error {
-                throw fail("\(manifestPath): \(fileError.reasonText)", code: inputStatus(fileError))
-            }
-            throw fail("\(manifestPath): \(error)", code: Exit.dataError)
-        }
+        let chain = try loadChain(manifestPath)
         let report: CheckReport
         do {
             report = try ObligationChecker().check(folder: folder, chain: chain, distribution: distribution)
         } catch {
+            if case .folder(let fileError) = error { throw fail(error.description, code: inputStatus(fileError)) }
             throw fail(error.description, code: Exit.dataError)
         }
         if json {

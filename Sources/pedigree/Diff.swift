@@ -51,14 +51,9 @@ struct Diff: ParsableCommand {
             throw fail("\(path): No such file or directory", code: Exit.noInput)
         }
         if !isFolder.boolValue {
-            do {
-                let manifest = try SignedManifest(envelope: ManifestBundle.load(path).dsseEnvelope)
-                let problems = manifest.consistencyProblems()
-                guard problems.isEmpty else { throw fail("\(path): \(problems[0])", code: Exit.dataError) }
-                return manifest.entries.map { ($0.name, $0.digest) }
-            } catch let error as ManifestError {
-                throw fail("\(path): \(error)", code: Exit.dataError)
-            }
+            let manifest = try loadChain(path).manifest
+            if let problem = manifest.consistencyProblems().first { throw fail("\(path): \(problem)", code: Exit.dataError) }
+            return manifest.entries.map { ($0.name, $0.digest) }
         }
         do {
             let hashed = try ModelFolder(path: path).hash(engine: hashing.engine)

@@ -50,15 +50,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let path = ModelChain.manifestFile(for: model)
-        let chain: ModelChain
-        do {
-            chain = try ModelChain.load(path)
-        } catch {
-            if case .unreadable(let fileError) = error {
-                throw fail("\(path): \(fileError.reasonText)", code: inputStatus(fileError))
-            }
-            throw fail("\(path): \(error)", code: Exit.dataError)
-        }
+        let chain = try loadChain(path)
         let bytes: [UInt8]
         do {
             switch format {
@@ -68,7 +60,7 @@ struct Export: ParsableCommand {
             case .slsa: bytes = try SLSAExport.statement(chain)
             case .modelCard:
                 let keys = trustedKey.isEmpty ? nil : try loadTrustedKeys(files: trustedKey, folder: nil)
-                bytes = Array(ModelCard.render(chain, keys: keys).utf8)
+                bytes = Array(Console.safe(ModelCard.render(chain, keys: keys)).utf8)
             }
         } catch let error as ExportError {
             throw fail(error.description, code: Exit.dataError)
@@ -96,20 +88,17 @@ struct Export: ParsableCommand {
         do {
             privateKey = try KeyFiles.privateKey(key!, passphrase: try passphrase.passphrase())
         } catch let error as KeyFileError {
-            throw fail(error.description, code: error.reason.hasPrefix("No such") ? Exit.noInput : Exit.dataError)
+            throw fail(error.description, code: error.isUnreadable ? Exit.noInput : Exit.dataError)
         }
         guard privateKey.algorithm.isECDSA else {
             throw ExportError("\(key!): OMS key signing uses ECDSA (P-256 or P-384), as model_signing does; this key is "
                               + "\(privateKey.algorithm.displayName) (make one with 'pedigree keygen --algorithm ecdsa-p256')")
         }
         // An export is a new signature over the files: they must still be the signed ones.
-        let report = ManifestVerifier(keys: [], engine: hashing.engine).verify(folder: model, manifestPath: manifestPath)
-        let mismatched = report.files.filter { $0.status != .ok }
-        let problems = report.problems.filter { !$0.hasPrefix("no signature is by a trusted key") }
-        if !problems.isEmpty || !mismatched.isEmpty {
-            let lines = problems + mismatched.map { "\(printable($0.name)): \($0.status.rawValue)" }
+        let differences = filesDifferingFromManifest(folder: model, manifestPath: manifestPath, engine: hashing.engine)
+        if !differences.isEmpty {
             throw fail("\(model): the folder does not match its manifest; not exported:\n"
-                       + lines.map { "  \($0)" }.joined(separator: "\n"), code: 1)
+                       + differences.map { "  \($0)" }.joined(separator: "\n"), code: 1)
         }
         var ignore: [String]
         do {

@@ -141,11 +141,11 @@ struct Hash: ParsableCommand {
                 progress.finish()
                 pendingWarnings.report(before: entry.line)
                 switch outcome {
-                case .ok: if verbose { Console.out("\(entry.path): OK") }
-                case .failed: if !silent { Console.out("\(entry.path): FAILED") }
+                case .ok: if verbose { Console.checksumLine("\(entry.path): OK") }
+                case .failed: if !silent { Console.checksumLine("\(entry.path): FAILED") }
                 case .unreadable(let error):
                     Console.error(error.description)
-                    if !silent { Console.out("\(entry.path): FAILED open or read") }
+                    if !silent { Console.checksumLine("\(entry.path): FAILED open or read") }
                 case .skipped: break
                 }
             }
@@ -248,7 +248,7 @@ private final class OrderedPrinter: @unchecked Sendable {
                 guard !silent else { break }
                 switch result {
                 case .success(let file):
-                    Console.out(format.format(digest: file.digest, path: job.displayPath))
+                    Console.checksumLine(format.format(digest: file.digest, path: job.displayPath))
                 case .failure(let error):
                     progress.finish()
                     Console.error(error.description)

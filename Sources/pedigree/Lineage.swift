@@ -35,15 +35,7 @@ struct LineageCommand: ParsableCommand {
 
     func run() throws {
         let path = ModelChain.manifestFile(for: model)
-        let chain: ModelChain
-        do {
-            chain = try ModelChain.load(path)
-        } catch {
-            if case .unreadable(let fileError) = error {
-                throw fail("\(path): \(fileError.reasonText)", code: inputStatus(fileError))
-            }
-            throw fail("\(path): \(error)", code: Exit.dataError)
-        }
+        let chain = try loadChain(path)
         let keys = key.isEmpty && trustedKeys == nil ? nil : try loadTrustedKeys(files: key, folder: trustedKeys)
         let graph = LineageGraph(chain: chain, keys: keys)
         var descendants: [Descendant]? = nil
@@ -56,7 +48,7 @@ struct LineageCommand: ParsableCommand {
         }
         switch format {
         case .tree:
-            Console.raw(graph.tree(), toStandardOutput: true)
+            Console.raw(Console.safe(graph.tree()), toStandardOutput: true)
             if let descendants {
                 Console.out(descendants.isEmpty ? "no descendants under \(search!)" : "descendants under \(search!):")
                 for descendant in descendants {

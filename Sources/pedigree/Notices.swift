@@ -72,9 +72,7 @@ struct Notices: ParsableCommand {
             }
         }
         do {
-            for (path, text) in zip(targets, contents) {
-                try AtomicFile.write(Array(text.utf8), to: path, overwrite: true)
-            }
+            try AtomicFile.write(zip(contents, targets).map { (Array($0.utf8), $1) }, overwrite: true)
         } catch {
             throw fail(error.description, code: Exit.cannotCreate)
         }

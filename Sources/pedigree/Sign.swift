@@ -84,7 +84,7 @@ struct Sign: ParsableCommand {
         do {
             privateKey = try KeyFiles.privateKey(key, passphrase: try passphrase.passphrase())
         } catch let error as KeyFileError {
-            throw fail(error.description, code: error.reason.hasPrefix("No such") ? Exit.noInput : Exit.dataError)
+            throw fail(error.description, code: error.isUnreadable ? Exit.noInput : Exit.dataError)
         }
         if append {
             try appendSignature(privateKey)
@@ -151,16 +151,11 @@ struct Sign: ParsableCommand {
             throw fail("\(manifestPath): already signed by this key (\(short(keyID))…)", code: Exit.dataError)
         }
         // A countersignature vouches for the files: check them before signing.
-        let ownKey = TrustedKey(key: try privateKey.publicKey, label: key)
-        let verifier = ManifestVerifier(keys: [ownKey], engine: hashing.engine)
-        let report = verifier.verify(folder: folder, manifestPath: manifestPath)
-        let fileProblems = report.files.filter { $0.status != .ok }
-        let manifestProblems = report.problems.filter { !$0.hasPrefix("no signature is by a trusted key") }
-        if !manifestProblems.isEmpty || !fileProblems.isEmpty {
-            let lines = manifestProblems + fileProblems.map { "\(printable($0.name)): \($0.status.rawValue)" }
+        let differences = filesDifferingFromManifest(folder: folder, manifestPath: manifestPath, engine: hashing.engine)
+        if !differences.isEmpty {
             throw fail(
                 "\(manifestPath): the folder does not match the manifest; not countersigned:\n"
-                    + lines.map { "  \($0)" }.joined(separator: "\n"),
+                    + differences.map { "  \($0)" }.joined(separator: "\n"),
                 code: 1)
         }
         do {
@@ -176,7 +171,7 @@ struct Sign: ParsableCommand {
         if json {
             try Console.json(["manifest": manifestPath, "keyid": keyID, "signatures": "\(bundle.dsseEnvelope.signatures.count)"])
         } else {
-            Console.out("countersigned \(manifest.name): \(plural(report.files.count, "file")) checked, signature \(bundle.dsseEnvelope.signatures.count) added")
+            Console.out("countersigned \(manifest.name): \(plural(manifest.entries.count, "file")) checked, signature \(bundle.dsseEnvelope.signatures.count) added")
             Console.out("  key             \(privateKey.algorithm.displayName) \(keyID)")
             Console.out("wrote \(manifestPath)")
         }

@@ -108,7 +108,29 @@ func loadTrustedKeys(files: [String], folder: String?) throws -> [TrustedKey] {
         for file in files { keys.append(try KeyFiles.publicKey(file)) }
         if let folder { keys += try KeyFiles.publicKeys(inFolder: folder) }
     } catch {
-        throw fail(error.description, code: error.reason.hasPrefix("No such") ? Exit.noInput : Exit.dataError)
+        throw fail(error.description, code: error.isUnreadable ? Exit.noInput : Exit.dataError)
     }
     return keys
+}
+
+/// Loads the manifest chain at `path`, or exits naming the file and what is wrong with it:
+/// 66 when it cannot be read, 65 when it is not a manifest.
+func loadChain(_ path: String) throws -> ModelChain {
+    do {
+        return try ModelChain.load(path)
+    } catch {
+        if case .unreadable(let fileError) = error {
+            throw fail("\(path): \(fileError.reasonText)", code: inputStatus(fileError))
+        }
+        throw fail("\(path): \(error)", code: Exit.dataError)
+    }
+}
+
+/// Why the files of `folder` no longer match the manifest at `manifestPath`, one line each;
+/// empty when every file matches. Signatures are not judged here: whoever signs next vouches.
+func filesDifferingFromManifest(folder: String, manifestPath: String, engine: HashEngine) -> [String] {
+    let verifier = ManifestVerifier(keys: [], engine: engine, acceptUntrustedSerialization: true)
+    let report = verifier.verify(folder: folder, manifestPath: manifestPath)
+    let problems = report.findings.filter { $0.kind != .untrusted }.map(\.message)
+    return problems + report.files.filter { $0.status != .ok }.map { "\(printable($0.name)): \($0.status.rawValue)" }
 }

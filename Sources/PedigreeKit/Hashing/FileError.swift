@@ -30,6 +30,8 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
         case exists
         /// Larger than a file of its kind may be.
         case tooLarge(limit: Int64)
+        /// A link to a folder that another link already brought into the walk.
+        case linkToFollowedFolder
         /// Following links led back into a folder already being walked.
         case linkCycle
     }
@@ -48,18 +50,21 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
         switch reason {
         case let .system(code): return String(cString: strerror(code))
         case .symbolicLink: return "is a symbolic link; not followed (use --follow-symlinks)"
-        case let .linkEscapes(target): return "is a symbolic link to '\(target)', outside the folder; refused"
-        case let .danglingLink(target): return "is a symbolic link to '\(target)', which does not exist"
+        case let .linkEscapes(target): return "is a symbolic link to '\(printable(target))', outside the folder; refused"
+        case let .danglingLink(target): return "is a symbolic link to '\(printable(target))', which does not exist"
         case let .special(kind): return "is a \(kind); refused, never read"
         case .isDirectory: return "Is a directory"
         case let .changedWhileReading(detail): return "changed while it was read (\(detail)); digest discarded"
         case .invalidName: return "file name is not valid UTF-8; refused"
-        case let .linkInPath(link): return "passes through the symbolic link '\(link)'; refused"
+        case let .linkInPath(link): return "passes through the symbolic link '\(printable(link))'; refused"
         case .exists: return "already exists; not overwritten (use --force to replace it)"
         case let .tooLarge(limit): return "larger than \(limit) bytes; refused"
+        case .linkToFollowedFolder: return "is a symbolic link to a folder already included through another link; refused"
         case .linkCycle: return "symbolic link leads back into a folder being read; refused"
         }
     }
 
-    public var description: String { "\(path): \(reasonText)" }
+    /// The path and the reason, with control characters escaped: names come from the file
+    /// system and from manifests, and must not drive the terminal that shows them.
+    public var description: String { "\(printable(path)): \(reasonText)" }
 }

@@ -92,29 +92,21 @@ final class FileHasher {
     }
 
     /// Reads on a second thread into a ring of buffers while this thread hashes, so reading
-    /// costs no time on the hashing core.
+    /// costs no time on the hashing core. Without a second thread, reads and hashes here.
     private func hashReadingAhead(_ fd: Int32, progress: ByteCounter?) -> (Int64, Int32) {
         let ring = ReadAheadRing(buffers: buffers, slotSize: bufferSize, slots: Self.ringSlots)
+        guard let reader = startThread({ ring.fill(from: fd) }) else { return hashInline(fd, progress: progress) }
+        defer { pthread_join(reader, nil) }
         var total: Int64 = 0
-        var failure: Int32 = 0
-        let hashing = ThreadBodyBox { [self] in
-            var slot = 0
-            while true {
-                ring.filled.wait()
-                let n = ring.counts[slot]
-                if n <= 0 {
-                    failure = n == 0 ? 0 : Int32(-n)
-                    return
-                }
-                consume(UnsafeRawBufferPointer(start: ring.slot(slot).baseAddress, count: n), total: &total, progress: progress)
-                ring.emptied.signal()
-                slot = (slot + 1) % ring.slots
-            }
+        var slot = 0
+        while true {
+            ring.filled.wait()
+            let n = ring.counts[slot]
+            if n <= 0 { return (total, n == 0 ? 0 : Int32(-n)) }
+            consume(UnsafeRawBufferPointer(start: ring.slot(slot).baseAddress, count: n), total: &total, progress: progress)
+            ring.emptied.signal()
+            slot = (slot + 1) % ring.slots
         }
-        runOnThreads(2) { thread in
-            if thread == 0 { hashing.run() } else { ring.fill(from: fd) }
-        }
-        return (total, failure)
     }
 
     @inline(__always)
@@ -169,11 +161,6 @@ private final class ReadAheadRing: @unchecked Sendable {
     }
 }
 
-/// A closure that may be handed to another thread.
-private final class ThreadBodyBox: @unchecked Sendable {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
-}
 
 /// What changed about a file between opening it and reading its last byte, if anything.
 func describeChange(before: FileStatus, after: FileStatus, bytesRead: Int64) -> String? {

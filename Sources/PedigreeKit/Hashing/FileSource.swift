@@ -11,6 +11,9 @@ public enum FileSource: Sendable {
     /// A relative path resolved one component at a time beneath an open folder, never
     /// following a symbolic link, so no name can lead outside the folder.
     case beneath(DirectoryHandle, components: [String])
+    /// The resolved target of a followed link: opened without following a final link, and
+    /// refused unless it is still the file (device and inode) that was listed.
+    case resolved(String, identity: FileIdentity)
 
     /// Opens the file for reading without blocking on FIFOs or devices, and checks that it
     /// is a regular file.
@@ -33,6 +36,13 @@ public enum FileSource: Sendable {
             }
         case let .beneath(root, components):
             fd = try Self.openBeneath(root, components, displayPath: displayPath)
+        case let .resolved(path, identity):
+            fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW)
+            if fd < 0 { throw FileError(path: displayPath, reason: .system(errno)) }
+            if let status = fileStatus(fd), FileIdentity(status) != identity {
+                close(fd)
+                throw FileError(path: displayPath, reason: .changedWhileReading("replaced since it was listed"))
+            }
         }
         guard let status = fileStatus(fd) else {
             let code = errno
@@ -76,5 +86,16 @@ public enum FileSource: Sendable {
             dirfd = fd
         }
         fatalError("unreachable")
+    }
+}
+
+/// Which file a status describes: its device and inode.
+public struct FileIdentity: Equatable, Hashable, Sendable {
+    let device: UInt64
+    let inode: UInt64
+
+    init(_ status: FileStatus) {
+        device = status.device
+        inode = status.inode
     }
 }

@@ -58,9 +58,6 @@ struct FileStatus: Equatable, Sendable {
     }
 }
 
-/// `errno` of the last failed call.
-@inline(__always) func lastErrno() -> Int32 { errno }
-
 /// `fstat` of an open descriptor.
 func fileStatus(_ fd: Int32) -> FileStatus? {
     var st = stat()
@@ -184,13 +181,12 @@ public func readSmallFile(_ path: String, limit: Int = 64 << 20, allowPipes: Boo
     return try readAll(fd, status: status, path: path, limit: limit)
 }
 
-/// Reads a whole small file beneath a folder, opened as `FileSource.beneath` opens files:
-/// one component at a time, never through a link.
-public func readSmallFile(beneath root: DirectoryHandle, _ components: [String], limit: Int) throws(FileError) -> [UInt8] {
-    let path = components.joined(separator: "/")
-    let (fd, status) = try FileSource.beneath(root, components: components).openRegularFile(displayPath: path)
+/// Reads a whole small file opened as the hashing engine opens it (beneath the folder, never
+/// through a link, never a FIFO).
+public func readSmallFile(from source: FileSource, displayPath: String, limit: Int) throws(FileError) -> [UInt8] {
+    let (fd, status) = try source.openRegularFile(displayPath: displayPath)
     defer { close(fd) }
-    return try readAll(fd, status: status, path: path, limit: limit)
+    return try readAll(fd, status: status, path: displayPath, limit: limit)
 }
 
 private func readAll(_ fd: Int32, status: FileStatus, path: String, limit: Int) throws(FileError) -> [UInt8] {

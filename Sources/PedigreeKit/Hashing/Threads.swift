@@ -14,30 +14,35 @@ private final class ThreadBody: @unchecked Sendable {
     init(_ run: @escaping () -> Void) { self.run = run }
 }
 
-/// Runs `body(0)`…`body(count - 1)` on `count` threads (the caller's among them) and
-/// returns when all have finished.
-func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    guard count > 1 else {
-        if count == 1 { body(0) }
-        return
+/// Starts `body` on a new thread; `nil` when the system cannot create one.
+func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
+    let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    var thread = pthread_t()
+    let rc = pthread_create(&thread, nil, { raw in
+        Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
+        return nil
+    }, box)
+    guard rc == 0 else {
+        Unmanaged<ThreadBody>.fromOpaque(box).release()
+        return nil
     }
+    return thread
+}
+
+/// Runs `body(0)`…`body(count - 1)` on `count` threads (the caller's among them) and
+/// returns when all have finished. A share whose thread cannot be created runs on the
+/// caller's thread, so the bodies must not wait for one another.
+func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     var threads: [pthread_t] = []
-    for index in 1..<count {
-        let box = Unmanaged.passRetained(ThreadBody { body(index) }).toOpaque()
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { raw in
-            let box = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
-            box.run()
-            return nil
-        }, box)
-        if rc != 0 {
-            // No thread: run its share here instead.
-            Unmanaged<ThreadBody>.fromOpaque(box).takeRetainedValue().run()
-        } else {
+    var inline: [Int] = [0]
+    for index in 1..<max(count, 1) {
+        if let thread = startThread({ body(index) }) {
             threads.append(thread)
+        } else {
+            inline.append(index)
         }
     }
-    body(0)
+    if count >= 1 { inline.forEach(body) }
     for thread in threads { pthread_join(thread, nil) }
 }
 

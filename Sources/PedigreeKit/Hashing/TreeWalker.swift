@@ -44,130 +44,161 @@ public struct TreeWalker: Sendable {
     /// Walks the folder at `path`; displayed paths start with `displayPrefix`.
     public func walk(path: String, displayPrefix: String) throws(FileError) -> [WalkItem] {
         let root = try DirectoryHandle(path: path)
-        var items: [WalkItem] = []
-        var visiting: Set<[UInt64]> = []
-        if let status = fileStatus(root.fd) { visiting.insert([status.device, status.inode]) }
-        walk(
-            root: root, components: [], directory: root, relative: [], rootPath: path,
-            displayPrefix: displayPrefix, visiting: &visiting, into: &items)
-        return items
+        var state = WalkState(rootPath: path, displayPrefix: displayPrefix)
+        if let status = fileStatus(root.fd) { state.visiting.insert([status.device, status.inode]) }
+        walk(Place(root: root, resolvedBase: nil, components: []), directory: root, relative: [], state: &state)
+        return state.items
     }
 
-    /// Lists `directory` (which is `root` + `components`) whose files are named
-    /// `relative` + name relative to the walk's root.
-    private func walk(
-        root: DirectoryHandle, components: [String], directory: DirectoryHandle, relative: [String],
-        rootPath: String, displayPrefix: String, visiting: inout Set<[UInt64]>, into items: inout [WalkItem]
-    ) {
+    /// What a walk carries along: where it started, the folders on the current path (to refuse
+    /// cycles), every folder reached through a link (each may be reached once), and the results.
+    private struct WalkState {
+        let rootPath: String
+        let displayPrefix: String
+        var visiting: Set<[UInt64]> = []
+        var followed: Set<[UInt64]> = []
+        var items: [WalkItem] = []
+    }
+
+    /// Where the folder being listed is: beneath the walk's root (opened one component at a
+    /// time), or inside a folder reached through a link, named by its resolved path.
+    private struct Place {
+        let root: DirectoryHandle?
+        let resolvedBase: String?
+        let components: [String]
+
+        func appending(_ name: String) -> Place {
+            Place(root: root, resolvedBase: resolvedBase, components: components + [name])
+        }
+
+        /// How to open the file `name` of this folder, whose status is `status`.
+        func source(_ name: String, status: FileStatus) -> FileSource {
+            if let root { return .beneath(root, components: components + [name]) }
+            let path = ([resolvedBase!] + components + [name]).joined(separator: "/")
+            return .resolved(path, identity: FileIdentity(status))
+        }
+    }
+
+    /// Lists `directory` (at `place`) whose files are named `relative` + name relative to the
+    /// walk's root.
+    private func walk(_ place: Place, directory: DirectoryHandle, relative: [String], state: inout WalkState) {
         let here = relative.joined(separator: "/")
-        let displayHere = here.isEmpty ? displayPrefix : joinPath(displayPrefix, here)
+        let displayHere = here.isEmpty ? state.displayPrefix : joinPath(state.displayPrefix, here)
         let listing: (names: [String], invalid: [FileError])
         do {
             listing = try directory.entries(displayPath: displayHere)
         } catch {
-            items.append(.failure(error))
+            state.items.append(.failure(error))
             return
         }
-        items.append(contentsOf: listing.invalid.map(WalkItem.failure))
+        state.items.append(contentsOf: listing.invalid.map(WalkItem.failure))
         for name in listing.names {
             let childRelative = relative + [name]
             let relativePath = childRelative.joined(separator: "/")
-            let display = joinPath(displayPrefix, relativePath)
+            let display = joinPath(state.displayPrefix, relativePath)
             let status: FileStatus
             switch fileStatus(at: directory.fd, name) {
             case .success(let st): status = st
             case .failure(let failure):
-                items.append(.failure(FileError(path: display, reason: .system(failure.code))))
+                state.items.append(.failure(FileError(path: display, reason: .system(failure.code))))
                 continue
             }
             switch status.kind {
             case .regular:
                 if ignore(relativePath, false) { continue }
-                let job = HashJob(
-                    displayPath: display, source: .beneath(root, components: components + [name]),
-                    sizeHint: status.size)
-                items.append(.file(relativePath: relativePath, job: job))
+                let job = HashJob(displayPath: display, source: place.source(name, status: status), sizeHint: status.size)
+                state.items.append(.file(relativePath: relativePath, job: job))
             case .directory:
                 if ignore(relativePath, true) { continue }
                 switch directory.subdirectory(name) {
                 case .success(let sub):
-                    visiting.insert([status.device, status.inode])
-                    walk(
-                        root: root, components: components + [name], directory: sub, relative: childRelative,
-                        rootPath: rootPath, displayPrefix: displayPrefix, visiting: &visiting, into: &items)
-                    visiting.remove([status.device, status.inode])
+                    state.visiting.insert([status.device, status.inode])
+                    walk(place.appending(name), directory: sub, relative: childRelative, state: &state)
+                    state.visiting.remove([status.device, status.inode])
                 case .failure(let failure):
-                    items.append(.failure(FileError(path: display, reason: .system(failure.code))))
+                    state.items.append(.failure(FileError(path: display, reason: .system(failure.code))))
                 }
             case .symlink:
-                followLink(
-                    name: name, in: directory, relative: childRelative, display: display,
-                    rootPath: rootPath, displayPrefix: displayPrefix, visiting: &visiting, into: &items)
+                followLink(name: name, in: directory, relative: childRelative, display: display, state: &state)
             default:
                 if ignore(relativePath, false) { continue }
-                items.append(.failure(FileError(path: display, reason: status.kind.refusal!)))
+                state.items.append(.failure(FileError(path: display, reason: status.kind.refusal!)))
             }
         }
     }
 
     private func followLink(
-        name: String, in directory: DirectoryHandle, relative: [String], display: String,
-        rootPath: String, displayPrefix: String, visiting: inout Set<[UInt64]>, into items: inout [WalkItem]
+        name: String, in directory: DirectoryHandle, relative: [String], display: String, state: inout WalkState
     ) {
         let relativePath = relative.joined(separator: "/")
         let target = readLink(at: directory.fd, name) ?? "?"
         if linkPolicy == .refuse {
             if !ignore(relativePath, false) {
-                items.append(.failure(FileError(path: display, reason: .symbolicLink)))
+                state.items.append(.failure(FileError(path: display, reason: .symbolicLink)))
             }
             return
         }
-        guard let resolved = realPath(joinPath(rootPath, relativePath)) else {
-            items.append(.failure(FileError(path: display, reason: .danglingLink(target: target))))
+        guard let resolved = realPath(joinPath(state.rootPath, relativePath)) else {
+            state.items.append(.failure(FileError(path: display, reason: .danglingLink(target: target))))
             return
         }
-        if case let .followWithin(allowed) = linkPolicy,
-            !allowed.contains(where: { resolved == $0 || resolved.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") })
-        {
-            items.append(.failure(FileError(path: display, reason: .linkEscapes(target: target))))
+        if case let .followWithin(allowed) = linkPolicy, !allowed.contains(where: { isWithin(resolved, $0) }) {
+            state.items.append(.failure(FileError(path: display, reason: .linkEscapes(target: target))))
             return
         }
         let status: FileStatus
         switch fileStatus(at: AT_FDCWD, resolved, follow: false) {
         case .success(let st): status = st
         case .failure(let failure):
-            items.append(.failure(FileError(path: display, reason: .system(failure.code))))
+            state.items.append(.failure(FileError(path: display, reason: .system(failure.code))))
             return
         }
         switch status.kind {
         case .regular:
             if ignore(relativePath, false) { return }
-            let job = HashJob(displayPath: display, source: .path(resolved, followLinks: false), sizeHint: status.size)
-            items.append(.file(relativePath: relativePath, job: job))
+            let job = HashJob(
+                displayPath: display, source: .resolved(resolved, identity: FileIdentity(status)), sizeHint: status.size)
+            state.items.append(.file(relativePath: relativePath, job: job))
         case .directory:
             if ignore(relativePath, true) { return }
             let key = [status.device, status.inode]
-            guard !visiting.contains(key) else {
-                items.append(.failure(FileError(path: display, reason: .linkCycle)))
+            guard !state.visiting.contains(key) else {
+                state.items.append(.failure(FileError(path: display, reason: .linkCycle)))
+                return
+            }
+            // A folder reached through a second link would be walked again, and again for every
+            // path to it: the walk could grow exponentially. Each folder is included once.
+            guard state.followed.insert(key).inserted else {
+                state.items.append(.failure(FileError(path: display, reason: .linkToFollowedFolder)))
                 return
             }
             let sub: DirectoryHandle
             do {
                 sub = try DirectoryHandle(path: resolved, follow: false)
             } catch {
-                items.append(.failure(FileError(path: display, reason: error.reason)))
+                state.items.append(.failure(FileError(path: display, reason: error.reason)))
                 return
             }
-            visiting.insert(key)
-            walk(
-                root: sub, components: [], directory: sub, relative: relative, rootPath: rootPath,
-                displayPrefix: displayPrefix, visiting: &visiting, into: &items)
-            visiting.remove(key)
+            guard let opened = fileStatus(sub.fd), [opened.device, opened.inode] == key else {
+                state.items.append(.failure(FileError(path: display, reason: .changedWhileReading("replaced while it was listed"))))
+                return
+            }
+            state.visiting.insert(key)
+            walk(Place(root: nil, resolvedBase: resolved, components: []), directory: sub, relative: relative, state: &state)
+            state.visiting.remove(key)
         default:
             if ignore(relativePath, false) { return }
-            items.append(.failure(FileError(path: display, reason: status.kind.refusal!)))
+            state.items.append(.failure(FileError(path: display, reason: status.kind.refusal!)))
         }
     }
+}
+
+/// Whether the real path `path` is `root` or lies inside it, comparing bytes (two spellings
+/// of one name in different Unicode forms are two different folders).
+func isWithin(_ path: String, _ root: String) -> Bool {
+    if path.utf8.elementsEqual(root.utf8) { return true }
+    let prefix = root.utf8.last == UInt8(ascii: "/") ? Array(root.utf8) : Array(root.utf8) + [UInt8(ascii: "/")]
+    return path.utf8.starts(with: prefix)
 }
 
 /// The target text of the symbolic link `name` in `dirfd`.

@@ -8,53 +8,115 @@ import Darwin
 /// unasked: the bytes go to a temporary file in the same folder, are flushed to disk, and the
 /// file is then linked (or, with `overwrite`, renamed) into place in one step.
 public enum AtomicFile {
-    /// Writes `bytes` to `path` with permissions `mode`.
+    /// Writes `bytes` to `path`.
     ///
-    /// - Parameter overwrite: replace an existing file; without it an existing file is an
-    ///   error and is left untouched.
+    /// - Parameters:
+    ///   - mode: the permissions, less the process's umask (a key's 0600 is kept as it is).
+    ///   - overwrite: replace an existing file; without it an existing file is an error and is
+    ///     left untouched.
     /// - Throws: `FileError` with `.exists` when `path` exists and `overwrite` is false, or the
     ///   system error of the step that failed; no temporary file is left behind.
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, overwrite: Bool) throws(FileError) {
-        let folder = parentPath(path).isEmpty ? "." : parentPath(path)
-        if !overwrite, case .success = fileStatus(at: AT_FDCWD, path) {
-            throw FileError(path: path, reason: .exists)
+        try write([(bytes, path)], mode: mode, overwrite: overwrite)
+    }
+
+    /// Writes several files together: every one is written and flushed to a temporary file
+    /// first, and only then are they put in place; if putting one in place fails, those already
+    /// replaced get their old contents back (kept meanwhile as hard links), so the files change
+    /// together or not at all.
+    public static func write(_ files: [(bytes: [UInt8], path: String)], mode: mode_t = 0o644, overwrite: Bool) throws(FileError) {
+        if !overwrite, let existing = files.first(where: { if case .success = fileStatus(at: AT_FDCWD, $0.path) { true } else { false } }) {
+            throw FileError(path: existing.path, reason: .exists)
         }
-        var template = Array("\(folder)/.\(lastComponent(path)).tmp-XXXXXX".utf8CString)
+        var prepared: [(temporary: String, path: String)] = []
+        defer { for file in prepared { unlink(file.temporary) } }
+        for file in files {
+            prepared.append((try temporaryCopy(file.bytes, for: file.path, mode: mode), file.path))
+        }
+        var committed: [(path: String, backup: String?)] = []
+        defer { for file in committed { if let backup = file.backup { unlink(backup) } } }
+        for (index, file) in prepared.enumerated() {
+            let backup = overwrite ? hardLinkBackup(of: file.path) : nil
+            do {
+                try commit(file.temporary, to: file.path, overwrite: overwrite)
+            } catch {
+                if let backup { unlink(backup) }
+                for done in committed.reversed() {
+                    if let old = done.backup { rename(old, done.path) } else { unlink(done.path) }
+                }
+                committed = []
+                throw error
+            }
+            committed.append((file.path, backup))
+            prepared[index].temporary = ""  // nothing left to remove
+        }
+        for folder in Set(prepared.map { folderOf($0.path) }) {
+            let dirfd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if dirfd >= 0 {
+                _ = fsync(dirfd)
+                close(dirfd)
+            }
+        }
+    }
+
+    private static func folderOf(_ path: String) -> String { parentPath(path).isEmpty ? "." : parentPath(path) }
+
+    /// A second name for the file now at `path`, to restore it from; `nil` when there is no
+    /// such file or the file system has no hard links.
+    private static func hardLinkBackup(of path: String) -> String? {
+        guard case .success(let status) = fileStatus(at: AT_FDCWD, path), status.kind == .regular else { return nil }
+        for attempt in 0..<8 {
+            let backup = "\(folderOf(path))/.\(lastComponent(path)).old-\(getpid())-\(attempt)"
+            if link(path, backup) == 0 { return backup }
+            if errno != EEXIST { return nil }
+        }
+        return nil
+    }
+
+    /// Writes and flushes `bytes` to a new temporary file beside `path`; its name.
+    private static func temporaryCopy(_ bytes: [UInt8], for path: String, mode: mode_t) throws(FileError) -> String {
+        var template = Array("\(folderOf(path))/.\(lastComponent(path)).tmp-XXXXXX".utf8CString)
         let fd = mkstemp(&template)
         guard fd >= 0 else { throw FileError(path: path, reason: .system(errno)) }
         let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        var committed = false
-        defer {
-            if !committed { unlink(temporary) }
-        }
-        do {
-            defer { close(fd) }
-            guard fchmod(fd, mode) == 0 else { throw FileError(path: path, reason: .system(errno)) }
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw FileError(path: path, reason: .system(errno))
-                }
-                offset += n
+        var failure: Int32 = 0
+        let mask = umask(0)
+        umask(mask)
+        if fchmod(fd, mode & ~mask) != 0 { failure = errno }
+        var offset = 0
+        while failure == 0, offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if n < 0 {
+                if errno != EINTR { failure = errno }
+                continue
             }
-            guard fsync(fd) == 0 else { throw FileError(path: path, reason: .system(errno)) }
+            offset += n
         }
+        if failure == 0, fsync(fd) != 0 { failure = errno }
+        close(fd)
+        if failure != 0 {
+            unlink(temporary)
+            throw FileError(path: path, reason: .system(failure))
+        }
+        return temporary
+    }
+
+    /// Puts `temporary` in place as `path`.
+    private static func commit(_ temporary: String, to path: String, overwrite: Bool) throws(FileError) {
         if overwrite {
             guard rename(temporary, path) == 0 else { throw FileError(path: path, reason: .system(errno)) }
-        } else {
-            // link(2) fails if the name exists, so a file created meanwhile is not replaced.
-            guard link(temporary, path) == 0 else {
-                throw FileError(path: path, reason: errno == EEXIST ? .exists : .system(errno))
-            }
+            return
+        }
+        // link(2) fails if the name exists, so a file created meanwhile is never replaced.
+        if link(temporary, path) == 0 {
             unlink(temporary)
+            return
         }
-        committed = true
-        let dirfd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirfd >= 0 {
-            _ = fsync(dirfd)
-            close(dirfd)
-        }
+        let code = errno
+        if code == EEXIST { throw FileError(path: path, reason: .exists) }
+        // File systems without hard links (exFAT, some network mounts): check, then rename.
+        guard code == EPERM || code == EOPNOTSUPP || code == ENOSYS else { throw FileError(path: path, reason: .system(code)) }
+        if case .success = fileStatus(at: AT_FDCWD, path) { throw FileError(path: path, reason: .exists) }
+        guard rename(temporary, path) == 0 else { throw FileError(path: path, reason: .system(errno)) }
     }
 }

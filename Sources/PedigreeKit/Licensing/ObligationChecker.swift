@@ -76,6 +76,14 @@ public struct ObligationChecker: Sendable {
         var ids = [predicate.license?.id].compactMap { $0 } + ancestors.compactMap { $0.predicate?.license?.id }
         ids = ids.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
         var obligations: [Obligation] = []
+        // Inherited obligations are read from the embedded ancestors: a chain with missing or
+        // altered ancestors cannot show them, so it fails before anything else is judged.
+        let chainProblems = chain.problems()
+        if !chainProblems.isEmpty {
+            obligations.append(Obligation(
+                clause: "chain", title: "the ancestors' manifests", verdict: .fail,
+                evidence: ["\(plural(chain.ancestors.count, "embedded ancestor"))"], problems: chainProblems.map(printable)))
+        }
         let known = ids.compactMap(LicenseCatalog.license(named:))
         for license in known {
             let isOpenAtom = license == LicenseCatalog.openAtom
@@ -135,9 +143,11 @@ public struct ObligationChecker: Sendable {
         }
         var matched = Set<String>()
         var genuine = false
+        var namesLicense = false
         for file in files {
             guard let bytes = evidence.verifiedBytes(file.name, &result.problems) else { continue }
             let recognition = LicenseCatalog.recognize(bytes)
+            if recognition?.license == license { namesLicense = true }
             var facts: [String] = []
             if let recognition, recognition.license == license {
                 if recognition.isGenuineText {
@@ -157,8 +167,7 @@ public struct ObligationChecker: Sendable {
         for (digest, names) in carried where !matched.contains(digest) && !(genuine && requireGenuine) {
             result.problems.append("the license file \(names.joined(separator: ", ")) carried (sha256:\(short(digest))) is not among the files")
         }
-        let recognised = genuine || !matched.isEmpty
-            || (!requireGenuine && files.contains { evidence.recognition($0.name)?.license == license })
+        let recognised = genuine || !matched.isEmpty || (!requireGenuine && namesLicense)
         if !recognised {
             result.problems.append("no license file is the \(license.name) text or a copy an ancestor carried")
         }
@@ -173,18 +182,21 @@ public struct ObligationChecker: Sendable {
         var result = Obligation(clause: clause, title: "notices retained", verdict: .fail, evidence: [], problems: [])
         let required = Deriver.requiredNotices(ancestors)
         let retained = Set(predicate.notices.retained.map(\.notice))
-        for notice in required where !retained.contains(notice.notice) {
-            if let drop = predicate.notices.dropped.first(where: { $0.text == notice.text && $0.kind == notice.kind }) {
-                result.problems.append("dropped: \"\(excerpt(notice.text))\" (\(notice.kind.rawValue), from \(notice.origin.model)); reason given: \(drop.reason)")
-            } else {
-                result.problems.append("not retained: \"\(excerpt(notice.text))\" (\(notice.kind.rawValue), from \(notice.origin.model))")
-            }
+        let dropped = predicate.notices.dropped
+        for drop in dropped {
+            result.problems.append("dropped: \"\(excerpt(drop.text))\" (\(drop.kind.rawValue), from \(printable(drop.origin.model))); reason given: \(drop.reason)")
+        }
+        for notice in required where !retained.contains(notice.notice)
+            && !dropped.contains(where: { $0.text == notice.text && $0.kind == notice.kind })
+        {
+            result.problems.append("not retained: \"\(excerpt(notice.text))\" (\(notice.kind.rawValue), from \(printable(notice.origin.model)))")
         }
         let ancestorCount = Set(required.map(\.origin.manifestDigest)).count
         if required.isEmpty {
             result.evidence.append(ancestors.isEmpty ? "a base model: no inherited notices" : "the ancestors recorded no notices")
         } else {
-            result.evidence.append("\(required.count - result.problems.count) of \(required.count) notices of \(ancestorCount) \(ancestorCount == 1 ? "ancestor" : "ancestors") retained in the manifest")
+            let kept = required.filter { retained.contains($0.notice) }.count
+            result.evidence.append("\(kept) of \(required.count) notices of \(ancestorCount) \(ancestorCount == 1 ? "ancestor" : "ancestors") retained in the manifest")
         }
         if needFiles, !predicate.notices.retained.isEmpty {
             var readable: [Resource] = []
@@ -222,13 +234,7 @@ public struct ObligationChecker: Sendable {
             result.evidence.append("not a derivative: the manifest names no parent")
             return result
         }
-        let roles = Dictionary(predicate.resources.map { (ByteKey($0.name), $0.role) }, uniquingKeysWith: { a, _ in a })
-        let unchangedSomewhere = Set(lineage.changes.flatMap(\.unchanged).map(ByteKey.init))
-        var changed: [String] = []
-        for name in lineage.changes.flatMap(\.changedFiles)
-        where !unchangedSomewhere.contains(ByteKey(name)) && roles[ByteKey(name)] != .notice && !changed.contains(name) {
-            changed.append(name)
-        }
+        let changed = predicate.filesNeedingModificationNotice()
         var descriptions: [ByteKey: String] = [:]
         for modification in predicate.modifications {
             for file in modification.files { descriptions[ByteKey(file)] = modification.description }
@@ -247,7 +253,7 @@ public struct ObligationChecker: Sendable {
             }
             // The notice that ships must name the file and say how it was modified.
             let how = LicenseCatalog.normalize(description)
-            if let carrier = texts.first(where: { $0.text.contains(name) && $0.text.contains(how) }) {
+            if let carrier = texts.first(where: { mentions($0.text, name) && $0.text.contains(how) }) {
                 shippedIn.insert(carrier.name)
             } else {
                 result.problems.append("\(printable(name)): changed, and no notice file that ships names it with how it was modified")
@@ -273,13 +279,15 @@ public struct ObligationChecker: Sendable {
             return Obligation(clause: clause, title: "the NOTICE file", verdict: .notApplicable,
                               evidence: ["no ancestor shipped a NOTICE file"], problems: [])
         }
+        var problems: [String] = []
         let own = evidence.manifest.entries.filter { lastComponent($0.name).uppercased().hasPrefix("NOTICE") }
+            .filter { evidence.verifiedBytes($0.name, &problems) != nil }
         if own.isEmpty {
-            return Obligation(clause: clause, title: "the NOTICE file", verdict: .fail, evidence: [],
-                              problems: ["\(ancestorNotices.map(\.name).joined(separator: ", ")) shipped a NOTICE file; none ships here"])
+            problems.append("\(ancestorNotices.map { printable($0.name) }.joined(separator: ", ")) shipped a NOTICE file; none ships here")
+            return Obligation(clause: clause, title: "the NOTICE file", verdict: .fail, evidence: [], problems: problems)
         }
         return Obligation(clause: clause, title: "the NOTICE file", verdict: .pass,
-                          evidence: own.map { "\($0.name) sha256:\(short($0.digest.hex))" }, problems: [])
+                          evidence: own.map { "\(printable($0.name)) sha256:\(short($0.digest.hex))" }, problems: [])
     }
 
     /// Where the README's Hugging Face front matter disagrees with the signed lineage or license.
@@ -338,12 +346,7 @@ struct EvidenceFiles {
     /// The bytes of a small file of the folder (up to 16 MiB), or `nil` if it cannot be read.
     func bytes(_ name: String) -> [UInt8]? {
         guard let job = jobs[ByteKey(name)] else { return nil }
-        switch job.source {
-        case let .beneath(root, components):
-            return try? readSmallFile(beneath: root, components, limit: 16 << 20)
-        case let .path(path, _):
-            return try? readSmallFile(path, limit: 16 << 20)
-        }
+        return try? readSmallFile(from: job.source, displayPath: name, limit: 16 << 20)
     }
 
     /// The file's bytes if they still have the digest the manifest signed; else a problem.
@@ -359,8 +362,27 @@ struct EvidenceFiles {
         }
         return bytes
     }
+}
 
-    func recognition(_ name: String) -> LicenseCatalog.Recognition? { bytes(name).flatMap(LicenseCatalog.recognize) }
+/// Whether the (normalized) `text` names the file `name` as a whole word: delimited by white
+/// space, quotes, backticks, brackets or punctuation, so `ema_model.bin` does not name `model.bin`.
+func mentions(_ text: String, _ name: String) -> Bool {
+    let haystack = Array(text.utf8)
+    let needle = Array(LicenseCatalog.normalize(name).utf8)
+    guard !needle.isEmpty, needle.count <= haystack.count else { return false }
+    let delimiters = Set(" \t\n`'\"()[]{}<>,;:".utf8)
+    var start = 0
+    while start + needle.count <= haystack.count {
+        if haystack[start..<(start + needle.count)].elementsEqual(needle) {
+            let end = start + needle.count
+            let before = start == 0 || delimiters.contains(haystack[start - 1])
+            let after = end == haystack.count || delimiters.contains(haystack[end])
+                || (haystack[end] == UInt8(ascii: ".") && (end + 1 == haystack.count || delimiters.contains(haystack[end + 1])))
+            if before && after { return true }
+        }
+        start += 1
+    }
+    return false
 }
 
 /// The first 12 hex digits of a digest, for people.

@@ -161,11 +161,7 @@ public enum Deriver {
         predicate.notices.dropped = dropped
 
         // Modification notices for every file not identical to its counterpart in some parent.
-        let roles = Dictionary(predicate.resources.map { (ByteKey($0.name), $0.role) }, uniquingKeysWith: { a, _ in a })
-        let unchangedSomewhere = Set(changes.flatMap(\.unchanged).map(ByteKey.init))
-        let changed = current.map(\.name).filter { name in
-            !unchangedSomewhere.contains(ByteKey(name)) && roles[ByteKey(name)] != .notice
-        }
+        let changed = predicate.filesNeedingModificationNotice()
         let fallback = defaultDescription(request, parents: parents)
         var descriptions: [(String, [String])] = []
         var uncovered: [String] = []

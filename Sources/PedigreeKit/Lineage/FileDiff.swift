@@ -35,11 +35,20 @@ public enum FileDiff {
     }
 }
 
+extension ModelPredicate {
+    /// The files that need a modification notice (§3.1(3)): every file not identical (same path,
+    /// same digest) to a file of at least one parent, except the notice files themselves; empty
+    /// for a model with no parents.
+    public func filesNeedingModificationNotice() -> [String] {
+        guard let lineage else { return [] }
+        let unchangedSomewhere = Set(lineage.changes.flatMap(\.unchanged).map(ByteKey.init))
+        return resources.filter { !unchangedSomewhere.contains(ByteKey($0.name)) && $0.role != .notice }.map(\.name)
+    }
+}
+
 extension FileChanges {
     /// Files of the new model that are not identical to the parent's: modified, added, and
     /// the new names of renamed files.
     public var changedFiles: [String] { modified + added + renamed.map(\.to) }
 
-    /// Whether nothing differs.
-    public var isEmpty: Bool { modified.isEmpty && added.isEmpty && removed.isEmpty && renamed.isEmpty }
 }

@@ -62,6 +62,14 @@ public struct LineageGraph: Encodable, Sendable {
 
     private func node(_ digest: String) -> Node? { nodes.first { $0.manifestDigest == digest } }
 
+    /// "quantization: GPTQ 4-bit", "distillation, teacher: …": how the child came from the parent.
+    private func label(_ edge: Edge, roleInParentheses: Bool) -> String {
+        var text = edge.relation.rawValue
+        if edge.role != "base" { text += roleInParentheses ? " (\(edge.role))" : ", \(edge.role)" }
+        if let method = node(edge.child)?.method { text += ": \(method)" }
+        return text
+    }
+
     private func describe(_ node: Node) -> String {
         let signer = node.signers.first.map { $0.isEmpty ? "no key id" : short($0) } ?? "unsigned"
         return "\(node.name) [root \(short(node.rootDigest))] signed by \(signer) (\(node.trust))"
@@ -74,10 +82,9 @@ public struct LineageGraph: Encodable, Sendable {
         var shown: Set<String> = [root.manifestDigest]
         func children(of digest: String, prefix: String) {
             let up = edges.filter { $0.child == digest }
-            let method = node(digest)?.method
             for (index, edge) in up.enumerated() {
                 let last = index == up.count - 1
-                let how = edge.relation.rawValue + (edge.role == "base" ? "" : ", \(edge.role)") + (method.map { ": \($0)" } ?? "")
+                let how = label(edge, roleInParentheses: false)
                 let connector = prefix + (last ? "└── " : "├── ")
                 guard let parent = node(edge.parent) else {
                     lines.append(connector + "\(how) ← manifest \(short(edge.parent))… (NOT EMBEDDED)")
@@ -110,9 +117,7 @@ public struct LineageGraph: Encodable, Sendable {
                 from = "missing\(missing)"
                 lines.append("    \(from)[\"\(mermaidEscape("manifest \(short(edge.parent)) not embedded"))\"]")
             }
-            let method = node(edge.child)?.method
-            let label = edge.relation.rawValue + (edge.role == "base" ? "" : " (\(edge.role))") + (method.map { ": \($0)" } ?? "")
-            lines.append("    \(from) -->|\"\(mermaidEscape(label))\"| \(ids[edge.child]!)")
+            lines.append("    \(from) -->|\"\(mermaidEscape(label(edge, roleInParentheses: true)))\"| \(ids[edge.child]!)")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -133,43 +138,42 @@ public struct LineageGraph: Encodable, Sendable {
                 from = "missing\(missing)"
                 lines.append("    \(from!) [label=\(dotQuote("manifest \(short(edge.parent)) not embedded")), style=dashed];")
             }
-            let method = node(edge.child)?.method
-            let label = edge.relation.rawValue + (edge.role == "base" ? "" : " (\(edge.role))") + (method.map { ": \($0)" } ?? "")
-            lines.append("    \(from!) -> \(ids[edge.child]!) [label=\(dotQuote(label))];")
+            lines.append("    \(from!) -> \(ids[edge.child]!) [label=\(dotQuote(label(edge, roleInParentheses: true)))];")
         }
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
     }
 }
 
-/// Text safe inside a Mermaid quoted label: quotes and markup characters as entity codes.
+/// Text safe inside a Mermaid quoted label: quotes and markup characters as entity codes,
+/// control characters as spaces.
 func mermaidEscape(_ text: String) -> String {
     var out = ""
-    for character in text {
-        switch character {
+    for scalar in text.unicodeScalars {
+        switch scalar {
         case "\"": out += "#quot;"
         case "<": out += "#lt;"
         case ">": out += "#gt;"
         case "|": out += "#124;"
         case "#": out += "#35;"
-        case "\n", "\r": out += " "
-        default: out.append(character)
+        default: out.unicodeScalars.append(isControl(scalar) ? " " : scalar)
         }
     }
     return out
 }
 
-/// A Graphviz double-quoted string.
+/// A Graphviz double-quoted string, control characters but line breaks as spaces.
 func dotQuote(_ text: String) -> String {
     var out = "\""
-    for character in text {
-        switch character {
+    for scalar in text.unicodeScalars {
+        switch scalar {
         case "\"": out += "\\\""
         case "\\": out += "\\\\"
         case "\n": out += "\\n"
-        case "\r": break
-        default: out.append(character)
+        default: out.unicodeScalars.append(isControl(scalar) ? " " : scalar)
         }
     }
     return out + "\""
 }
+
+private func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.value < 0x20 || (0x7f..<0xa0).contains(scalar.value) }

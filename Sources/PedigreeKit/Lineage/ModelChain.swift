@@ -18,12 +18,17 @@ public struct ModelChain: Sendable {
 
     private let byDigest: [SHA256Digest: SignedManifest]
 
+    /// The most embedded ancestors a bundle may carry.
+    public static let ancestorLimit = 1024
+
     /// Resolves the ancestors embedded in `bundle`.
     ///
     /// - Throws: `ManifestError` when the model's own envelope cannot be read.
     public init(bundle: ManifestBundle) throws(ManifestError) {
         self.bundle = bundle
         manifest = try SignedManifest(envelope: bundle.dsseEnvelope)
+        let count = bundle.ancestors?.count ?? 0
+        guard count <= Self.ancestorLimit else { throw .tooManyAncestors(count) }
         var ancestors: [SignedManifest] = []
         var unreadable: [(Int, ManifestError)] = []
         var byDigest: [SHA256Digest: SignedManifest] = [:]
@@ -58,9 +63,6 @@ public struct ModelChain: Sendable {
         if case .success = fileStatus(at: AT_FDCWD, oms, follow: true) { return oms }
         return own
     }
-
-    /// The embedded manifest with this digest, if there is one.
-    public func ancestor(_ digest: SHA256Digest) -> SignedManifest? { byDigest[digest] }
 
     /// The parents `manifest` names, each with the embedded manifest its digest resolves to.
     public func parents(of manifest: SignedManifest) -> [(reference: ParentReference, manifest: SignedManifest?)] {
@@ -102,14 +104,14 @@ public struct ModelChain: Sendable {
             queue.removeFirst()
             guard visited.insert(node.manifestDigest).inserted else { continue }
             for (reference, parent) in parents(of: node) {
-                let who = "\(node.name)'s parent \(reference.name) (manifest \(reference.manifestDigest.prefix(12))…)"
+                let who = "\(printable(node.name))'s parent \(printable(reference.name)) (manifest \(printable(String(reference.manifestDigest.prefix(12))))…)"
                 guard let parent else {
                     problems.append("\(who) is not among the embedded ancestors: it was removed, altered or swapped")
                     continue
                 }
                 referenced.insert(parent.manifestDigest)
-                if parent.name != reference.name {
-                    problems.append("\(who): the embedded manifest names the model '\(parent.name)'")
+                if ByteKey(parent.name) != ByteKey(reference.name) {
+                    problems.append("\(who): the embedded manifest names the model '\(printable(parent.name))'")
                 }
                 // The child recorded who signed its parent; the embedded copy must still carry one
                 // of those signatures (model_signing's signatures name no key, so they cannot be matched).
@@ -129,12 +131,12 @@ public struct ModelChain: Sendable {
         }
         for ancestor in ancestors where !referenced.contains(ancestor.manifestDigest) {
             problems.append(
-                "embedded ancestor \(ancestor.name) (manifest \(ancestor.manifestDigest.hex.prefix(12))…) is not "
+                "embedded ancestor \(printable(ancestor.name)) (manifest \(ancestor.manifestDigest.hex.prefix(12))…) is not "
                     + "referenced by any parent in the chain")
         }
         for ancestor in ancestors where referenced.contains(ancestor.manifestDigest) {
             for problem in ancestor.consistencyProblems() {
-                problems.append("ancestor \(ancestor.name): \(problem)")
+                problems.append("ancestor \(printable(ancestor.name)): \(problem)")
             }
         }
         return problems

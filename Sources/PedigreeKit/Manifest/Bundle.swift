@@ -99,6 +99,8 @@ public enum ManifestError: Error, Equatable, Sendable, CustomStringConvertible {
     case wrongPayloadType(String)
     case badBase64(field: String)
     case noSignatures
+    case tooManySignatures(Int)
+    case tooManyAncestors(Int)
     case statement(String)
     case unknownPredicate(String)
 
@@ -112,6 +114,10 @@ public enum ManifestError: Error, Equatable, Sendable, CustomStringConvertible {
             return "dsseEnvelope.payloadType is '\(found)', expected '\(MediaTypes.inToto)'"
         case let .badBase64(field): return "\(field) is not valid Base64"
         case .noSignatures: return "dsseEnvelope.signatures is empty: the manifest is not signed"
+        case let .tooManySignatures(count):
+            return "dsseEnvelope.signatures holds \(count) signatures; at most \(SignedManifest.signatureLimit) are read"
+        case let .tooManyAncestors(count):
+            return "ancestors holds \(count) manifests; at most \(ModelChain.ancestorLimit) are read"
         case let .statement(message): return "the signed payload is not an in-toto Statement v1: \(message)"
         case let .unknownPredicate(type):
             return "predicateType '\(type)' is neither '\(MediaTypes.pedigreePredicate)' nor '\(MediaTypes.omsPredicate)'"

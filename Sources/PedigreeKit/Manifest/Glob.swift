@@ -5,13 +5,28 @@
 /// / `[a-z]` / `[!a-z]` one character of a set; `\` escapes the next character. Patterns are
 /// anchored at the model folder: `*.bin` matches `a.bin`, not `sub/a.bin` (use `**/*.bin`).
 /// Matching works on bytes, so names compare exactly as the file system stores them.
+///
+/// Matching simulates the pattern as a finite automaton: time grows with the pattern's length
+/// times the path's, memory with the pattern's length, and no input recurses.
 public struct Glob: Hashable, Sendable, CustomStringConvertible {
     public let pattern: String
-    private let bytes: [UInt8]
+    private let tokens: [Token]
+
+    private enum Token: Hashable, Sendable {
+        case byte(UInt8)
+        case anyByte
+        case set([ClosedRange<UInt8>], negated: Bool)
+        /// `*`: any run without `/`.
+        case star
+        /// `**`: any run.
+        case globstar
+        /// `**/`: nothing, or any run ending in `/`.
+        case globstarSlash
+    }
 
     public init(_ pattern: String) {
         self.pattern = pattern
-        bytes = Array(pattern.utf8)
+        tokens = Self.compile(Array(pattern.utf8))
     }
 
     public var description: String { pattern }
@@ -26,11 +41,109 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
         return out
     }
 
+    private static func compile(_ bytes: [UInt8]) -> [Token] {
+        var tokens: [Token] = []
+        var i = 0
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "*"):
+                var run = 0
+                while i < bytes.count, bytes[i] == UInt8(ascii: "*") {
+                    run += 1
+                    i += 1
+                }
+                if run == 1 {
+                    tokens.append(.star)
+                } else if i < bytes.count, bytes[i] == UInt8(ascii: "/") {
+                    tokens.append(.globstarSlash)
+                    i += 1
+                } else {
+                    tokens.append(.globstar)
+                }
+                continue
+            case UInt8(ascii: "?"):
+                tokens.append(.anyByte)
+            case UInt8(ascii: "["):
+                if let (set, negated, end) = compileSet(bytes, from: i) {
+                    tokens.append(.set(set, negated: negated))
+                    i = end
+                    continue
+                }
+                tokens.append(.byte(bytes[i]))  // an unterminated `[` is an ordinary character
+            case UInt8(ascii: "\\") where i + 1 < bytes.count:
+                i += 1
+                tokens.append(.byte(bytes[i]))
+            default:
+                tokens.append(.byte(bytes[i]))
+            }
+            i += 1
+        }
+        return tokens
+    }
+
+    /// The set opened by `[` at `start`, and the index just past its `]`.
+    private static func compileSet(_ bytes: [UInt8], from start: Int) -> ([ClosedRange<UInt8>], Bool, Int)? {
+        var i = start + 1
+        let negated = i < bytes.count && (bytes[i] == UInt8(ascii: "!") || bytes[i] == UInt8(ascii: "^"))
+        if negated { i += 1 }
+        var ranges: [ClosedRange<UInt8>] = []
+        var first = true
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "]"), !first { return (ranges, negated, i + 1) }
+            first = false
+            if i + 2 < bytes.count, bytes[i + 1] == UInt8(ascii: "-"), bytes[i + 2] != UInt8(ascii: "]"), c <= bytes[i + 2] {
+                ranges.append(c...bytes[i + 2])
+                i += 3
+            } else {
+                ranges.append(c...c)
+                i += 1
+            }
+        }
+        return nil
+    }
+
     /// Whether the whole of `path` matches.
     public func matches(_ path: String) -> Bool {
-        let text = Array(path.utf8)
-        var memo = [Int: Bool]()
-        return match(0, text, 0, &memo)
+        let accept = tokens.count
+        var states = closure([0])
+        for c in path.utf8 {
+            var next: [Int] = []
+            for state in states where state < accept {
+                switch tokens[state] {
+                case .byte(let b): if c == b { next.append(state + 1) }
+                case .anyByte: if c != UInt8(ascii: "/") { next.append(state + 1) }
+                case let .set(ranges, negated):
+                    if c != UInt8(ascii: "/"), ranges.contains(where: { $0.contains(c) }) != negated { next.append(state + 1) }
+                case .star: if c != UInt8(ascii: "/") { next.append(state) }
+                case .globstar: next.append(state)
+                case .globstarSlash:
+                    next.append(state)
+                    if c == UInt8(ascii: "/") { next.append(state + 1) }
+                }
+            }
+            if next.isEmpty { return false }
+            states = closure(next)
+        }
+        return states.contains(accept)
+    }
+
+    /// `states` and every state reachable from them without reading a byte.
+    private func closure(_ states: [Int]) -> [Int] {
+        var seen = Set<Int>()
+        var out: [Int] = []
+        var stack = states
+        while let state = stack.popLast() {
+            guard seen.insert(state).inserted else { continue }
+            out.append(state)
+            if state < tokens.count {
+                switch tokens[state] {
+                case .star, .globstar, .globstarSlash: stack.append(state + 1)
+                default: break
+                }
+            }
+        }
+        return out
     }
 
     /// Whether `path` or one of the folders that contain it matches, so that a pattern naming
@@ -43,90 +156,5 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
             if matches(prefix) { return true }
         }
         return false
-    }
-
-    private func match(_ p: Int, _ text: [UInt8], _ t: Int, _ memo: inout [Int: Bool]) -> Bool {
-        let key = p &* (text.count + 1) &+ t
-        if let known = memo[key] { return known }
-        let result = matchUncached(p, text, t, &memo)
-        memo[key] = result
-        return result
-    }
-
-    private func matchUncached(_ p: Int, _ text: [UInt8], _ t: Int, _ memo: inout [Int: Bool]) -> Bool {
-        let slash = UInt8(ascii: "/")
-        guard p < bytes.count else { return t == text.count }
-        switch bytes[p] {
-        case UInt8(ascii: "*"):
-            if p + 1 < bytes.count, bytes[p + 1] == UInt8(ascii: "*") {
-                let next = p + 2
-                // `**/` may also match no folder at all.
-                if next < bytes.count, bytes[next] == slash, match(next + 1, text, t, &memo) {
-                    return true
-                }
-                var i = t
-                while i <= text.count {
-                    if match(next, text, i, &memo) { return true }
-                    i += 1
-                }
-                return false
-            }
-            var i = t
-            while true {
-                if match(p + 1, text, i, &memo) { return true }
-                guard i < text.count, text[i] != slash else { return false }
-                i += 1
-            }
-        case UInt8(ascii: "?"):
-            guard t < text.count, text[t] != slash else { return false }
-            return match(p + 1, text, t + 1, &memo)
-        case UInt8(ascii: "["):
-            guard t < text.count, text[t] != slash, let (matched, end) = matchClass(p, text[t]) else {
-                // An unterminated `[` is an ordinary character.
-                if t < text.count, text[t] == UInt8(ascii: "["), classEnd(p) == nil {
-                    return match(p + 1, text, t + 1, &memo)
-                }
-                return false
-            }
-            return matched && match(end, text, t + 1, &memo)
-        case UInt8(ascii: "\\") where p + 1 < bytes.count:
-            guard t < text.count, text[t] == bytes[p + 1] else { return false }
-            return match(p + 2, text, t + 1, &memo)
-        default:
-            guard t < text.count, text[t] == bytes[p] else { return false }
-            return match(p + 1, text, t + 1, &memo)
-        }
-    }
-
-    /// The index just past the `]` closing the class opened at `p`, if there is one.
-    private func classEnd(_ p: Int) -> Int? {
-        var i = p + 1
-        if i < bytes.count, bytes[i] == UInt8(ascii: "!") || bytes[i] == UInt8(ascii: "^") { i += 1 }
-        if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1 }
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "]") { return i + 1 }
-            i += 1
-        }
-        return nil
-    }
-
-    /// Whether `c` is in the class opened at `p`, and where the class ends.
-    private func matchClass(_ p: Int, _ c: UInt8) -> (Bool, Int)? {
-        guard let end = classEnd(p) else { return nil }
-        var i = p + 1
-        let negated = bytes[i] == UInt8(ascii: "!") || bytes[i] == UInt8(ascii: "^")
-        if negated { i += 1 }
-        let close = end - 1  // the index of the closing `]`
-        var found = false
-        while i < close {
-            if i + 2 < close, bytes[i + 1] == UInt8(ascii: "-") {
-                if bytes[i] <= c && c <= bytes[i + 2] { found = true }
-                i += 3
-            } else {
-                if c == bytes[i] { found = true }
-                i += 1
-            }
-        }
-        return (found != negated, end)
     }
 }

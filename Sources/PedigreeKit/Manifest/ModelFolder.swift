@@ -40,9 +40,11 @@ public struct ModelFolder: Sendable {
         globs = ignorePatterns.map(Glob.init)
     }
 
-    /// Whether `relativePath` is left out by an ignore pattern.
+    /// Whether `relativePath` is left out by an ignore pattern. A walk asks for every folder
+    /// before every file in it, so a path whose folder is ignored is never asked about: the
+    /// path itself is matched.
     public func isIgnored(_ relativePath: String) -> Bool {
-        globs.contains { $0.matchesPathOrParent(relativePath) }
+        globs.contains { $0.matches(relativePath) }
     }
 
     /// The real paths a followed link may lead into: the folder itself, and for a Hugging Face
@@ -66,10 +68,7 @@ public struct ModelFolder: Sendable {
     /// - Throws: `FileError` when the folder itself cannot be opened.
     public func scan() throws(FileError) -> (files: [(name: String, job: HashJob)], problems: [FileError]) {
         let policy: LinkPolicy = followSymlinks ? .followWithin(allowedLinkRoots()) : .refuse
-        let globs = self.globs
-        let walker = TreeWalker(linkPolicy: policy) { relative, _ in
-            globs.contains { $0.matchesPathOrParent(relative) }
-        }
+        let walker = TreeWalker(linkPolicy: policy) { relative, _ in self.isIgnored(relative) }
         var files: [(String, HashJob)] = []
         var problems: [FileError] = []
         for item in try walker.walk(path: path, displayPrefix: "") {

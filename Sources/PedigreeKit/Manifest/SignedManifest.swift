@@ -39,11 +39,15 @@ public struct SignedManifest: Sendable {
     /// pedigree's predicate; `nil` for an OMS manifest.
     public let predicate: ModelPredicate?
 
+    /// The most signatures an envelope may carry; each costs a verification per trusted key.
+    public static let signatureLimit = 64
+
     /// Decodes and checks the structure of `envelope`.
     public init(envelope: Envelope) throws(ManifestError) {
         guard envelope.payloadType == MediaTypes.inToto else { throw .wrongPayloadType(envelope.payloadType) }
         guard let payload = base64Decode(envelope.payload) else { throw .badBase64(field: "dsseEnvelope.payload") }
         guard !envelope.signatures.isEmpty else { throw .noSignatures }
+        guard envelope.signatures.count <= Self.signatureLimit else { throw .tooManySignatures(envelope.signatures.count) }
         for (index, signature) in envelope.signatures.enumerated() where base64Decode(signature.sig) == nil {
             throw .badBase64(field: "dsseEnvelope.signatures[\(index)].sig")
         }
@@ -123,16 +127,24 @@ public struct SignedManifest: Sendable {
         return digest
     }
 
-    /// Everything wrong with the manifest's own content, without looking at any file: names
-    /// that are not safe relative paths, names listed twice, a subject digest that does not
-    /// match the resources.
-    public func consistencyProblems() -> [String] {
+    /// Resource names that are not safe relative paths: a manifest with any is rejected whole,
+    /// before a file is opened.
+    public func unsafeNames() -> [String] {
+        entries.enumerated().compactMap { index, entry in
+            RelativePath.problem(with: entry.name).map { "resource \(index + 1): name '\(printable(entry.name))' \($0)" }
+        }
+    }
+
+    /// Everything wrong with the manifest's own content, without looking at any file: unsafe
+    /// names, names listed twice, a subject digest that does not match the resources.
+    public func consistencyProblems() -> [String] { unsafeNames() + contradictions() }
+
+    /// Names listed twice and a subject digest that does not match the resources.
+    public func contradictions() -> [String] {
         var problems: [String] = []
         var seen = Set<ByteKey>()
-        for (index, entry) in entries.enumerated() {
-            if let problem = RelativePath.problem(with: entry.name) {
-                problems.append("resource \(index + 1): name '\(printable(entry.name))' \(problem)")
-            } else if !seen.insert(ByteKey(entry.name)).inserted {
+        for (index, entry) in entries.enumerated() where RelativePath.problem(with: entry.name) == nil {
+            if !seen.insert(ByteKey(entry.name)).inserted {
                 problems.append("resource \(index + 1): name '\(printable(entry.name))' is listed twice")
             }
         }

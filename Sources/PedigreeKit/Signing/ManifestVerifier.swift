@@ -25,7 +25,7 @@ public struct FileVerdict: Encodable, Sendable, Equatable {
 }
 
 /// How far an embedded ancestor's signature is trusted.
-public enum AncestorTrust: String, Encodable, Sendable {
+public enum AncestorTrust: String, Encodable, Sendable, Equatable {
     /// Signed by a trusted key.
     case trusted
     /// Signed only by keys that are not trusted: the descendant vouches for it by digest alone.
@@ -46,6 +46,29 @@ public struct AncestorVerdict: Encodable, Sendable, Equatable {
     public var signatures: [SignatureResult]
 }
 
+/// One thing wrong with a manifest or its folder, and what kind of thing it is.
+public struct Finding: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// The bundle or Statement cannot be read.
+        case structure
+        /// A resource name that is not a safe relative path: nothing is opened.
+        case unsafeName
+        /// The manifest contradicts itself (duplicates, a subject that does not match).
+        case consistency
+        /// The embedded chain does not hold together, or an ancestor's signature is invalid.
+        case chain
+        /// A signature names a trusted key and does not verify.
+        case invalidSignature
+        /// No signature is by a trusted key.
+        case untrusted
+        /// The folder cannot be read, or nothing matches `--only`.
+        case folder
+    }
+
+    public var kind: Kind
+    public var message: String
+}
+
 /// Everything `verify` found out about a folder and its manifest.
 public struct VerificationReport: Encodable, Sendable {
     public var manifest: String
@@ -55,8 +78,10 @@ public struct VerificationReport: Encodable, Sendable {
     public var manifestDigest: String?
     public var signatures: [SignatureResult] = []
     /// Failures of the manifest itself: structure, statement, unsafe names, subject digest,
-    /// signatures.
-    public var problems: [String] = []
+    /// chain, signatures.
+    public var findings: [Finding] = []
+    /// The findings' messages.
+    public var problems: [String] { findings.map(\.message) }
     public var files: [FileVerdict] = []
     /// The embedded ancestors, nearest first.
     public var ancestors: [AncestorVerdict] = []
@@ -98,10 +123,22 @@ public struct ManifestVerifier: Sendable {
     public var only: [Glob]
     public var engine: HashEngine
 
-    public init(keys: [TrustedKey], only: [Glob] = [], engine: HashEngine = HashEngine()) {
+    /// Use the manifest's ignore patterns and link setting even when no signature is trusted.
+    ///
+    /// Off by default: those come from the manifest, so only a trusted signer may set them.
+    /// A signer about to countersign or re-sign a manifest turns it on, vouching for them.
+    public var acceptUntrustedSerialization: Bool
+
+    /// The most ignore-pattern bytes a manifest may carry.
+    public static let ignorePatternBudget = 16 << 10
+
+    public init(
+        keys: [TrustedKey], only: [Glob] = [], engine: HashEngine = HashEngine(), acceptUntrustedSerialization: Bool = false
+    ) {
         self.keys = keys
         self.only = only
         self.engine = engine
+        self.acceptUntrustedSerialization = acceptUntrustedSerialization
     }
 
     /// Verifies `folder` against the manifest at `manifestPath`.
@@ -118,7 +155,7 @@ public struct ManifestVerifier: Sendable {
         do {
             chain = try ModelChain(bundle: try ManifestBundle.load(manifestPath))
         } catch {
-            report.problems.append("\(manifestPath): \(error)")
+            report.findings.append(Finding(kind: .structure, message: "\(manifestPath): \(error)"))
             return report
         }
         let manifest = chain.manifest
@@ -128,32 +165,33 @@ public struct ManifestVerifier: Sendable {
         report.manifestDigest = manifest.manifestDigest.hex
         report.listed = manifest.entries.count
 
-        let consistency = manifest.consistencyProblems()
-        report.problems += consistency
+        let unsafe = manifest.unsafeNames()
+        report.findings += unsafe.map { Finding(kind: .unsafeName, message: $0) }
+        report.findings += manifest.contradictions().map { Finding(kind: .consistency, message: $0) }
         report.signatures = manifest.envelope.checkSignatures(payload: manifest.payload, keys: keys)
-        report.problems += signatureProblems(report.signatures)
+        report.findings += signatureFindings(report.signatures)
         checkAncestors(chain, into: &report)
         // A name that is not a safe relative path stops here: no file is opened for it or any other.
-        if consistency.contains(where: { $0.hasPrefix("resource ") }) { return report }
+        if !unsafe.isEmpty { return report }
 
-        report.files = checkFiles(folder: folder, manifest: manifest, manifestPath: manifestPath, progress: progress,
-                                  problems: &report.problems)
+        let trusted = report.signatures.isTrusted || acceptUntrustedSerialization
+        report.files = checkFiles(folder: folder, manifest: manifest, manifestPath: manifestPath, trusted: trusted,
+                                  progress: progress, findings: &report.findings)
         return report
     }
 
     /// Walks the embedded chain: every parent reference must resolve to an embedded manifest
     /// with the name and root it names, and every ancestor's signatures are checked.
     private func checkAncestors(_ chain: ModelChain, into report: inout VerificationReport) {
-        report.problems += chain.problems()
+        report.findings += chain.problems().map { Finding(kind: .chain, message: $0) }
         for (ancestor, depth) in chain.lineage() {
             let signatures = ancestor.envelope.checkSignatures(payload: ancestor.payload, keys: keys)
-            let trust: AncestorTrust =
-                signatures.contains { $0.status == .invalid } ? .invalid
-                : signatures.contains { $0.status == .trusted } ? .trusted : .untrusted
+            let trust = signatures.trust
             if trust == .invalid {
-                report.problems.append(
-                    "ancestor \(ancestor.name) (manifest \(ancestor.manifestDigest.hex.prefix(12))…): a signature does not "
-                        + "verify with the trusted key it names")
+                report.findings.append(Finding(
+                    kind: .chain,
+                    message: "ancestor \(printable(ancestor.name)) (manifest \(ancestor.manifestDigest.hex.prefix(12))…): "
+                        + "a signature does not verify with the trusted key it names"))
             }
             report.ancestors.append(AncestorVerdict(
                 name: ancestor.name, manifestDigest: ancestor.manifestDigest.hex, rootDigest: ancestor.rootDigest.hex,
@@ -161,45 +199,62 @@ public struct ManifestVerifier: Sendable {
         }
     }
 
-    private func signatureProblems(_ results: [SignatureResult]) -> [String] {
-        var problems: [String] = []
+    private func signatureFindings(_ results: [SignatureResult]) -> [Finding] {
+        var findings: [Finding] = []
         for result in results where result.status == .invalid {
-            problems.append(
-                "signature \(result.index) does not verify with the trusted key \(result.key ?? "?") "
-                    + "it names: the signed payload or the signature was altered")
+            findings.append(Finding(
+                kind: .invalidSignature,
+                message: "signature \(result.index) does not verify with the trusted key \(result.key ?? "?") "
+                    + "it names: the signed payload or the signature was altered"))
         }
         if !results.contains(where: { $0.status == .trusted }) {
-            let ids = results.map { $0.keyid.isEmpty ? "(no key id)" : String($0.keyid.prefix(16)) + "…" }
-            problems.append("no signature is by a trusted key (signed by \(ids.joined(separator: ", ")))")
+            let ids = results.map { $0.keyid.isEmpty ? "(no key id)" : printable(String($0.keyid.prefix(16))) + "…" }
+            findings.append(Finding(kind: .untrusted, message: "no signature is by a trusted key (signed by \(ids.joined(separator: ", ")))"))
         }
-        return problems
+        return findings
     }
 
     private func selected(_ name: String) -> Bool {
         only.isEmpty || only.contains { $0.matches(name) }
     }
 
-    private func checkFiles(
-        folder: String, manifest: SignedManifest, manifestPath: String, progress: ByteCounter?,
-        problems: inout [String]
-    ) -> [FileVerdict] {
-        var ignore: [String]
+    /// The ignore patterns and link setting to walk the folder with: the manifest's when its
+    /// signer is trusted (and they are of a sane size), else the defaults with links refused.
+    private func serialization(
+        of manifest: SignedManifest, trusted: Bool, findings: inout [Finding]
+    ) -> (ignore: [String], followSymlinks: Bool) {
+        let defaults = manifest.format == .oms ? ModelFolder.omsDefaultIgnores + ["pedigree.json"] : ModelFolder.defaultIgnores
+        guard trusted else { return (defaults, false) }
+        let given = manifest.serialization.ignorePaths
+        guard given.reduce(0, { $0 + $1.utf8.count }) <= Self.ignorePatternBudget else {
+            findings.append(Finding(
+                kind: .consistency,
+                message: "the manifest's ignore_paths exceed \(Self.ignorePatternBudget) bytes; the defaults were used instead"))
+            return (defaults, false)
+        }
         switch manifest.format {
         case .pedigree:
-            ignore = manifest.serialization.ignorePaths
+            return (given, manifest.serialization.allowSymlinks)
         case .oms:
             // `model_signing` always leaves out the top-level git files; its ignore_paths are
             // literal paths, not patterns. pedigree's own manifest beside it is never model content.
-            ignore = ModelFolder.omsDefaultIgnores + ["pedigree.json"] + manifest.serialization.ignorePaths.map(Glob.escape)
+            return (defaults + given.map(Glob.escape), manifest.serialization.allowSymlinks)
         }
+    }
+
+    private func checkFiles(
+        folder: String, manifest: SignedManifest, manifestPath: String, trusted: Bool, progress: ByteCounter?,
+        findings: inout [Finding]
+    ) -> [FileVerdict] {
+        var (ignore, followSymlinks) = serialization(of: manifest, trusted: trusted, findings: &findings)
         // The manifest being verified is never part of the model, wherever it sits.
         if let inside = relativePath(of: manifestPath, inside: folder) { ignore.append(Glob.escape(inside)) }
-        let model = ModelFolder(path: folder, ignorePatterns: ignore, followSymlinks: manifest.serialization.allowSymlinks)
+        let model = ModelFolder(path: folder, ignorePatterns: ignore, followSymlinks: followSymlinks)
         let scan: (files: [(name: String, job: HashJob)], problems: [FileError])
         do {
             scan = try model.scan()
         } catch {
-            problems.append("cannot read the folder: \(error)")
+            findings.append(Finding(kind: .folder, message: "cannot read the folder: \(error)"))
             return []
         }
         var present: [ByteKey: HashJob] = [:]
@@ -243,7 +298,9 @@ public struct ManifestVerifier: Sendable {
             verdicts.append(FileVerdict(name: error.path, status: .unexpected, detail: error.reasonText))
         }
         if verdicts.isEmpty, !only.isEmpty {
-            problems.append("no file of the manifest or the folder matches --only \(only.map(\.pattern).joined(separator: ", "))")
+            findings.append(Finding(
+                kind: .folder,
+                message: "no file of the manifest or the folder matches --only \(only.map(\.pattern).joined(separator: ", "))"))
         }
         return verdicts
     }

@@ -92,23 +92,34 @@ public struct ModelSigner: Sendable {
     ) throws(SignError) -> ModelPredicate {
         let folder = ModelFolder(path: request.folder, ignore: request.ignore + extraIgnores,
                                  followSymlinks: request.followSymlinks)
-        let hashed: (files: [HashedFile], problems: [FileError])
+        let listing: (files: [(name: String, job: HashJob)], problems: [FileError])
         do {
-            hashed = try folder.hash(engine: engine, progress: progress)
+            listing = try folder.scan()
         } catch {
             throw .folder(error)
         }
-        guard hashed.problems.isEmpty else { throw .problems(hashed.problems) }
-        guard !hashed.files.isEmpty else { throw .empty(request.folder) }
-        let resources = hashed.files.map {
-            Resource(name: $0.name, digest: $0.digest.hex, size: $0.size, role: request.roles.role(of: $0.name))
+        guard listing.problems.isEmpty else { throw .problems(listing.problems) }
+        guard !listing.files.isEmpty else { throw .empty(request.folder) }
+        let results = engine.hash(listing.files.map(\.job), progress: progress)
+        var resources: [Resource] = []
+        var failures: [FileError] = []
+        for (file, result) in zip(listing.files, results) {
+            switch result {
+            case .success(let hashed):
+                resources.append(Resource(
+                    name: file.name, digest: hashed.digest.hex, size: hashed.size, role: request.roles.role(of: file.name)))
+            case .failure(let error):
+                failures.append(error)
+            }
         }
+        guard failures.isEmpty else { throw .problems(failures) }
+        let sources = Dictionary(listing.files.map { (ByteKey($0.name), $0.job.source) }, uniquingKeysWith: { a, _ in a })
         let name = request.name ?? defaultModelName(request.folder)
         return ModelPredicate(
             model: ModelInfo(name: name, version: request.version),
             resources: resources,
             serialization: Serialization(allowSymlinks: request.followSymlinks, ignorePaths: folder.ignorePatterns),
-            license: licenseInfo(request, resources: resources),
+            license: licenseInfo(request, resources: resources, sources: sources),
             notices: Notices(added: request.notices, additionalTerms: request.additionalTerms),
             lineage: nil,
             modifications: [],
@@ -141,15 +152,18 @@ public struct ModelSigner: Sendable {
         }
     }
 
-    private func licenseInfo(_ request: SignRequest, resources: [Resource]) -> LicenseInfo? {
+    private func licenseInfo(_ request: SignRequest, resources: [Resource], sources: [ByteKey: FileSource]) -> LicenseInfo? {
         let files = resources.filter { $0.role == .license }.map { FileReference(name: $0.name, digest: $0.digest) }
         if let given = request.license {
             let known = LicenseCatalog.license(named: given)
             return LicenseInfo(id: known?.id ?? given, name: known?.name, files: files)
         }
-        // Recognise the license from the text of the first license file that names one.
+        // Recognise the license from the text of the first license file that names one (read as
+        // it was hashed, and only if it still has the digest just recorded).
         for file in files {
-            guard let bytes = try? readSmallFile(joinPath(request.folder, file.name), limit: 1 << 20),
+            guard let source = sources[ByteKey(file.name)],
+                let bytes = try? readSmallFile(from: source, displayPath: file.name, limit: 1 << 20),
+                SHA256.hash(bytes).hex == file.digest,
                 let recognition = LicenseCatalog.recognize(bytes)
             else { continue }
             return LicenseInfo(id: recognition.license.id, name: recognition.license.name, files: files)

@@ -57,7 +57,12 @@ extension Envelope {
 
 extension Array where Element == SignatureResult {
     /// Signed by at least one trusted key, and no signature claiming a trusted key failed.
-    public var isTrusted: Bool {
-        contains { $0.status == .trusted } && !contains { $0.status == .invalid }
+    public var isTrusted: Bool { trust == .trusted }
+
+    /// Invalid if any signature claiming a trusted key fails, else trusted if one is by a
+    /// trusted key, else untrusted.
+    public var trust: AncestorTrust {
+        if contains(where: { $0.status == .invalid }) { return .invalid }
+        return contains { $0.status == .trusted } ? .trusted : .untrusted
     }
 }

@@ -16,11 +16,23 @@ public struct TrustedKey: Sendable {
 public struct KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
     public var path: String
     public var reason: String
-    public var description: String { "\(path): \(reason)" }
+    /// Whether the file could not be read at all (missing, unreadable), as opposed to read and
+    /// found not to be a usable key.
+    public var isUnreadable: Bool
+    public var description: String { "\(printable(path)): \(reason)" }
 
-    public init(path: String, reason: String) {
+    public init(path: String, reason: String, isUnreadable: Bool = false) {
         self.path = path
         self.reason = reason
+        self.isUnreadable = isUnreadable
+    }
+
+    init(_ error: FileError) {
+        if case .system = error.reason {
+            self.init(path: error.path, reason: error.reasonText, isUnreadable: true)
+        } else {
+            self.init(path: error.path, reason: error.reasonText)
+        }
     }
 }
 
@@ -32,7 +44,7 @@ public enum KeyFiles {
         do {
             bytes = try readSmallFile(path, limit: 1 << 20)
         } catch {
-            throw KeyFileError(path: path, reason: error.reasonText)
+            throw KeyFileError(error)
         }
         do {
             return TrustedKey(key: try PublicKey(pem: bytes), label: path)
@@ -49,7 +61,7 @@ public enum KeyFiles {
         do {
             names = try DirectoryHandle(path: folder).entries(displayPath: folder).names
         } catch {
-            throw KeyFileError(path: folder, reason: error.reasonText)
+            throw KeyFileError(error)
         }
         let keyFiles = names.filter { $0.hasSuffix(".pub") || $0.hasSuffix(".pem") }
         guard !keyFiles.isEmpty else {
@@ -64,7 +76,7 @@ public enum KeyFiles {
         do {
             bytes = try readSmallFile(path, limit: 1 << 20)
         } catch {
-            throw KeyFileError(path: path, reason: error.reasonText)
+            throw KeyFileError(error)
         }
         do {
             return try PrivateKey(pem: bytes, passphrase: passphrase)

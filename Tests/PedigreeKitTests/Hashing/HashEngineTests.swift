@@ -51,11 +51,20 @@ private func job(_ path: String) -> HashJob {
 
     @Test func resultsComeInInputOrderWhateverTheCompletionOrder() throws {
         let folder = try TemporaryFolder()
-        // Small files first, the largest last: largest-first scheduling finishes them out of order.
-        let sizes = [10, 0, 5000, 1, 300_000, 2_000_000]
+        let sizes = [10, 7, 5000, 1, 300_000, 2_000_000]
         let paths = try sizes.enumerated().map { try folder.write("file\($0.offset)", pseudoRandomBytes($0.element, seed: 99)) }
         let emitted = EmittedOrder()
-        let results = HashEngine(jobs: 4, bufferSize: 4096).hash(paths.map(job)) { index, _ in emitted.append(index) }
+        let finished = EmittedOrder()
+        var engine = HashEngine(jobs: 2, bufferSize: 4096)
+        // The first file is held back, so at least one later file finishes before it.
+        engine.afterChunk = { path, bytes in
+            guard let index = paths.firstIndex(of: path) else { return }
+            if index == 0 { usleep(300_000) }
+            if bytes == Int64(sizes[index]) { finished.append(index) }
+        }
+        let results = engine.hash(paths.map(job)) { index, _ in emitted.append(index) }
+        #expect(finished.values.first != 0, "the held-back file finished first: \(finished.values)")
+        #expect(finished.values.count == 6)
         #expect(emitted.values == Array(paths.indices))
         #expect(digests(results) == (try paths.map(systemSHA256)))
     }

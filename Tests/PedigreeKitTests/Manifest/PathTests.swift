@@ -51,11 +51,15 @@ import Testing
         #expect(names.sorted(by: RelativePath.precedes) == ["A", "README.md", "a/b", "a-b", "a.b", "b"])
     }
 
-    @Test func canonicallyEquivalentNamesAreDifferentKeys() {
-        let composed = "caf\u{E9}"
-        let decomposed = "cafe\u{301}"
-        #expect(composed == decomposed)  // Swift's String equality
-        #expect(ByteKey(composed) != ByteKey(decomposed))  // but two files on disk
+    @Test func aPatternOfHostileLengthMatchesInLinearTime() {
+        // 200,000 stars against long names: an automaton, not a recursion.
+        let glob = Glob(String(repeating: "*", count: 200_000) + "x")
+        let name = String(repeating: "a", count: 4000)
+        #expect(!glob.matches(name))
+        #expect(glob.matches(name + "x"))
+        let globstars = Glob(String(repeating: "**/", count: 50_000) + "x")
+        #expect(globstars.matches("a/b/c/x"))
+        #expect(!globstars.matches("a/b/c/y"))
     }
 }
 
