@@ -10,7 +10,7 @@ struct DerivationOptions: ParsableArguments {
     @Option(help: "A distillation teacher's manifest or folder (repeatable).")
     var teacher: [String] = []
 
-    @Option(help: "How the model derives from its parents: \(Relation.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "How the model derives from its parents.")
     var relation: Relation?
 
     @Option(help: "How it was derived, in words (fills the default modification notice).")

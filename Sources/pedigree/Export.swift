@@ -25,7 +25,7 @@ struct Export: ParsableCommand {
     @Argument(help: "A model folder (or, except for oms, a manifest file).")
     var model: String
 
-    @Option(name: .shortAndLong, help: "The format: \(Format.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(name: .shortAndLong, help: "The format.")
     var format: Format
 
     @Option(name: .shortAndLong, help: "Write to this file (oms: default DIR/model.sig).")

@@ -19,7 +19,7 @@ struct Keygen: ParsableCommand {
     @Option(help: "The public key file to write (default: the private key's name with .pub).")
     var publicOut: String?
 
-    @Option(name: .shortAndLong, help: "ed25519, ecdsa-p256 or ecdsa-p384.")
+    @Option(name: .shortAndLong, help: "The signature algorithm.")
     var algorithm: KeyAlgorithm = .ed25519
 
     @OptionGroup var passphrase: PassphraseOptions

@@ -21,7 +21,7 @@ struct LineageCommand: ParsableCommand {
     @Argument(help: "A model folder or a manifest file.")
     var model: String
 
-    @Option(name: .shortAndLong, help: "tree (default), json, mermaid or dot.")
+    @Option(name: .shortAndLong, help: "The output format.")
     var format: Format = .tree
 
     @Option(name: .shortAndLong, help: "A trusted public key (repeatable).")
