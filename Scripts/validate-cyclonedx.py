@@ -10,7 +10,8 @@ Prints one line per problem; exits 1 if there is any, 0 (silently) when all file
 Needs: pip install "cyclonedx-python-lib[json-validation]"
 """
 import json
-import sys
+
+from findings import report
 
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
@@ -75,18 +76,6 @@ def check(path, validator):
     return problems + references(document) + expressions(document)
 
 
-def main(paths):
-    if not paths:
-        print("usage: validate-cyclonedx.py FILE...", file=sys.stderr)
-        return 2
-    validator = JsonStrictValidator(SchemaVersion.V1_6)
-    failed = False
-    for path in paths:
-        for problem in check(path, validator):
-            print(f"{path}: {problem}")
-            failed = True
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    validator = JsonStrictValidator(SchemaVersion.V1_6)
+    report(lambda path: check(path, validator))

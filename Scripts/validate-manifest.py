@@ -5,9 +5,10 @@ exits 1 if there is any; prints nothing and exits 0 when all are valid."""
 import base64
 import json
 import pathlib
-import sys
 
 import jsonschema
+
+from findings import report
 
 SCHEMAS = pathlib.Path(__file__).resolve().parent.parent / "Schemas"
 PREDICATE = "https://pedigree.dev/model-manifest/v1"
@@ -19,26 +20,21 @@ def validator(name):
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
-def main(paths):
-    bundle_validator = validator("bundle.v1.schema.json")
-    statement_validator = validator("model-manifest.v1.schema.json")
-    problems = []
-    for path in paths:
-        bundle = json.loads(pathlib.Path(path).read_text())
-        for error in bundle_validator.iter_errors(bundle):
-            problems.append(f"{path}: bundle: {error.json_path}: {error.message}")
-        envelopes = [("payload", bundle.get("dsseEnvelope", {}))]
-        envelopes += [(f"ancestors[{i}]", a.get("dsseEnvelope", {})) for i, a in enumerate(bundle.get("ancestors", []))]
-        for where, envelope in envelopes:
-            statement = json.loads(base64.b64decode(envelope.get("payload", "")))
-            if where != "payload" and statement.get("predicateType") != PREDICATE:
-                continue  # an ancestor signed by another tool (model_signing)
-            for error in statement_validator.iter_errors(statement):
-                problems.append(f"{path}: {where}: {error.json_path}: {error.message}")
-    for problem in problems:
-        print(problem)
-    return 1 if problems else 0
+def check(path, bundle_validator, statement_validator):
+    """Problems with one bundle: its own shape, and its payloads'."""
+    bundle = json.loads(pathlib.Path(path).read_text())
+    problems = [f"bundle: {error.json_path}: {error.message}" for error in bundle_validator.iter_errors(bundle)]
+    envelopes = [("payload", bundle.get("dsseEnvelope", {}))]
+    envelopes += [(f"ancestors[{i}]", a.get("dsseEnvelope", {})) for i, a in enumerate(bundle.get("ancestors", []))]
+    for where, envelope in envelopes:
+        statement = json.loads(base64.b64decode(envelope.get("payload", "")))
+        if where != "payload" and statement.get("predicateType") != PREDICATE:
+            continue  # an ancestor signed by another tool (model_signing)
+        for error in statement_validator.iter_errors(statement):
+            problems.append(f"{where}: {error.json_path}: {error.message}")
+    return problems
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    bundles, statements = validator("bundle.v1.schema.json"), validator("model-manifest.v1.schema.json")
+    report(lambda path: check(path, bundles, statements))

@@ -9,7 +9,8 @@ Prints one line per problem; exits 1 if there is any, 0 (silently) when all file
 """
 import json
 import re
-import sys
+
+from findings import report
 
 from google.protobuf import json_format
 from in_toto_attestation.predicates.provenance.v1 import provenance_pb2
@@ -42,17 +43,5 @@ def check(path):
     return problems
 
 
-def main(paths):
-    if not paths:
-        print("usage: validate-slsa.py FILE...", file=sys.stderr)
-        return 2
-    failed = False
-    for path in paths:
-        for problem in check(path):
-            print(f"{path}: {problem}")
-            failed = True
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    report(check)

@@ -18,7 +18,8 @@ Needs: pip install spdx-python-model license-expression
 """
 import json
 import re
-import sys
+
+from findings import report
 from urllib.parse import urlparse
 
 import spdx_python_model
@@ -144,17 +145,5 @@ def check(path):
     return problems + semantics(objects)
 
 
-def main(paths):
-    if not paths:
-        print("usage: validate-spdx.py FILE...", file=sys.stderr)
-        return 2
-    failed = False
-    for path in paths:
-        for problem in check(path):
-            print(f"{path}: {problem}")
-            failed = True
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    report(check)

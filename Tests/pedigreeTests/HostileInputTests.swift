@@ -147,12 +147,7 @@ import TestSupport
 
     @Test func aNoticeFileRemovedAfterSigningFailsFourD() throws {
         let work = try Workspace()
-        try work.exampleModel("base")
-        try work.folder.write("base/LICENSE", "Apache License\nVersion 2.0, January 2004\n\n4. Redistribution. ...\n")
-        try work.keygen("base")
-        #expect(try work.run(["sign", "base", "--key", "base.key", "--notice-file", "base/NOTICE"]).status == 0)
-        try work.copyModel("base", to: "child", modified: ["model.safetensors"])
-        try work.derive("child", key: "child", name: "child", ["--parent", "base", "--relation", "finetune", "--method", "m"])
+        try work.apacheBaseAndChild()
         try FileManager.default.removeItem(atPath: work.folder.url("child/NOTICE"))
         let check = try work.run(["check", "child"])
         #expect(check.status == 1)

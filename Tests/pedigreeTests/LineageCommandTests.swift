@@ -15,6 +15,17 @@ extension Workspace {
         #expect(result.status == 0, "\(result)")
     }
 
+    /// The example model under a stand-in Apache License 2.0 text (its identifying phrases),
+    /// signed by `base.key` with the notices of its NOTICE file, and a fine-tuned child of it.
+    func apacheBaseAndChild() throws {
+        try exampleModel("base")
+        try self.folder.write("base/LICENSE", "Apache License\nVersion 2.0, January 2004\n\n4. Redistribution. ...\n")
+        try keygen("base")
+        #expect(try run(["sign", "base", "--key", "base.key", "--notice-file", "base/NOTICE"]).status == 0)
+        try copyModel("base", to: "child", modified: ["model.safetensors"])
+        try derive("child", key: "child", name: "child", ["--parent", "base", "--relation", "finetune", "--method", "m"])
+    }
+
     /// Copies `from` (without its manifest) to `to` and changes `modified` (appending a byte)
     /// and adds the files `added`.
     func copyModel(_ from: String, to: String, modified: [String] = [], added: [String] = []) throws {
@@ -325,13 +336,7 @@ extension Workspace {
 
     @Test func apacheTwoIsCheckedWithItsOwnClauses() throws {
         let work = try Workspace()
-        try work.exampleModel("base")
-        // A stand-in with the phrases that identify the Apache License 2.0.
-        try work.folder.write("base/LICENSE", "Apache License\nVersion 2.0, January 2004\n\n4. Redistribution. ...\n")
-        try work.keygen("base")
-        #expect(try work.run(["sign", "base", "--key", "base.key", "--notice-file", "base/NOTICE"]).status == 0)
-        try work.copyModel("base", to: "child", modified: ["model.safetensors"])
-        try work.derive("child", key: "child", name: "child", ["--parent", "base", "--relation", "finetune", "--method", "m"])
+        try work.apacheBaseAndChild()
         let check = try work.run(["check", "child"])
         #expect(check.status == 0, "\(check)")
         #expect(check.stdout.contains("PASS      Apache-2.0 §4(a) a copy of the license"))
