@@ -13,8 +13,6 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
     case passphrase(String)
     /// The key type is not one of Ed25519, ECDSA P-256, ECDSA P-384.
     case unsupportedKeyType(String)
-    /// A hex digest string could not be parsed.
-    case invalidDigest(String)
 
     public var description: String {
         switch self {
@@ -24,7 +22,6 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .passphrase(reason): return reason
         case let .unsupportedKeyType(type):
             return "unsupported key type \(type) (supported: Ed25519, ECDSA P-256, ECDSA P-384)"
-        case let .invalidDigest(text): return "not a SHA-256 digest: \(text)"
         }
     }
 

@@ -63,8 +63,9 @@ struct LineageCommand: ParsableCommand {
         case .dot:
             Console.raw(graph.dot(), toStandardOutput: true)
         }
-        for problem in chain.problems() { Console.error(problem) }
-        if !chain.problems().isEmpty { throw ExitCode.failure }
+        let problems = chain.problems()
+        for problem in problems { Console.error(problem) }
+        if !problems.isEmpty { throw ExitCode.failure }
     }
 }
 

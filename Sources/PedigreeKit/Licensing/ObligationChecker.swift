@@ -58,11 +58,7 @@ public enum CheckError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Model License 1.0 §3.1(1)–(4) and the Apache License 2.0 §4(a)–(d) — against the signed
 /// manifest and the files in the folder.
 public struct ObligationChecker: Sendable {
-    public var engine: HashEngine
-
-    public init(engine: HashEngine = HashEngine(jobs: 1)) {
-        self.engine = engine
-    }
+    public init() {}
 
     /// Checks `folder` and its manifest chain.
     ///
@@ -71,7 +67,7 @@ public struct ObligationChecker: Sendable {
         guard let predicate = chain.manifest.predicate else { throw .notPedigree }
         let distribution = distribution ?? predicate.distribution
         let ancestors = chain.lineage().map(\.manifest)
-        let evidence = try EvidenceFiles(folder: folder, manifest: chain.manifest, engine: engine)
+        let evidence = try EvidenceFiles(folder: folder, manifest: chain.manifest)
 
         var ids = [predicate.license?.id].compactMap { $0 } + ancestors.compactMap { $0.predicate?.license?.id }
         ids = ids.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
@@ -325,14 +321,19 @@ public struct ObligationChecker: Sendable {
 }
 
 /// The files a check cites, read from the folder and compared with the signed manifest.
+///
+/// Each file is read at most once, however many obligations cite it.
 struct EvidenceFiles {
     let manifest: SignedManifest
     private let jobs: [ByteKey: HashJob]
-    private let engine: HashEngine
+    private let cache = ReadCache()
 
-    init(folder: String, manifest: SignedManifest, engine: HashEngine) throws(CheckError) {
+    private final class ReadCache {
+        var bytes: [ByteKey: [UInt8]?] = [:]
+    }
+
+    init(folder: String, manifest: SignedManifest) throws(CheckError) {
         self.manifest = manifest
-        self.engine = engine
         let model = ModelFolder(
             path: folder, ignorePatterns: manifest.serialization.ignorePaths,
             followSymlinks: manifest.serialization.allowSymlinks)
@@ -345,8 +346,11 @@ struct EvidenceFiles {
 
     /// The bytes of a small file of the folder (up to 16 MiB), or `nil` if it cannot be read.
     func bytes(_ name: String) -> [UInt8]? {
-        guard let job = jobs[ByteKey(name)] else { return nil }
-        return try? readSmallFile(from: job.source, displayPath: name, limit: 16 << 20)
+        let key = ByteKey(name)
+        if let known = cache.bytes[key] { return known }
+        let read = jobs[key].flatMap { try? readSmallFile(from: $0.source, displayPath: name, limit: 16 << 20) }
+        cache.bytes[key] = .some(read)
+        return read
     }
 
     /// The file's bytes if they still have the digest the manifest signed; else a problem.
