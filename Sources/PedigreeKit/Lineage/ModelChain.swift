@@ -19,7 +19,7 @@ public struct ModelChain: Sendable {
     private let byDigest: [SHA256Digest: SignedManifest]
 
     /// The most embedded ancestors a bundle may carry.
-    public static let ancestorLimit = 1024
+    public static let ancestorLimit = Limits.ancestors
 
     /// Resolves the ancestors embedded in `bundle`.
     ///

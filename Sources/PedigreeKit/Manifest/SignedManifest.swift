@@ -40,7 +40,7 @@ public struct SignedManifest: Sendable {
     public let predicate: ModelPredicate?
 
     /// The most signatures an envelope may carry; each costs a verification per trusted key.
-    public static let signatureLimit = 64
+    public static let signatureLimit = Limits.signaturesPerEnvelope
 
     /// Decodes and checks the structure of `envelope`.
     public init(envelope: Envelope) throws(ManifestError) {

@@ -130,7 +130,7 @@ public struct ManifestVerifier: Sendable {
     public var acceptUntrustedSerialization: Bool
 
     /// The most ignore-pattern bytes a manifest may carry.
-    public static let ignorePatternBudget = 16 << 10
+    public static let ignorePatternBudget = Limits.ignorePatternBytes
 
     public init(
         keys: [TrustedKey], only: [Glob] = [], engine: HashEngine = HashEngine(), acceptUntrustedSerialization: Bool = false

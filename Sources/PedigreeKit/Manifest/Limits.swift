@@ -1,0 +1,14 @@
+/// The caps a reader of outside data enforces, in one place: a writer checks the same numbers
+/// before it writes, so pedigree never produces a file its own reader refuses.
+public enum Limits {
+    /// The most signatures an envelope may carry; each costs a verification per trusted key.
+    public static let signaturesPerEnvelope = 64
+    /// The most ancestors a bundle may embed.
+    public static let ancestors = 1024
+    /// The most bytes of ignore patterns a manifest may carry.
+    public static let ignorePatternBytes = 16 << 10
+    /// The largest manifest file read.
+    public static let manifestBytes = 256 << 20
+    /// The deepest nesting of JSON lists and objects read.
+    public static let jsonDepth = JSONReader.defaultMaxDepth
+}

@@ -1,0 +1,91 @@
+import Testing
+
+@testable import PedigreeKit
+
+@Suite("Strict JSON reader")
+struct JSONReaderTests {
+    private func parse(_ text: String) throws(JSONReadError) -> JSONValue {
+        try JSONReader.parse(Array(text.utf8))
+    }
+
+    private func message(_ text: String) -> String? {
+        do {
+            _ = try parse(text)
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    @Test func readsEveryKindOfValue() throws {
+        let value = try parse(#" {"a": [1, -2.5e3, true, false, null, "x\u00e9\ud83d\ude00\n"], "b": {}} "#)
+        guard case .object(let object) = value, case .array(let list)? = object["a"] else {
+            Issue.record("not an object with a list: \(value)")
+            return
+        }
+        #expect(object.keys == ["a", "b"])
+        #expect(list.count == 6)
+        #expect(list[0] == .number(JSONNumber(text: "1")))
+        #expect(list[1] == .number(JSONNumber(text: "-2.5e3")))
+        #expect(list[5] == .string("xé😀\n"))
+        #expect(object["b"] == .object(JSONObject(members: [], index: [:])))
+    }
+
+    @Test func aKeyGivenTwiceIsRefusedWithItsNameAndPath() {
+        #expect(message(#"{"a": {"digest": "A", "digest": "B"}}"#)?.hasPrefix("a: the key 'digest' appears twice in one object") == true)
+        #expect(message(#"{"x": 1, "x": 1}"#)?.contains("the key 'x' appears twice") == true)
+        // The same key in two different objects is fine.
+        #expect(message(#"[{"x": 1}, {"x": 2}]"#) == nil)
+    }
+
+    @Test func numbersKeepTheirSpelling() throws {
+        let cases: [(String, Int64?)] = [
+            ("1208", 1208), ("1208.0", nil), ("1.208e3", nil), ("-0", 0), ("9223372036854775807", Int64.max),
+            ("9223372036854775808", nil),
+        ]
+        for (text, expected) in cases {
+            guard case .number(let number) = try parse(text) else {
+                Issue.record("\(text) is not a number")
+                continue
+            }
+            #expect(number.int64 == expected, "\(text)")
+            #expect(number.text == text)
+        }
+        guard case .number(let big) = try parse("18446744073709551615") else { return }
+        #expect(big.uint64 == UInt64.max)
+    }
+
+    @Test(arguments: [
+        ("01", "leading zero"), ("1.", "digit after '.'"), ("-", "digit after '-'"), ("1e", "exponent"),
+        ("+1", "unexpected '+'"), (".5", "unexpected '.'"), ("NaN", "unexpected 'N'"), ("[1,]", "unexpected ']'"),
+        (#"{"a":1,}"#, "expected a key"), (#"{'a':1}"#, "expected a key"), ("[1 2]", "expected ',' or ']'"),
+        ("", "empty"), ("1 2", "after the end"), (#""abc"#, "ends inside a string"), (#""\x""#, "not a JSON escape"),
+        ("\"a\u{01}b\"", "control character (0x01)"), (#""\ud800""#, "high surrogate without a low one"),
+        (#""\udc00""#, "low surrogate without a high one"), (#""\ud800\u0041""#, "not a low one"), ("tru", "unexpected 't'"),
+    ])
+    func malformedTextIsRefused(text: String, expected: String) {
+        let found = message(text)
+        #expect(found?.contains(expected) == true, "\(text): \(found ?? "accepted")")
+    }
+
+    @Test func invalidUTF8IsRefused() {
+        for bytes: [UInt8] in [[0x22, 0xC0, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xFF, 0x22], [0x22, 0xE2, 0x82, 0x22]] {
+            #expect(throws: JSONReadError.self) { try JSONReader.parse(bytes) }
+        }
+        #expect(throws: JSONReadError.self) { try JSONReader.parse([0xEF, 0xBB, 0xBF] + Array("{}".utf8)) }
+    }
+
+    @Test func nestingIsBounded() throws {
+        let deep = String(repeating: "[", count: 65) + String(repeating: "]", count: 65)
+        #expect(message(deep)?.contains("nested more than 64 deep") == true)
+        let fine = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+        _ = try parse(fine)
+        // Far deeper than any stack allows, still a clean error.
+        let hostile = String(repeating: "[", count: 1_000_000)
+        #expect(message(hostile)?.contains("nested more than") == true)
+    }
+
+    @Test func messagesNameThePathToTheProblem() {
+        #expect(message(#"{"predicate": {"resources": [{"size": 01}]}}"#)?.hasPrefix("predicate.resources[0].size: ") == true)
+    }
+}
