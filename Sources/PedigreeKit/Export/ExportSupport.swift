@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import PedigreeCrypto
 
 /// A JSON value the exporters assemble documents from; encoded with sorted keys, so the same
@@ -285,14 +280,8 @@ enum ExportSupport {
             return nil
         }
         guard index == chars.count else { return nil }
-        var parts = tm()
-        parts.tm_year = Int32(year - 1900)
-        parts.tm_mon = Int32(month - 1)
-        parts.tm_mday = Int32(day)
-        parts.tm_hour = Int32(hour)
-        parts.tm_min = Int32(minute)
-        parts.tm_sec = Int32(min(second, 59))
-        return Timestamp.format(Int(timegm(&parts)) - offset)
+        let fields = UTCFields(year: year, month: month, day: day, hour: hour, minute: minute, second: min(second, 59))
+        return Timestamp.format(Clock.seconds(fields) - offset)
     }
 
     /// A digest as a descriptor's digest set: `sha256:<hex>` or bare 64-digit hex give

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import PedigreeCrypto
 
 /// The outcome of checking one line of a checksum list.
@@ -31,8 +26,8 @@ extension ChecksumList {
     ) -> [ChecksumStatus] {
         let entries = self.entries
         let jobs = entries.map { entry in
-            var st = stat()
-            let size = stat(entry.path, &st) == 0 ? Int64(st.st_size) : 0
+            var size: Int64 = 0
+            if case .success(let status) = fileStatus(atPath: entry.path, follow: true) { size = status.size }
             return HashJob(displayPath: entry.path, source: .path(entry.path, followLinks: true), sizeHint: size)
         }
         let classify: @Sendable (Int, Result<FileDigest, FileError>) -> ChecksumStatus = { index, result in
@@ -40,7 +35,7 @@ extension ChecksumList {
             case .success(let file):
                 return file.digest == entries[index].digest ? .ok : .failed(actual: file.digest)
             case .failure(let error):
-                if ignoreMissing, error.reason == .system(ENOENT) { return .skipped }
+                if ignoreMissing, error.isNotFound { return .skipped }
                 return .unreadable(error)
             }
         }

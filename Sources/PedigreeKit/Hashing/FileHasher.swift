@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import PedigreeCrypto
 
 /// The SHA-256 digest and the size of one file.
@@ -48,10 +43,8 @@ final class FileHasher {
     ///   or changes (size, modification time, identity, or length read) while it is read.
     func hash(_ source: FileSource, displayPath: String, progress: ByteCounter?) throws(FileError) -> FileDigest {
         let (fd, before) = try source.openRegularFile(displayPath: displayPath)
-        defer { close(fd) }
-        #if os(Linux)
-        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
-        #endif
+        defer { FileReading.close(fd) }
+        FileReading.adviseSequential(fd)
         sha.reset()
         let total: Int64
         let readError: Int32
@@ -64,9 +57,12 @@ final class FileHasher {
             sha.reset()
             throw FileError(path: displayPath, reason: .system(readError))
         }
-        guard let after = fileStatus(fd) else {
+        let after: FileStatus
+        switch FileReading.status(fd) {
+        case .success(let status): after = status
+        case .failure(let failure):
             sha.reset()
-            throw FileError(path: displayPath, reason: .system(errno))
+            throw FileError(path: displayPath, reason: .system(failure.code))
         }
         if let change = describeChange(before: before, after: after, bytesRead: total) {
             sha.reset()
@@ -78,15 +74,13 @@ final class FileHasher {
     /// Reads and hashes on this thread; returns the bytes read and `errno` of a failed read.
     private func hashInline(_ fd: Int32, progress: ByteCounter?) -> (Int64, Int32) {
         var total: Int64 = 0
-        let base = buffers.baseAddress!
+        let base = buffers.baseAddress
         while true {
-            let n = read(fd, base, bufferSize)
+            let n = FileReading.read(fd, into: base, count: bufferSize)
             if n > 0 {
                 consume(UnsafeRawBufferPointer(start: base, count: n), total: &total, progress: progress)
-            } else if n == 0 {
-                return (total, 0)
-            } else if errno != EINTR {
-                return (total, errno)
+            } else {
+                return (total, Int32(-n))
             }
         }
     }
@@ -95,8 +89,8 @@ final class FileHasher {
     /// costs no time on the hashing core. Without a second thread, reads and hashes here.
     private func hashReadingAhead(_ fd: Int32, progress: ByteCounter?) -> (Int64, Int32) {
         let ring = ReadAheadRing(buffers: buffers, slotSize: bufferSize, slots: Self.ringSlots)
-        guard let reader = startThread({ ring.fill(from: fd) }) else { return hashInline(fd, progress: progress) }
-        defer { pthread_join(reader, nil) }
+        guard let reader = startJoinableThread({ ring.fill(from: fd) }) else { return hashInline(fd, progress: progress) }
+        defer { reader.join() }
         var total: Int64 = 0
         var slot = 0
         while true {
@@ -149,11 +143,8 @@ private final class ReadAheadRing: @unchecked Sendable {
         while true {
             emptied.wait()
             let buffer = slot(index)
-            var n: Int
-            repeat {
-                n = read(fd, buffer.baseAddress, slotSize)
-            } while n < 0 && errno == EINTR
-            counts[index] = n < 0 ? -Int(errno) : n
+            let n = FileReading.read(fd, into: buffer.baseAddress, count: slotSize)
+            counts[index] = n
             filled.signal()
             if n <= 0 { return }
             index = (index + 1) % slots

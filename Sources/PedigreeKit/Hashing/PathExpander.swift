@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Turns command-line paths into files to hash, the way `sha256sum` users expect.
 ///
 /// A path named on the command line is followed if it is a link (as `sha256sum` does);
@@ -22,7 +16,7 @@ public struct PathExpander: Sendable {
         let walker = TreeWalker(linkPolicy: followSymlinks ? .follow : .refuse)
         for argument in arguments {
             let status: FileStatus
-            switch fileStatus(at: AT_FDCWD, argument, follow: true) {
+            switch fileStatus(atPath: argument, follow: true) {
             case .success(let st): status = st
             case .failure(let failure):
                 items.append(.failure(FileError(path: argument, reason: .system(failure.code))))

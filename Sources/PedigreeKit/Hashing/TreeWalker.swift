@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// One regular file found by a walk, or the reason a path was not taken.
 public enum WalkItem: Sendable {
     /// A file to hash; `relativePath` is a POSIX path relative to the walk's root.
@@ -147,7 +141,7 @@ public struct TreeWalker: Sendable {
             return
         }
         let status: FileStatus
-        switch fileStatus(at: AT_FDCWD, resolved, follow: false) {
+        switch fileStatus(atPath: resolved, follow: false) {
         case .success(let st): status = st
         case .failure(let failure):
             state.items.append(.failure(FileError(path: display, reason: .system(failure.code))))
@@ -191,27 +185,4 @@ public struct TreeWalker: Sendable {
             state.items.append(.failure(FileError(path: display, reason: status.kind.refusal!)))
         }
     }
-}
-
-/// Whether the real path `path` is `root` or lies inside it, comparing bytes (two spellings
-/// of one name in different Unicode forms are two different folders).
-func isWithin(_ path: String, _ root: String) -> Bool {
-    if path.utf8.elementsEqual(root.utf8) { return true }
-    let prefix = root.utf8.last == UInt8(ascii: "/") ? Array(root.utf8) : Array(root.utf8) + [UInt8(ascii: "/")]
-    return path.utf8.starts(with: prefix)
-}
-
-/// The target text of the symbolic link `name` in `dirfd`.
-func readLink(at dirfd: Int32, _ name: String) -> String? {
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    let n = readlinkat(dirfd, name, &buffer, buffer.count - 1)
-    guard n >= 0 else { return nil }
-    return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
-/// The canonical absolute path with every link resolved, or `nil` if it does not exist.
-public func realPath(_ path: String) -> String? {
-    guard let resolved = realpath(path, nil) else { return nil }
-    defer { free(resolved) }
-    return String(cString: resolved)
 }

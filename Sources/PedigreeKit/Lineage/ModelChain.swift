@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import PedigreeCrypto
 
 /// A model's signed manifest together with the signed manifests of its ancestors, as one
@@ -54,13 +49,11 @@ public struct ModelChain: Sendable {
     /// The manifest file a user means by `path`: the path itself if it is a file, else the
     /// folder's `pedigree.json`, else its `model.sig`.
     public static func manifestFile(for path: String) -> String {
-        guard case .success(let status) = fileStatus(at: AT_FDCWD, path, follow: true), status.kind == .directory else {
-            return path
-        }
+        guard isFolder(path) else { return path }
         let own = joinPath(path, "pedigree.json")
-        if case .success = fileStatus(at: AT_FDCWD, own, follow: true) { return own }
+        if exists(own) { return own }
         let oms = joinPath(path, "model.sig")
-        if case .success = fileStatus(at: AT_FDCWD, oms, follow: true) { return oms }
+        if exists(oms) { return oms }
         return own
     }
 

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import PedigreeCrypto
 
 /// A model folder: which of its files belong to the model, and their digests.
@@ -55,7 +50,7 @@ public struct ModelFolder: Sendable {
         let parent = parentPath(root)
         if lastComponent(parent) == "snapshots" {
             let blobs = parentPath(parent) + "/blobs"
-            if case .success(let status) = fileStatus(at: AT_FDCWD, blobs, follow: false), status.kind == .directory {
+            if case .success(let status) = fileStatus(atPath: blobs, follow: false), status.kind == .directory {
                 roots.append(blobs)
             }
         }

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Times as manifests record them: RFC 3339, UTC, whole seconds.
 public enum Timestamp {
     /// `SOURCE_DATE_EPOCH` when it is set (reproducible builds), else the current time.
@@ -15,17 +9,15 @@ public enum Timestamp {
             guard let seconds = Int(value), seconds >= 0 else { throw TimestampError(value: value) }
             return format(seconds)
         }
-        return format(Int(time(nil)))
+        return format(Clock.now())
     }
 
     /// `seconds` since 1970 as `YYYY-MM-DDTHH:MM:SSZ`.
     public static func format(_ seconds: Int) -> String {
-        var value = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&value, &parts)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+        let parts = Clock.utc(seconds)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(parts.year)-\(two(parts.month))-\(two(parts.day))T"
+            + "\(two(parts.hour)):\(two(parts.minute)):\(two(parts.second))Z"
     }
 }
 

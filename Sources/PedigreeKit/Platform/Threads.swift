@@ -14,8 +14,21 @@ private final class ThreadBody: @unchecked Sendable {
     init(_ run: @escaping () -> Void) { self.run = run }
 }
 
+/// A thread that was started and must be joined.
+struct JoinableThread {
+    fileprivate let thread: pthread_t
+
+    /// Waits until the thread's body has returned.
+    func join() { pthread_join(thread, nil) }
+}
+
+/// Starts `body` on a new thread to be joined; `nil` when the system cannot create one.
+func startJoinableThread(_ body: @escaping @Sendable () -> Void) -> JoinableThread? {
+    startThread(body).map(JoinableThread.init)
+}
+
 /// Starts `body` on a new thread; `nil` when the system cannot create one.
-func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
+private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
     let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
     var thread = pthread_t()
     let rc = pthread_create(&thread, nil, { raw in

@@ -64,6 +64,9 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether the file does not exist (`ENOENT`).
+    public var isNotFound: Bool { reason == .system(ENOENT) }
+
     /// The path and the reason, with control characters escaped: names come from the file
     /// system and from manifests, and must not drive the terminal that shows them.
     public var description: String { "\(printable(path)): \(reasonText)" }

@@ -77,6 +77,24 @@ func fileStatus(at dirfd: Int32, _ name: String, follow: Bool = false) -> Result
     return .success(FileStatus(st))
 }
 
+/// `stat`/`lstat` of a path relative to the working directory: a final link is followed only
+/// if `follow`.
+func fileStatus(atPath path: String, follow: Bool = false) -> Result<FileStatus, Errno> {
+    fileStatus(at: AT_FDCWD, path, follow: follow)
+}
+
+/// Whether `path` names a folder (following links).
+func isFolder(_ path: String) -> Bool {
+    if case .success(let status) = fileStatus(atPath: path, follow: true) { return status.kind == .directory }
+    return false
+}
+
+/// Whether something exists at `path` (following links).
+func exists(_ path: String) -> Bool {
+    if case .success = fileStatus(atPath: path, follow: true) { return true }
+    return false
+}
+
 /// An open directory descriptor, closed when the last reference goes.
 public final class DirectoryHandle: Sendable {
     let fd: Int32
