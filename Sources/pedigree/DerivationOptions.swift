@@ -70,22 +70,19 @@ struct DerivationOptions: ParsableArguments {
         }
         var parents = (spec.parents ?? []).map {
             ParentSource(path: $0.path.hasPrefix("/") || specFolder.isEmpty ? $0.path : joinPath(specFolder, $0.path),
-                         role: $0.role ?? "base")
+                         role: $0.role ?? .base)
         }
-        parents += parent.map { ParentSource(path: $0, role: "base") } + teacher.map { ParentSource(path: $0, role: "teacher") }
-        if let bad = parents.first(where: { $0.role != "base" && $0.role != "teacher" }) {
-            throw fail("\(self.spec ?? "spec"): parent role '\(bad.role)' is neither 'base' nor 'teacher'", code: Exit.dataError)
-        }
+        parents += parent.map { ParentSource(path: $0, role: .base) } + teacher.map { ParentSource(path: $0, role: .teacher) }
         guard !parents.isEmpty else {
-            if self.spec != nil, spec.relation != nil || spec.method != nil {
-                throw fail("\(self.spec!): a derivation needs at least one parent", code: Exit.dataError)
+            if let path = self.spec, spec.relation != nil || spec.method != nil {
+                throw fail("\(path): a derivation needs at least one parent", code: Exit.dataError)
             }
             return (nil, spec.name, spec.version)
         }
         guard let relation = relation ?? spec.relation else {
             throw fail("a derivative needs --relation (\(Relation.allCases.map(\.rawValue).joined(separator: ", ")))", code: 64)
         }
-        var parameters = (spec.parameters ?? [:]).mapValues(\.text)
+        var parameters = spec.parameters ?? [:]
         for value in self.parameters {
             let parts = value.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             parameters[String(parts[0])] = String(parts[1])
@@ -93,7 +90,7 @@ struct DerivationOptions: ParsableArguments {
         let derivation = Derivation(
             method: method ?? spec.method, parameters: parameters,
             datasets: (spec.datasets ?? []) + dataset.map(Dataset.init(parsing:)),
-            tool: tool.map(Tool.init(parsing:)) ?? spec.tool?.tool)
+            tool: tool.map(Tool.init(parsing:)) ?? spec.tool)
         let rules = modification.compactMap(splitRule).map { ModificationRule(glob: Glob($0.0), description: $0.1) }
             + (spec.modifications ?? []).map { ModificationRule(glob: Glob($0.files), description: $0.description) }
         let drops = dropNotice.compactMap(splitRule).map { NoticeDrop(match: $0.0, reason: $0.1) }
@@ -111,7 +108,7 @@ struct DerivationOptions: ParsableArguments {
             let parents = try Deriver.loadParents(request)
             if !quiet {
                 for parent in parents {
-                    let who = "parent \(parent.reference.name) (manifest \(short(parent.reference.manifestDigest))…)"
+                    let who = "parent \(parent.reference.name) (manifest \(short(parent.reference.manifestDigest.hex))…)"
                     if parent.reference.trusted {
                         Console.note("\(who): signed by a trusted key")
                     } else if request.trustedKeys.isEmpty {
@@ -123,13 +120,7 @@ struct DerivationOptions: ParsableArguments {
             }
             return try Deriver.apply(request, parents: parents, to: &predicate)
         } catch {
-            let code: Int32
-            switch error {
-            case .parentUnreadable(_, .unreadable(let fileError)): code = inputStatus(fileError)
-            case .uncoveredChanges: code = 1
-            default: code = Exit.dataError
-            }
-            throw fail(error.description, code: code)
+            throw fail(error.description, code: error.exitStatus.rawValue)
         }
     }
 }
@@ -141,11 +132,4 @@ func splitRule(_ value: String) -> (String, String)? {
     let text = String(value[range.upperBound...]).trimmingCharacters(in: .whitespaces)
     guard !pattern.isEmpty, !text.isEmpty else { return nil }
     return (pattern, text)
-}
-
-extension DerivationSpec {
-    /// An empty spec.
-    init() {
-        self = try! DerivationSpec.parse("{}")
-    }
 }

@@ -53,7 +53,7 @@ struct Diff: ParsableCommand {
         if !isFolder.boolValue {
             let manifest = try loadChain(path).manifest
             if let problem = manifest.consistencyProblems().first { throw fail("\(path): \(problem)", code: Exit.dataError) }
-            return manifest.entries.map { ($0.name, $0.digest) }
+            return manifest.entries.map { ($0.name.string, $0.digest) }
         }
         do {
             let hashed = try ModelFolder(path: path).hash(engine: hashing.engine)

@@ -94,9 +94,14 @@ struct Export: ParsableCommand {
             throw ExportError("\(key!): OMS key signing uses ECDSA (P-256 or P-384), as model_signing does; this key is "
                               + "\(privateKey.algorithm.displayName) (make one with 'pedigree keygen --algorithm ecdsa-p256')")
         }
-        // An export is a new signature over the files: they must still be the signed ones.
-        let differences = filesDifferingFromManifest(folder: model, manifestPath: manifestPath, engine: hashing.engine)
-        if !differences.isEmpty {
+        // An export is a new signature over the files: they must still be the signed ones. The
+        // folder is walked as the manifest says, as before (it is the exporter's own manifest).
+        do {
+            _ = try Countersigner.checkFolder(
+                folder: model, manifestPath: manifestPath, trustedKeys: [], acceptManifestSerialization: true,
+                engine: hashing.engine)
+        } catch {
+            guard case .folderDiffers(_, let differences) = error else { throw fail(error.description, code: error.exitStatus.rawValue) }
             throw fail("\(model): the folder does not match its manifest; not exported:\n"
                        + differences.map { "  \($0)" }.joined(separator: "\n"), code: 1)
         }

@@ -84,10 +84,4 @@ struct Notices: ParsableCommand {
 }
 
 /// The exit status for a signing error.
-func inputStatusOf(_ error: SignError) -> Int32 {
-    switch error {
-    case .folder(let fileError): return inputStatus(fileError)
-    case .problems, .empty: return Exit.dataError
-    case .crypto: return 70
-    }
-}
+func inputStatusOf(_ error: SignError) -> Int32 { error.exitStatus.rawValue }

@@ -29,6 +29,9 @@ struct Sign: ParsableCommand {
     @Flag(help: "Add a signature to the existing manifest instead of writing a new one.")
     var append = false
 
+    @Flag(help: "With --append: check the folder with the manifest's own ignore patterns and link setting, though no trusted key signed it.")
+    var acceptManifestSerialization = false
+
     @Option(help: "The model's name (default: the folder's name).")
     var name: String?
 
@@ -72,6 +75,9 @@ struct Sign: ParsableCommand {
         if append, force { throw ValidationError("--append adds to a manifest; --force would replace it") }
         if append, !derivation.parent.isEmpty || !derivation.teacher.isEmpty || derivation.spec != nil {
             throw ValidationError("--append countersigns an existing manifest; it takes no parents")
+        }
+        if acceptManifestSerialization, !append {
+            throw ValidationError("--accept-manifest-serialization goes with --append")
         }
     }
 
@@ -135,44 +141,36 @@ struct Sign: ParsableCommand {
     }
 
     private func appendSignature(_ privateKey: PrivateKey) throws {
-        var bundle: ManifestBundle
-        let manifest: SignedManifest
+        let result: CountersignResult
         do {
-            bundle = try ManifestBundle.load(manifestPath)
-            manifest = try SignedManifest(envelope: bundle.dsseEnvelope)
-        } catch {
-            if case .unreadable(let fileError) = error {
+            result = try Countersigner.countersign(
+                folder: folder, manifestPath: manifestPath, key: privateKey,
+                trustedKeys: try loadTrustedKeys(files: derivation.trustedKey, folder: derivation.trustedKeys),
+                acceptManifestSerialization: acceptManifestSerialization, engine: hashing.engine)
+        } catch let error as CountersignError {
+            if case .manifest(_, .unreadable(let fileError)) = error {
                 throw fail("\(manifestPath): \(fileError.reasonText)", code: inputStatus(fileError))
             }
-            throw fail("\(manifestPath): \(error)", code: Exit.dataError)
-        }
-        let keyID = try privateKey.publicKey.keyID
-        if bundle.dsseEnvelope.signatures.contains(where: { $0.keyid == keyID }) {
-            throw fail("\(manifestPath): already signed by this key (\(short(keyID))…)", code: Exit.dataError)
-        }
-        // A countersignature vouches for the files: check them before signing.
-        let differences = filesDifferingFromManifest(folder: folder, manifestPath: manifestPath, engine: hashing.engine)
-        if !differences.isEmpty {
-            throw fail(
-                "\(manifestPath): the folder does not match the manifest; not countersigned:\n"
-                    + differences.map { "  \($0)" }.joined(separator: "\n"),
-                code: 1)
+            throw fail(error.description, code: error.exitStatus.rawValue)
         }
         do {
-            try bundle.dsseEnvelope.addSignature(payload: manifest.payload, key: privateKey)
-        } catch {
-            throw fail("signing failed: \(error)", code: 70)
-        }
-        do {
-            try AtomicFile.write(try bundle.encoded(), to: manifestPath, overwrite: true)
+            try AtomicFile.write(try result.bundle.encoded(), to: manifestPath, overwrite: true)
         } catch let error as FileError {
             throw fail(error.description, code: Exit.cannotCreate)
         }
+        let check = result.check
         if json {
-            try Console.json(["manifest": manifestPath, "keyid": keyID, "signatures": "\(bundle.dsseEnvelope.signatures.count)"])
+            try Console.json(["manifest": manifestPath, "keyid": result.keyID, "signatures": "\(result.signatureIndex)"])
         } else {
-            Console.out("countersigned \(manifest.name): \(plural(manifest.entries.count, "file")) checked, signature \(bundle.dsseEnvelope.signatures.count) added")
-            Console.out("  key             \(privateKey.algorithm.displayName) \(keyID)")
+            Console.out("countersigned \(check.manifest.name): \(plural(check.filesChecked, "file")) checked, signature \(result.signatureIndex) added")
+            Console.out("  key             \(privateKey.algorithm.displayName) \(result.keyID)")
+            if !check.manifestPatterns.isEmpty || check.followedLinks {
+                let how = check.signerTrusted ? "its signer is trusted" : "accepted with --accept-manifest-serialization"
+                let patterns = check.manifestPatterns.map { "'\($0)'" }.joined(separator: ", ")
+                Console.out("  walked as       the manifest says (\(how)): "
+                            + [patterns.isEmpty ? nil : "leaving out \(patterns)", check.followedLinks ? "following links" : nil]
+                                .compactMap { $0 }.joined(separator: ", "))
+            }
             Console.out("wrote \(manifestPath)")
         }
     }
@@ -186,7 +184,7 @@ struct Sign: ParsableCommand {
     }
 
     private func report(_ result: SignResult, algorithm: KeyAlgorithm) {
-        let predicate = result.statement.predicate
+        let predicate = result.predicate
         if json {
             try? Console.json(SignSummary(result: result, manifest: manifestPath))
             return
@@ -196,7 +194,7 @@ struct Sign: ParsableCommand {
         Console.out("  manifest digest \(result.manifestDigest.hex)")
         Console.out("  key             \(algorithm.displayName) \(result.keyID)")
         if let license = predicate.license {
-            let files = license.files.map(\.name).joined(separator: ", ")
+            let files = license.files.map(\.name.string).joined(separator: ", ")
             Console.out("  license         \(license.id)\(files.isEmpty ? "" : " (\(files))")")
         }
         if let lineage = predicate.lineage {
@@ -206,7 +204,7 @@ struct Sign: ParsableCommand {
                 if !changes.added.isEmpty { parts.append("\(changes.added.count) added") }
                 if !changes.removed.isEmpty { parts.append("\(changes.removed.count) removed") }
                 if !changes.renamed.isEmpty { parts.append("\(changes.renamed.count) renamed") }
-                let role = parent.role == "base" ? "" : " (\(parent.role))"
+                let role = parent.role == .base ? "" : " (\(parent.role.rawValue))"
                 Console.out("  \(parent.relation.rawValue) of \(parent.name)\(role): \(parts.joined(separator: ", "))")
             }
             let notices = predicate.notices
@@ -252,8 +250,8 @@ private struct SignSummary: Encodable {
 
     init(result: SignResult, manifest: String) {
         self.manifest = manifest
-        model = result.statement.predicate.model.name
-        files = result.statement.predicate.resources.count
+        model = result.predicate.model.name
+        files = result.predicate.resources.count
         bytes = result.totalBytes
         rootDigest = result.rootDigest.hex
         manifestDigest = result.manifestDigest.hex

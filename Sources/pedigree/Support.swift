@@ -125,12 +125,3 @@ func loadChain(_ path: String) throws -> ModelChain {
         throw fail("\(path): \(error)", code: Exit.dataError)
     }
 }
-
-/// Why the files of `folder` no longer match the manifest at `manifestPath`, one line each;
-/// empty when every file matches. Signatures are not judged here: whoever signs next vouches.
-func filesDifferingFromManifest(folder: String, manifestPath: String, engine: HashEngine) -> [String] {
-    let verifier = ManifestVerifier(keys: [], engine: engine, acceptUntrustedSerialization: true)
-    let report = verifier.verify(folder: folder, manifestPath: manifestPath)
-    let problems = report.findings.filter { $0.kind != .untrusted }.map(\.message)
-    return problems + report.files.filter { $0.status != .ok }.map { "\(printable($0.name)): \($0.status.rawValue)" }
-}

@@ -28,6 +28,9 @@ struct Verify: ParsableCommand {
     @Option(help: "Verify only files matching this pattern (repeatable).")
     var only: [String] = []
 
+    @Flag(help: "Fail unless every ancestor in the chain is signed by a trusted key.")
+    var requireTrustedChain = false
+
     @OptionGroup var hashing: HashingOptions
 
     @Flag(help: "Print the report as JSON.")
@@ -46,7 +49,8 @@ struct Verify: ParsableCommand {
             throw fail("\(folder): not a folder", code: Exit.noInput)
         }
         let manifestPath = manifest ?? joinPath(folder, "pedigree.json")
-        let verifier = ManifestVerifier(keys: keys, only: only.map(Glob.init), engine: hashing.engine)
+        let verifier = ManifestVerifier(
+            keys: keys, only: only.map(Glob.init), engine: hashing.engine, requireTrustedChain: requireTrustedChain)
         let counter = ByteCounter()
         let progress = ProgressLine(counter: counter, total: 0, enabled: !hashing.quiet && !json)
         let report = verifier.verify(folder: folder, manifestPath: manifestPath, progress: counter)
@@ -72,6 +76,8 @@ struct Verify: ParsableCommand {
                 Console.out("signature \(signature.index): by an unknown key (\(keyid)), not trusted")
             case .invalid:
                 Console.out("signature \(signature.index): INVALID for \(signature.key ?? keyid)")
+            case .unchecked:
+                Console.out("signature \(signature.index): not checked (\(keyid))")
             }
         }
         for ancestor in report.ancestors {

@@ -71,10 +71,10 @@ private func verifyQ4(_ work: Workspace) throws -> ProcessResult {
         try work.folder.write("impostor/LICENSE", try openAtomLicenseText())
         try work.folder.write("impostor/backdoor.py", "import os")
         #expect(try work.run(["sign", "impostor", "--key", "base.key", "--name", "acme/base"]).status == 0)
-        let impostor = try work.bundle("impostor/pedigree.json")
+        let impostor = try JSONSerialization.jsonObject(with: work.read("impostor/pedigree.json")) as! [String: Any]
         try editBundle(work, "q4/pedigree.json") { object in
             var ancestors = object["ancestors"] as! [[String: Any]]
-            ancestors[1] = ["dsseEnvelope": try JSONSerialization.jsonObject(with: JSONEncoder().encode(impostor.dsseEnvelope))]
+            ancestors[1] = ["dsseEnvelope": impostor["dsseEnvelope"]!]
             object["ancestors"] = ancestors
         }
         let result = try verifyQ4(work)
@@ -93,7 +93,7 @@ private func verifyQ4(_ work: Workspace) throws -> ProcessResult {
             var envelope = ancestors[1]["dsseEnvelope"] as! [String: Any]
             let payload = base64Decode(envelope["payload"] as! String)!
             let resigned = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: mallory)
-            envelope["signatures"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(resigned.signatures))
+            envelope["signatures"] = resigned.signatures.map { ["keyid": $0.keyid, "sig": base64Encode($0.sig)] }
             ancestors[1]["dsseEnvelope"] = envelope
             object["ancestors"] = ancestors
         }
@@ -110,7 +110,7 @@ private func verifyQ4(_ work: Workspace) throws -> ProcessResult {
         // while keeping the real ancestors: the signature is valid, the reference is not.
         try work.signedBase("other", name: "acme/other", key: "other")
         let other = try work.bundle("other/pedigree.json")
-        let otherDigest = SHA256.hash(base64Decode(other.dsseEnvelope.payload)!).hex
+        let otherDigest = SHA256.hash(other.dsseEnvelope.payload).hex
         var statement = try work.statement("q4/pedigree.json")
         var predicate = statement["predicate"] as! [String: Any]
         var lineage = predicate["lineage"] as! [String: Any]
@@ -119,23 +119,23 @@ private func verifyQ4(_ work: Workspace) throws -> ProcessResult {
         lineage["parents"] = parents
         predicate["lineage"] = lineage
         statement["predicate"] = predicate
-        let ancestors = try work.bundle("q4/pedigree.json").ancestors
+        let ancestors = (try JSONSerialization.jsonObject(with: work.read("q4/pedigree.json")) as! [String: Any])["ancestors"]!
         try work.forge(statement, key: "quantizer.key", to: "q4/pedigree.json")
         try editBundle(work, "q4/pedigree.json") { object in
-            object["ancestors"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(ancestors))
+            object["ancestors"] = ancestors
         }
         let result = try verifyQ4(work)
         #expect(result.status == 1)
         #expect(result.stderr.contains("pedigree: acme/q4's parent acme/sft (manifest \(otherDigest.prefix(12))…) is not among the embedded ancestors"))
         // And pointing it at an embedded manifest of another name is named too.
-        let baseDigest = SHA256.hash(base64Decode(try work.bundle("base/pedigree.json").dsseEnvelope.payload)!).hex
+        let baseDigest = SHA256.hash(try work.bundle("base/pedigree.json").dsseEnvelope.payload).hex
         parents[0]["manifestDigest"] = baseDigest
         lineage["parents"] = parents
         predicate["lineage"] = lineage
         statement["predicate"] = predicate
         try work.forge(statement, key: "quantizer.key", to: "q4/pedigree.json")
         try editBundle(work, "q4/pedigree.json") { object in
-            object["ancestors"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(ancestors))
+            object["ancestors"] = ancestors
         }
         let misnamed = try verifyQ4(work)
         #expect(misnamed.status == 1)
@@ -207,7 +207,7 @@ private func verifyQ4(_ work: Workspace) throws -> ProcessResult {
         #expect(result.status == 0, "\(result)")
         let object = try JSONSerialization.jsonObject(with: result.stdoutData) as! [String: Any]
         let nodes = object["nodes"] as! [[String: Any]]
-        let digests = try ["q4", "sft", "base"].map { SHA256.hash(base64Decode(try work.bundle("\($0)/pedigree.json").dsseEnvelope.payload)!).hex }
+        let digests = try ["q4", "sft", "base"].map { SHA256.hash(try work.bundle("\($0)/pedigree.json").dsseEnvelope.payload).hex }
         let roots = try ["q4", "sft", "base"].map {
             ((try work.statement("\($0)/pedigree.json")["subject"] as! [[String: Any]])[0]["digest"] as! [String: String])["sha256"]!
         }

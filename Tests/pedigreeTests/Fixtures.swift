@@ -44,8 +44,7 @@ final class Workspace: @unchecked Sendable {
     /// The signed Statement of the bundle at `relative`, as JSON.
     func statement(_ relative: String) throws -> [String: Any] {
         let bundle = try bundle(relative)
-        let payload = try #require(base64Decode(bundle.dsseEnvelope.payload))
-        return try JSONSerialization.jsonObject(with: Data(payload)) as! [String: Any]
+        return try JSONSerialization.jsonObject(with: Data(bundle.dsseEnvelope.payload)) as! [String: Any]
     }
 
     /// Validates bundles against Schemas/ with Python's jsonschema; the problems it finds.
@@ -60,9 +59,9 @@ final class Workspace: @unchecked Sendable {
     func forge(_ statement: [String: Any], key keyName: String, to relative: String, payloadType: String = MediaTypes.inToto) throws {
         let payload = Array(try JSONSerialization.data(withJSONObject: statement, options: [.sortedKeys]))
         let key = try PrivateKey(pem: Array(try read(keyName)))
-        var envelope = Envelope(payloadType: payloadType, payload: base64Encode(payload), signatures: [])
-        try envelope.addSignature(payload: payload, key: key)
-        let bundle = ManifestBundle(mediaType: MediaTypes.bundle, dsseEnvelope: envelope)
+        var envelope = Envelope(payloadType: payloadType, payload: payload, signatures: [])
+        try envelope.addSignature(key: key)
+        let bundle = ManifestBundle(kind: .pedigree, dsseEnvelope: envelope)
         try folder.write(relative, Data(try bundle.encoded()))
     }
 }

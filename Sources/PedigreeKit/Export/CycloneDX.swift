@@ -157,7 +157,7 @@ public enum CycloneDXExport {
         out.append(property("distribution", predicate.distribution.rawValue))
         if let license = predicate.license {
             out.append(property("license", license.id))
-            out += license.files.map { property("licenseFile", $0.name) }
+            out += license.files.map { property("licenseFile", $0.name.string) }
         }
         out += lineage.parentEdges(of: node.manifestDigest).map { property("relation", $0.reference.relation.rawValue) }
         if let derivation = predicate.lineage?.derivation {
@@ -189,7 +189,7 @@ public enum CycloneDXExport {
         for edge in edges {
             out.append(property("child", edge.child))
             out.append(property("relation", edge.reference.relation.rawValue))
-            out.append(property("role", edge.reference.role))
+            out.append(property("role", edge.reference.role.rawValue))
             let child = children.first { $0.manifestDigest == edge.child }
             guard let changes = child?.predicate?.lineage?.changes.first(where: { $0.parent == edge.reference.manifestDigest })
             else { continue }
@@ -202,11 +202,11 @@ public enum CycloneDXExport {
     }
 
     private static func fileComponent(_ entry: ManifestEntry) -> (ref: ExportValue, value: ExportValue) {
-        let ref = "file:" + ExportSupport.percentEncoded(entry.name)
+        let ref = "file:" + ExportSupport.percentEncoded(entry.name.string)
         var object = ExportObject([
             "type": "file",
             "bom-ref": .string(ref),
-            "name": .string(entry.name),
+            "name": .string(entry.name.string),
             "hashes": .array(sha256Hashes(entry.digest.hex)),
         ])
         var properties: [ExportValue] = []

@@ -103,12 +103,12 @@ struct ExportLineage {
             for node in frontier {
                 guard let manifest = node.manifest else { continue }
                 for (reference, parent) in chain.parents(of: manifest) {
-                    let key = parent?.manifestDigest.hex ?? reference.manifestDigest
+                    let key = parent?.manifestDigest.hex ?? reference.manifestDigest.hex
                     edges.append(Edge(child: node.manifestDigest, parent: key, reference: reference))
                     guard seen.insert(key).inserted else { continue }
                     let ancestor = Node(
                         name: parent?.name ?? reference.name, manifestDigest: key,
-                        rootDigest: parent?.rootDigest.hex ?? reference.rootDigest, manifest: parent,
+                        rootDigest: parent?.rootDigest.hex ?? reference.rootDigest.hex, manifest: parent,
                         depth: node.depth + 1)
                     ancestors.append(ancestor)
                     next.append(ancestor)
@@ -321,6 +321,17 @@ enum ExportSupport {
     /// `value` as compact, key-sorted JSON text.
     static func compactJSON<T: Encodable>(_ value: T) throws -> String {
         String(decoding: try JSON.compact(value), as: UTF8.self)
+    }
+
+    /// A notice as compact JSON (kind, text, origin), as the manifest records it.
+    static func compactJSON(_ notice: RetainedNotice) throws -> String { try StatementCodec.compactJSON(notice) }
+
+    /// A notice as compact JSON (kind, text).
+    static func compactJSON(_ notice: Notice) throws -> String { try StatementCodec.compactJSON(notice) }
+
+    /// A dropped notice as compact JSON (kind, text, origin, reason).
+    static func compactJSON(_ notice: DroppedNotice) throws -> String {
+        try StatementCodec.compactJSON(notice)
     }
 }
 

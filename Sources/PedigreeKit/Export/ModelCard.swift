@@ -35,11 +35,11 @@ public enum ModelCard {
             if license.id == LicenseCatalog.openAtom.id {
                 metadata.license = "other"
                 metadata.licenseName = "openatom-model-license-1.0"
-                metadata.licenseLink = license.files.first?.name ?? LicenseCatalog.openAtom.url
+                metadata.licenseLink = license.files.first?.name.string ?? LicenseCatalog.openAtom.url
             } else if license.id.hasPrefix("LicenseRef-") {
                 metadata.license = "other"
                 metadata.licenseName = String(license.id.dropFirst("LicenseRef-".count)).lowercased()
-                metadata.licenseLink = license.files.first?.name
+                metadata.licenseLink = license.files.first?.name.string
             } else {
                 metadata.license = license.id.lowercased()
             }
@@ -77,7 +77,7 @@ public enum ModelCard {
         lines.append("Signed with pedigree: model `\(chain.manifest.name)`, root digest "
                      + "`sha256:\(chain.manifest.rootDigest.hex)`, manifest `sha256:\(chain.manifest.manifestDigest.hex)`.")
         if let lineage = predicate?.lineage {
-            let relation = lineage.parents.first!.relation
+            let relation = lineage.parents.first.relation
             lines += ["", "Derived by \(relation.rawValue)" + (hubRelation(relation) == nil ? " (a relation the Hub's `base_model_relation` has no value for)" : "")
                       + (lineage.derivation.method.map { ": \($0)" } ?? ".")]
             if !lineage.derivation.datasets.isEmpty {

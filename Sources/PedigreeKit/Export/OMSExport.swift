@@ -21,21 +21,14 @@ public enum OMSExport {
                 "OMS key signing uses ECDSA (P-256 or P-384), as model_signing does; this key is \(key.algorithm.displayName): "
                     + "make one with 'pedigree keygen --algorithm ecdsa-p256'")
         }
-        let resources = manifest.entries
-            .sorted { RelativePath.precedes($0.name, $1.name) }
-            .map { OMSResource(name: $0.name, digest: $0.digest.hex) }
-        let statement = Statement(
-            subject: [Subject(name: manifest.name, digest: ["sha256": manifest.rootDigest.hex])],
-            predicateType: MediaTypes.omsPredicate,
-            predicate: OMSPredicate(
-                serialization: Serialization(allowSymlinks: manifest.serialization.allowSymlinks, ignorePaths: ignorePaths),
-                resources: resources))
-        let payload = try JSON.compact(statement)
+        let payload = try StatementCodec.encodeOMS(
+            name: manifest.name, root: manifest.rootDigest,
+            serialization: Serialization(allowSymlinks: manifest.serialization.allowSymlinks, ignorePaths: ignorePaths),
+            entries: manifest.entries.sorted { $0.name < $1.name }.map { ($0.name, $0.digest) })
         let envelope = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: key)
         let hint = SHA256.hash(Array(try key.publicKey.pem.utf8)).hex
         return ManifestBundle(
-            mediaType: MediaTypes.sigstoreBundle, dsseEnvelope: envelope,
-            verificationMaterial: VerificationMaterial(publicKey: PublicKeyHint(hint: hint), tlogEntries: []))
+            kind: .sigstore, dsseEnvelope: envelope, verificationMaterial: VerificationMaterial(publicKeyHint: hint))
     }
 
     /// The paths in `folder` that `model_signing` would hash but that are not files of the
@@ -45,7 +38,7 @@ public enum OMSExport {
         let everything = ModelFolder(
             path: folder, ignorePatterns: ModelFolder.omsDefaultIgnores, followSymlinks: manifest.serialization.allowSymlinks)
         let (files, problems) = try everything.scan()
-        let listed = Set(manifest.entries.map { ByteKey($0.name) })
+        let listed = Set(manifest.entries.map { ByteKey($0.name.string) })
         let present = files.map(\.name) + problems.map(\.path)
         let extra = present.filter { !listed.contains(ByteKey($0)) }
         // Name the highest folders that hold nothing of the model, then the lone files.

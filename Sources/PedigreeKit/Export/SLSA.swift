@@ -42,13 +42,13 @@ public enum SLSAExport {
             let keys = ancestor?.manifest?.envelope.signatures.map(\.keyid).filter { !$0.isEmpty } ?? reference.signers
             return [
                 "name": .string(reference.name),
-                "digest": ["sha256": .string(SHA256Digest(hex: reference.rootDigest)?.hex ?? reference.rootDigest)],
+                "digest": ["sha256": .string(reference.rootDigest.hex)],
                 "annotations": [
                     "kind": "parent",
                     "manifestDigest": .string(edge.parent),
                     "relation": .string(reference.relation.rawValue),
-                    "role": .string(reference.role),
-                    "format": .string(reference.format),
+                    "role": .string(reference.role.rawValue),
+                    "format": .string(reference.format.rawValue),
                     "signers": .array(keys.map { .string($0) }),
                     "embedded": .bool(ancestor?.manifest != nil),
                 ],

@@ -58,7 +58,7 @@ public enum SPDXExport {
             let modelID = packageID(model)
             add(modelID, package(model))
             let files = (model.manifest?.entries ?? []).map { entry in
-                let id = base + "file/" + ExportSupport.percentEncoded(entry.name)
+                let id = base + "file/" + ExportSupport.percentEncoded(entry.name.string)
                 add(id, file(entry))
                 return id
             }
@@ -201,7 +201,7 @@ public enum SPDXExport {
         func file(_ entry: ManifestEntry) -> ExportObject {
             var object = ExportObject([
                 "type": "software_File",
-                "name": .string(entry.name),
+                "name": .string(entry.name.string),
                 "software_fileKind": "file",
                 "verifiedUsing": [["type": "Hash", "algorithm": "sha256", "hashValue": .string(entry.digest.hex)]],
             ])

@@ -15,7 +15,7 @@ public enum NoticeFiles {
     public static func modifications(_ predicate: ModelPredicate) -> String {
         guard let lineage = predicate.lineage else { return "" }
         var roles: [ByteKey: Role] = [:]
-        for resource in predicate.resources { roles[ByteKey(resource.name)] = resource.role }
+        for resource in predicate.resources { roles[ByteKey(resource.name.string)] = resource.role }
         func isNotice(_ name: String) -> Bool { (roles[ByteKey(name)] ?? RoleClassifier().role(of: name)) == .notice }
         var describe: [ByteKey: String] = [:]
         for modification in predicate.modifications {
@@ -23,7 +23,7 @@ public enum NoticeFiles {
         }
         var lines = ["# Modifications", ""]
         let parents = lineage.parents.map { "\($0.name) (manifest sha256:\($0.manifestDigest))" }
-        lines.append("\(predicate.model.name) is a \(lineage.parents.first!.relation.rawValue) of "
+        lines.append("\(predicate.model.name) is a \(lineage.parents.first.relation.rawValue) of "
                      + parents.joined(separator: " and ") + ".")
         if let method = lineage.derivation.method { lines += ["", "Method: \(method)"] }
         if let terms = predicate.notices.additionalTerms {

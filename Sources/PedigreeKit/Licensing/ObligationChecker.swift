@@ -132,16 +132,16 @@ public struct ObligationChecker: Sendable {
             return result
         }
         // What each ancestor that declared this license carried, by digest.
-        var carried: [String: [String]] = [:]
+        var carried: [SHA256Digest: [String]] = [:]
         for ancestor in ancestors {
             guard let info = ancestor.predicate?.license, LicenseCatalog.license(named: info.id) == license else { continue }
             for file in info.files { carried[file.digest, default: []].append(ancestor.name) }
         }
-        var matched = Set<String>()
+        var matched = Set<SHA256Digest>()
         var genuine = false
         var namesLicense = false
         for file in files {
-            guard let bytes = evidence.verifiedBytes(file.name, &result.problems) else { continue }
+            guard let bytes = evidence.verifiedBytes(file.name.string, &result.problems) else { continue }
             let recognition = LicenseCatalog.recognize(bytes)
             if recognition?.license == license { namesLicense = true }
             var facts: [String] = []
@@ -157,11 +157,11 @@ public struct ObligationChecker: Sendable {
                 matched.insert(file.digest)
                 facts.append("the same file \(names.joined(separator: ", ")) carried")
             }
-            result.evidence.append("\(file.name) sha256:\(short(file.digest))" + (facts.isEmpty ? "" : " (\(facts.joined(separator: "; ")))"))
+            result.evidence.append("\(file.name) sha256:\(short(file.digest.hex))" + (facts.isEmpty ? "" : " (\(facts.joined(separator: "; ")))"))
         }
         let requireGenuine = license.normalizedDigests.isEmpty == false
         for (digest, names) in carried where !matched.contains(digest) && !(genuine && requireGenuine) {
-            result.problems.append("the license file \(names.joined(separator: ", ")) carried (sha256:\(short(digest))) is not among the files")
+            result.problems.append("the license file \(names.joined(separator: ", ")) carried (sha256:\(short(digest.hex))) is not among the files")
         }
         let recognised = genuine || !matched.isEmpty || (!requireGenuine && namesLicense)
         if !recognised {
@@ -198,7 +198,7 @@ public struct ObligationChecker: Sendable {
             var readable: [Resource] = []
             var texts: [String] = []
             for file in predicate.resources where file.role == .notice {
-                guard let bytes = evidence.verifiedBytes(file.name, &result.problems) else { continue }
+                guard let bytes = evidence.verifiedBytes(file.name.string, &result.problems) else { continue }
                 readable.append(file)
                 texts.append(LicenseCatalog.normalize(String(decoding: bytes, as: UTF8.self)))
             }
@@ -213,7 +213,7 @@ public struct ObligationChecker: Sendable {
                     result.problems.append("no notice file that ships carries \"\(excerpt(notice.text))\"")
                 }
             }
-            let carrierFiles = carriers.sorted().map { "\(readable[$0].name) sha256:\(short(readable[$0].digest))" }
+            let carrierFiles = carriers.sorted().map { "\(readable[$0].name) sha256:\(short(readable[$0].digest.hex))" }
             result.evidence.append((carrierFiles.isEmpty ? "the notice files" : carrierFiles.joined(separator: ", "))
                                    + " \(carrierFiles.count == 1 ? "carries" : "carry") \(carriedCount) of \(predicate.notices.retained.count) retained notices")
         }
@@ -238,8 +238,8 @@ public struct ObligationChecker: Sendable {
         let noticeFiles = predicate.resources.filter { $0.role == .notice }
         var texts: [(name: String, text: String)] = []
         for file in noticeFiles {
-            guard let bytes = evidence.verifiedBytes(file.name, &result.problems) else { continue }
-            texts.append((file.name, LicenseCatalog.normalize(String(decoding: bytes, as: UTF8.self))))
+            guard let bytes = evidence.verifiedBytes(file.name.string, &result.problems) else { continue }
+            texts.append((file.name.string, LicenseCatalog.normalize(String(decoding: bytes, as: UTF8.self))))
         }
         var shippedIn = Set<String>()
         for name in changed {
@@ -258,7 +258,7 @@ public struct ObligationChecker: Sendable {
         if changed.isEmpty {
             result.evidence.append("no file differs from the parents")
         } else {
-            let carriers = noticeFiles.filter { shippedIn.contains($0.name) }.map { "\($0.name) sha256:\(short($0.digest))" }
+            let carriers = noticeFiles.filter { shippedIn.contains($0.name.string) }.map { "\($0.name) sha256:\(short($0.digest.hex))" }
             result.evidence.append("\(plural(changed.count, "changed file")) against \(plural(lineage.parents.count, "parent"))"
                                    + (carriers.isEmpty ? "" : ", named in " + carriers.joined(separator: ", ")))
         }
@@ -269,26 +269,26 @@ public struct ObligationChecker: Sendable {
     /// Apache-2.0 4(d): if an ancestor shipped a NOTICE file, a NOTICE file ships.
     private func noticeFileCarried(clause: String, ancestors: [SignedManifest], evidence: EvidenceFiles) -> Obligation {
         let ancestorNotices = ancestors.filter { ancestor in
-            ancestor.entries.contains { lastComponent($0.name).uppercased().hasPrefix("NOTICE") }
+            ancestor.entries.contains { lastComponent($0.name.string).uppercased().hasPrefix("NOTICE") }
         }
         guard !ancestorNotices.isEmpty else {
             return Obligation(clause: clause, title: "the NOTICE file", verdict: .notApplicable,
                               evidence: ["no ancestor shipped a NOTICE file"], problems: [])
         }
         var problems: [String] = []
-        let own = evidence.manifest.entries.filter { lastComponent($0.name).uppercased().hasPrefix("NOTICE") }
-            .filter { evidence.verifiedBytes($0.name, &problems) != nil }
+        let own = evidence.manifest.entries.filter { lastComponent($0.name.string).uppercased().hasPrefix("NOTICE") }
+            .filter { evidence.verifiedBytes($0.name.string, &problems) != nil }
         if own.isEmpty {
             problems.append("\(ancestorNotices.map { printable($0.name) }.joined(separator: ", ")) shipped a NOTICE file; none ships here")
             return Obligation(clause: clause, title: "the NOTICE file", verdict: .fail, evidence: [], problems: problems)
         }
         return Obligation(clause: clause, title: "the NOTICE file", verdict: .pass,
-                          evidence: own.map { "\(printable($0.name)) sha256:\(short($0.digest.hex))" }, problems: [])
+                          evidence: own.map { "\(printable($0.name.string)) sha256:\(short($0.digest.hex))" }, problems: [])
     }
 
     /// Where the README's Hugging Face front matter disagrees with the signed lineage or license.
     private func frontMatterWarnings(folder: String, predicate: ModelPredicate, evidence: EvidenceFiles) -> [String] {
-        guard predicate.resources.contains(where: { $0.name == "README.md" }),
+        guard predicate.resources.contains(where: { $0.name.string == "README.md" }),
             let bytes = evidence.bytes("README.md"),
             let front = ModelCard.frontMatter(in: String(decoding: bytes, as: UTF8.self))
         else { return [] }
@@ -355,7 +355,7 @@ struct EvidenceFiles {
 
     /// The file's bytes if they still have the digest the manifest signed; else a problem.
     func verifiedBytes(_ name: String, _ problems: inout [String]) -> [UInt8]? {
-        guard let entry = manifest.entries.first(where: { ByteKey($0.name) == ByteKey(name) }) else { return nil }
+        guard let entry = manifest.entries.first(where: { ByteKey($0.name.string) == ByteKey(name) }) else { return nil }
         guard let bytes = bytes(name) else {
             problems.append("\(printable(name)) is listed in the manifest but cannot be read from the folder")
             return nil

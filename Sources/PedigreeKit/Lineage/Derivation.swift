@@ -5,10 +5,9 @@ import PedigreeCrypto
 public struct ParentSource: Equatable, Sendable {
     /// A `pedigree.json` or `model.sig`, or a folder holding one.
     public var path: String
-    /// `base`, or `teacher` for a distillation's teacher.
-    public var role: String
+    public var role: ParentRole
 
-    public init(path: String, role: String = "base") {
+    public init(path: String, role: ParentRole = .base) {
         self.path = path
         self.role = role
     }
@@ -60,13 +59,15 @@ public struct DerivationRequest: Sendable {
 }
 
 /// Why a derivative could not be described.
-public enum DerivationError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum DerivationError: Error, Equatable, Sendable, CustomStringConvertible, ExitStatusProviding {
     case parentUnreadable(path: String, ManifestError)
     case parentInconsistent(path: String, [String])
     case parentSignatureInvalid(path: String, [Int])
     case noticeDropMatchesNothing(String)
     case noticeDropAmbiguous(String, Int)
     case uncoveredChanges([String])
+    /// The parents and everything they embed come to more ancestors than a bundle may hold.
+    case tooManyAncestors(Int)
 
     public var description: String {
         switch self {
@@ -86,6 +87,18 @@ public enum DerivationError: Error, Equatable, Sendable, CustomStringConvertible
             let count = files.count == 1 ? "1 changed file has" : "\(files.count) changed files have"
             return "\(count) no modification notice (§3.1(3)): " + files.map(printable).joined(separator: ", ")
                 + "\n  say how they were modified with --method TEXT or --modification 'GLOB: TEXT'"
+        case let .tooManyAncestors(count):
+            return "the parents and the ancestors they embed are \(count) manifests; a bundle may embed at most "
+                + "\(Limits.ancestors), so this one is not written"
+        }
+    }
+
+    /// 66 for a parent that cannot be read, 1 for changed files without a notice, else 65.
+    public var exitStatus: ExitStatus {
+        switch self {
+        case let .parentUnreadable(_, error): return error.exitStatus
+        case .uncoveredChanges: return .failure
+        default: return .dataError
         }
     }
 }
@@ -115,7 +128,7 @@ public enum Deriver {
             }
             let problems = chain.manifest.consistencyProblems() + chain.problems()
             guard problems.isEmpty else { throw .parentInconsistent(path: source.path, problems) }
-            let signatures = chain.manifest.envelope.checkSignatures(payload: chain.manifest.payload, keys: request.trustedKeys)
+            let signatures = chain.manifest.envelope.checkSignatures(keys: request.trustedKeys)
             let invalid = signatures.filter { $0.status == .invalid }.map(\.index)
             guard invalid.isEmpty else { throw .parentSignatureInvalid(path: source.path, invalid) }
             let signers = zip(chain.manifest.envelope.signatures, signatures).compactMap { signature, result -> String? in
@@ -123,9 +136,9 @@ public enum Deriver {
                 return result.key.flatMap { label in request.trustedKeys.first { $0.label == label }?.key.keyID }
             }
             let reference = ParentReference(
-                name: chain.manifest.name, manifestDigest: chain.manifest.manifestDigest.hex,
-                rootDigest: chain.manifest.rootDigest.hex, relation: request.relation, role: source.role,
-                signers: signers, trusted: signatures.isTrusted, format: chain.manifest.format.rawValue)
+                name: chain.manifest.name, manifestDigest: chain.manifest.manifestDigest,
+                rootDigest: chain.manifest.rootDigest, relation: request.relation, role: source.role,
+                signers: signers, trusted: signatures.isTrusted, format: chain.manifest.format)
             return LoadedParent(source: source, chain: chain, reference: reference, signatures: signatures)
         }
     }
@@ -136,17 +149,19 @@ public enum Deriver {
     ///   embeds, each manifest once.
     /// - Throws: `.uncoveredChanges` when the model is distributed as files and a changed file
     ///   has no modification notice; errors for `--drop-notice` values that match nothing or
-    ///   more than one notice.
+    ///   more than one notice; `.tooManyAncestors` when the bundle would embed more than
+    ///   `Limits.ancestors` manifests (which its own reader would refuse).
     public static func apply(
         _ request: DerivationRequest, parents: [LoadedParent], to predicate: inout ModelPredicate
     ) throws(DerivationError) -> [AncestorEntry] {
-        let current = predicate.resources.map { (name: $0.name, digest: SHA256Digest(hex: $0.digest)!) }
+        guard let references = NonEmptyArray(parents.map(\.reference)) else { return [] }
+        let current = predicate.resources.map { (name: $0.name.string, digest: $0.digest) }
         let changes = parents.map { parent in
             FileDiff.compare(
-                old: parent.chain.manifest.entries.map { ($0.name, $0.digest) }, new: current,
+                old: parent.chain.manifest.entries.map { ($0.name.string, $0.digest) }, new: current,
                 parent: parent.reference.manifestDigest)
         }
-        predicate.lineage = Lineage(parents: parents.map(\.reference), derivation: request.derivation, changes: changes)
+        predicate.lineage = Lineage(parents: references, derivation: request.derivation, changes: changes)
 
         // Notices: every notice any ancestor recorded, wherever it first appeared.
         var retained = inheritedNotices(parents)
@@ -186,13 +201,11 @@ public enum Deriver {
                 dsseEnvelope: parent.chain.bundle.dsseEnvelope, verificationMaterial: parent.chain.bundle.verificationMaterial))
         }
         for parent in parents {
-            for entry in parent.chain.bundle.ancestors ?? [] {
-                guard let payload = base64Decode(entry.dsseEnvelope.payload),
-                    seen.insert(SHA256.hash(payload)).inserted
-                else { continue }
+            for entry in parent.chain.bundle.ancestors where seen.insert(SHA256.hash(entry.dsseEnvelope.payload)).inserted {
                 ancestors.append(entry)
             }
         }
+        guard ancestors.count <= Limits.ancestors else { throw .tooManyAncestors(ancestors.count) }
         return ancestors
     }
 
@@ -212,7 +225,7 @@ public enum Deriver {
         }
         for manifest in ancestors {
             guard let predicate = manifest.predicate else { continue }
-            let origin = NoticeOrigin(model: manifest.name, manifestDigest: manifest.manifestDigest.hex)
+            let origin = NoticeOrigin(model: manifest.name, manifestDigest: manifest.manifestDigest)
             predicate.notices.added.forEach { take(RetainedNotice($0, origin: origin)) }
             predicate.notices.retained.forEach(take)
             predicate.notices.dropped.forEach { take(RetainedNotice(Notice(kind: $0.kind, text: $0.text), origin: $0.origin)) }

@@ -1,5 +1,3 @@
-import Yams
-
 /// A derivation described in a file (`--spec FILE`, YAML or JSON), for pipelines that script
 /// their releases. Every field is optional; command-line options add to or override it.
 ///
@@ -23,18 +21,22 @@ import Yams
 ///   - match: "Portions by Old Corp"
 ///     reason: "the code it covered was removed"
 /// ```
-public struct DerivationSpec: Decodable, Equatable, Sendable {
-    public struct Parent: Decodable, Equatable, Sendable {
+///
+/// Read strictly: a key given twice, a key pedigree does not know (a typo would otherwise
+/// be dropped without a word), a value of the wrong kind, a relation or role that does not
+/// exist: each is an error naming the field.
+public struct DerivationSpec: Equatable, Sendable {
+    public struct Parent: Equatable, Sendable {
         public var path: String
-        public var role: String?
+        public var role: ParentRole?
     }
 
-    public struct ModificationEntry: Decodable, Equatable, Sendable {
+    public struct ModificationEntry: Equatable, Sendable {
         public var files: String
         public var description: String
     }
 
-    public struct Drop: Decodable, Equatable, Sendable {
+    public struct Drop: Equatable, Sendable {
         public var match: String
         public var reason: String
     }
@@ -45,67 +47,90 @@ public struct DerivationSpec: Decodable, Equatable, Sendable {
     public var parents: [Parent]?
     public var relation: Relation?
     public var method: String?
-    public var parameters: [String: Scalar]?
+    /// Parameter values as written (`3`, `2e-5`, `true`).
+    public var parameters: [String: String]?
     public var datasets: [Dataset]?
-    public var tool: ToolSpec?
+    public var tool: Tool?
     public var modifications: [ModificationEntry]?
     public var dropNotices: [Drop]?
 
-    /// A YAML scalar of any type, kept as text (`3`, `2e-5`, `true`).
-    public struct Scalar: Decodable, Equatable, Sendable {
-        public var text: String
-        public init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let string = try? container.decode(String.self) {
-                text = string
-            } else if let int = try? container.decode(Int.self) {
-                text = String(int)
-            } else if let double = try? container.decode(Double.self) {
-                text = String(double)
-            } else if let bool = try? container.decode(Bool.self) {
-                text = String(bool)
-            } else {
-                throw DecodingError.typeMismatch(
-                    String.self, .init(codingPath: decoder.codingPath, debugDescription: "expected a string, number or boolean"))
-            }
-        }
-    }
-
-    /// `{name, version}` or `name@version`.
-    public struct ToolSpec: Decodable, Equatable, Sendable {
-        public var tool: Tool
-        public init(from decoder: any Decoder) throws {
-            if let text = try? decoder.singleValueContainer().decode(String.self) {
-                tool = Tool(parsing: text)
-            } else {
-                tool = try Tool(from: decoder)
-            }
-        }
-    }
+    /// A spec that says nothing.
+    public init() {}
 
     /// Parses a spec written in YAML or JSON (JSON is YAML).
     ///
     /// - Throws: `SpecError` with the parser's message and position, or the field that is wrong.
     public static func parse(_ text: String) throws(SpecError) -> DerivationSpec {
+        let value: JSONValue
         do {
-            return try YAMLDecoder().decode(DerivationSpec.self, from: text)
-        } catch let error as DecodingError {
-            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
-                throw SpecError(message: "not valid YAML or JSON: \(context.underlyingError.map { "\($0)" } ?? context.debugDescription)")
-            }
-            throw SpecError(message: JSONProblem(describing: error).message)
-        } catch let error as YamlError {
-            throw SpecError(message: "not valid YAML or JSON: \(error)")
+            value = try YAMLReader.parse(text)
         } catch {
-            throw SpecError(message: "not valid YAML or JSON: \(error)")
+            throw SpecError(message: "not valid YAML or JSON: \(error.message)")
         }
+        do {
+            return try decode(JSONField(value))
+        } catch {
+            throw SpecError(message: error.description)
+        }
+    }
+
+    private static let fields: Set<String> = [
+        "name", "version", "parents", "relation", "method", "parameters", "datasets", "tool", "modifications", "dropNotices",
+    ]
+
+    private static func decode(_ field: JSONField) throws(FieldError) -> DerivationSpec {
+        let top = try field.object()
+        try top.rejectUnknownKeys(fields)
+        var spec = DerivationSpec()
+        spec.name = try top.optional("name")?.string()
+        spec.version = try top.optional("version")?.string()
+        spec.parents = try top.optional("parents")?.array { item throws(FieldError) in
+            let parent = try item.object()
+            try parent.rejectUnknownKeys(["path", "role"])
+            return Parent(path: try parent.required("path").string(), role: try parent.optional("role")?.enum(ParentRole.self))
+        }
+        spec.relation = try top.optional("relation")?.enum(Relation.self)
+        spec.method = try top.optional("method")?.string()
+        if let parameters = try top.optional("parameters")?.object() {
+            var values: [String: String] = [:]
+            for member in parameters.object.members {
+                values[member.key] = try JSONField(member.value, path: parameters.child(member.key)).string()
+            }
+            spec.parameters = values
+        }
+        spec.datasets = try top.optional("datasets")?.array { item throws(FieldError) in
+            let dataset = try item.object()
+            try dataset.rejectUnknownKeys(["name", "digest"])
+            return Dataset(name: try dataset.required("name").string(), digest: try dataset.optional("digest")?.string())
+        }
+        if let tool = top.optional("tool") {
+            if case .string(let text) = tool.value {
+                spec.tool = Tool(parsing: text)
+            } else {
+                let fields = try tool.object()
+                try fields.rejectUnknownKeys(["name", "version"])
+                spec.tool = Tool(name: try fields.required("name").string(), version: try fields.optional("version")?.string())
+            }
+        }
+        spec.modifications = try top.optional("modifications")?.array { item throws(FieldError) in
+            let entry = try item.object()
+            try entry.rejectUnknownKeys(["files", "description"])
+            return ModificationEntry(files: try entry.required("files").string(), description: try entry.required("description").string())
+        }
+        spec.dropNotices = try top.optional("dropNotices")?.array { item throws(FieldError) in
+            let entry = try item.object()
+            try entry.rejectUnknownKeys(["match", "reason"])
+            return Drop(match: try entry.required("match").string(), reason: try entry.required("reason").string())
+        }
+        return spec
     }
 }
 
 /// A derivation spec that cannot be used.
-public struct SpecError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct SpecError: Error, Equatable, Sendable, CustomStringConvertible, ExitStatusProviding {
     public var message: String
     public var description: String { message }
+    public var exitStatus: ExitStatus { .dataError }
 }
 
 extension Tool {

@@ -7,7 +7,7 @@ public enum FileDiff {
     /// each old file pairs with at most one new one), added and removed. Lists are in
     /// `RelativePath.precedes` order; names compare as bytes.
     public static func compare(
-        old: [(name: String, digest: SHA256Digest)], new: [(name: String, digest: SHA256Digest)], parent: String = ""
+        old: [(name: String, digest: SHA256Digest)], new: [(name: String, digest: SHA256Digest)], parent: SHA256Digest? = nil
     ) -> FileChanges {
         var oldByName: [ByteKey: SHA256Digest] = [:]
         for file in old { oldByName[ByteKey(file.name)] = file.digest }
@@ -42,7 +42,7 @@ extension ModelPredicate {
     public func filesNeedingModificationNotice() -> [String] {
         guard let lineage else { return [] }
         let unchangedSomewhere = Set(lineage.changes.flatMap(\.unchanged).map(ByteKey.init))
-        return resources.filter { !unchangedSomewhere.contains(ByteKey($0.name)) && $0.role != .notice }.map(\.name)
+        return resources.filter { !unchangedSomewhere.contains(ByteKey($0.name.string)) && $0.role != .notice }.map(\.name.string)
     }
 }
 

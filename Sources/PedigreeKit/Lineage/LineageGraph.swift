@@ -41,7 +41,7 @@ public struct LineageGraph: Encodable, Sendable {
         nodes = all.map { manifest, depth in
             var trust = "unverified"
             if let keys {
-                let results = manifest.envelope.checkSignatures(payload: manifest.payload, keys: keys)
+                let results = manifest.envelope.checkSignatures(keys: keys)
                 trust = results.contains { $0.status == .invalid } ? "invalid"
                     : results.contains { $0.status == .trusted } ? "trusted" : "untrusted"
             }
@@ -54,8 +54,8 @@ public struct LineageGraph: Encodable, Sendable {
         }
         edges = all.flatMap { manifest, _ in
             chain.parents(of: manifest).map { reference, parent in
-                Edge(child: manifest.manifestDigest.hex, parent: reference.manifestDigest, relation: reference.relation,
-                     role: reference.role, resolved: parent != nil)
+                Edge(child: manifest.manifestDigest.hex, parent: reference.manifestDigest.hex, relation: reference.relation,
+                     role: reference.role.rawValue, resolved: parent != nil)
             }
         }
     }

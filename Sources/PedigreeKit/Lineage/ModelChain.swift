@@ -18,20 +18,28 @@ public struct ModelChain: Sendable {
 
     /// Resolves the ancestors embedded in `bundle`.
     ///
-    /// - Throws: `ManifestError` when the model's own envelope cannot be read.
+    /// - Throws: `ManifestError` when the model's own Statement cannot be read, when the
+    ///   bundle holds more than `Limits.ancestors` ancestors, or when two of them are the same
+    ///   manifest (which of two copies a reader judges would otherwise depend on their order).
     public init(bundle: ManifestBundle) throws(ManifestError) {
         self.bundle = bundle
-        manifest = try SignedManifest(envelope: bundle.dsseEnvelope)
-        let count = bundle.ancestors?.count ?? 0
+        let count = bundle.ancestors.count
         guard count <= Self.ancestorLimit else { throw .tooManyAncestors(count) }
+        var positions: [SHA256Digest: Int] = [:]
+        for (offset, entry) in bundle.ancestors.enumerated() {
+            let digest = SHA256.hash(entry.dsseEnvelope.payload)
+            if let first = positions[digest] { throw .duplicateAncestor(first: first, second: offset + 1, digest) }
+            positions[digest] = offset + 1
+        }
+        manifest = try SignedManifest(envelope: bundle.dsseEnvelope)
         var ancestors: [SignedManifest] = []
         var unreadable: [(Int, ManifestError)] = []
         var byDigest: [SHA256Digest: SignedManifest] = [:]
-        for (offset, entry) in (bundle.ancestors ?? []).enumerated() {
+        for (offset, entry) in bundle.ancestors.enumerated() {
             do {
                 let ancestor = try SignedManifest(envelope: entry.dsseEnvelope)
                 ancestors.append(ancestor)
-                if byDigest[ancestor.manifestDigest] == nil { byDigest[ancestor.manifestDigest] = ancestor }
+                byDigest[ancestor.manifestDigest] = ancestor
             } catch {
                 unreadable.append((offset + 1, error))
             }
@@ -59,9 +67,7 @@ public struct ModelChain: Sendable {
 
     /// The parents `manifest` names, each with the embedded manifest its digest resolves to.
     public func parents(of manifest: SignedManifest) -> [(reference: ParentReference, manifest: SignedManifest?)] {
-        (manifest.predicate?.lineage?.parents ?? []).map { reference in
-            (reference, SHA256Digest(hex: reference.manifestDigest).flatMap { byDigest[$0] })
-        }
+        (manifest.predicate?.lineage?.parents.elements ?? []).map { reference in (reference, byDigest[reference.manifestDigest]) }
     }
 
     /// Every ancestor reachable from the model through parent references, each once, nearest
@@ -97,7 +103,7 @@ public struct ModelChain: Sendable {
             queue.removeFirst()
             guard visited.insert(node.manifestDigest).inserted else { continue }
             for (reference, parent) in parents(of: node) {
-                let who = "\(printable(node.name))'s parent \(printable(reference.name)) (manifest \(printable(String(reference.manifestDigest.prefix(12))))…)"
+                let who = "\(printable(node.name))'s parent \(printable(reference.name)) (manifest \(reference.manifestDigest.hex.prefix(12))…)"
                 guard let parent else {
                     problems.append("\(who) is not among the embedded ancestors: it was removed, altered or swapped")
                     continue
@@ -115,9 +121,9 @@ public struct ModelChain: Sendable {
                     problems.append("\(who) was signed by \(reference.signers.map { String($0.prefix(12)) + "…" }.joined(separator: ", ")) "
                                     + "when it was referenced; the embedded manifest carries no signature by that key")
                 }
-                if parent.rootDigest.hex != reference.rootDigest {
+                if parent.rootDigest != reference.rootDigest {
                     problems.append("\(who): the embedded manifest's root digest is \(parent.rootDigest.hex.prefix(12))…, "
-                                    + "the reference says \(reference.rootDigest.prefix(12))…")
+                                    + "the reference says \(reference.rootDigest.hex.prefix(12))…")
                 }
                 queue.append(parent)
             }

@@ -1,18 +1,49 @@
 import PedigreeCrypto
 
+/// Which container a bundle file is.
+public enum BundleKind: Equatable, Sendable {
+    /// pedigree's own bundle (`pedigree.json`).
+    case pedigree
+    /// A Sigstore bundle v0.3, as `model_signing` writes `model.sig`.
+    case sigstore
+
+    /// The `mediaType` the file carries.
+    public var mediaType: String {
+        switch self {
+        case .pedigree: return MediaTypes.bundle
+        case .sigstore: return MediaTypes.sigstoreBundle
+        }
+    }
+
+    /// The kind a `mediaType` names; `nil` for any other.
+    public init?(mediaType: String) {
+        switch mediaType {
+        case MediaTypes.bundle: self = .pedigree
+        case MediaTypes.sigstoreBundle: self = .sigstore
+        default: return nil
+        }
+    }
+}
+
 /// The file that travels with a model: a signed envelope and the signed envelopes of its
 /// ancestors. A Sigstore bundle written by `model_signing` has the same shape with its own
-/// media type and a public-key hint, and is read through the same type.
-public struct ManifestBundle: Codable, Sendable {
-    public var mediaType: String
+/// media type and a public-key hint, and is read into the same type.
+///
+/// A value read from a file (`load`, `parse`) has passed `BundleCodec`'s checks: strict JSON,
+/// a known media type, envelopes with valid Base64, between 1 and
+/// `Limits.signaturesPerEnvelope` signatures each, at most `Limits.ancestors` ancestors.
+public struct ManifestBundle: Equatable, Sendable {
+    public var kind: BundleKind
     public var verificationMaterial: VerificationMaterial?
     public var dsseEnvelope: Envelope
     /// The signed manifests of every ancestor, each once: parents, grandparents, …
-    public var ancestors: [AncestorEntry]?
+    public var ancestors: [AncestorEntry]
 
-    public init(mediaType: String, dsseEnvelope: Envelope, ancestors: [AncestorEntry]? = nil,
-                verificationMaterial: VerificationMaterial? = nil) {
-        self.mediaType = mediaType
+    public init(
+        kind: BundleKind, dsseEnvelope: Envelope, ancestors: [AncestorEntry] = [],
+        verificationMaterial: VerificationMaterial? = nil
+    ) {
+        self.kind = kind
         self.dsseEnvelope = dsseEnvelope
         self.ancestors = ancestors
         self.verificationMaterial = verificationMaterial
@@ -25,7 +56,7 @@ public struct ManifestBundle: Codable, Sendable {
     public static func load(_ path: String) throws(ManifestError) -> ManifestBundle {
         let bytes: [UInt8]
         do {
-            bytes = try readSmallFile(path, limit: 256 << 20)
+            bytes = try readSmallFile(path, limit: Limits.manifestBytes)
         } catch {
             throw .unreadable(error)
         }
@@ -34,53 +65,28 @@ public struct ManifestBundle: Codable, Sendable {
 
     /// Parses the bytes of a bundle file.
     public static func parse(_ bytes: [UInt8]) throws(ManifestError) -> ManifestBundle {
-        let bundle: ManifestBundle
-        do {
-            bundle = try JSON.decode(ManifestBundle.self, from: bytes)
-        } catch {
-            throw .malformed(error.message)
-        }
-        guard bundle.mediaType == MediaTypes.bundle || bundle.mediaType == MediaTypes.sigstoreBundle else {
-            throw .wrongMediaType(bundle.mediaType)
-        }
-        return bundle
+        try BundleCodec.decode(bytes)
     }
 
     /// The bytes of the bundle as written to disk: indented JSON with sorted keys.
-    public func encoded() throws -> [UInt8] { try JSON.pretty(self) }
+    public func encoded() throws -> [UInt8] { try BundleCodec.encode(self, compact: false) }
 
     /// The bundle as one line of JSON, as `model_signing` writes its bundles.
-    public func encodedCompact() throws -> [UInt8] { try JSON.compact(self) }
+    public func encodedCompact() throws -> [UInt8] { try BundleCodec.encode(self, compact: true) }
 }
 
-/// A Sigstore bundle's verification material; only the public-key hint is used.
-public struct VerificationMaterial: Codable, Equatable, Sendable {
-    public var publicKey: PublicKeyHint?
-    public var tlogEntries: [String]?
+/// A Sigstore bundle's verification material; only the public-key hint is kept.
+public struct VerificationMaterial: Equatable, Sendable {
+    /// What `model_signing` names the key by: the hex SHA-256 of its PEM text.
+    public var publicKeyHint: String?
 
-    public init(publicKey: PublicKeyHint?, tlogEntries: [String]? = []) {
-        self.publicKey = publicKey
-        self.tlogEntries = tlogEntries
+    public init(publicKeyHint: String?) {
+        self.publicKeyHint = publicKeyHint
     }
-
-    enum CodingKeys: String, CodingKey { case publicKey, tlogEntries }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        publicKey = try container.decodeIfPresent(PublicKeyHint.self, forKey: .publicKey)
-        // Transparency-log entries are objects pedigree does not interpret.
-        tlogEntries = nil
-    }
-}
-
-/// A Sigstore public-key hint.
-public struct PublicKeyHint: Codable, Equatable, Sendable {
-    public var hint: String
-    public init(hint: String) { self.hint = hint }
 }
 
 /// One ancestor's signed manifest, embedded in a descendant's bundle.
-public struct AncestorEntry: Codable, Equatable, Sendable {
+public struct AncestorEntry: Equatable, Sendable {
     public var dsseEnvelope: Envelope
     /// For an ancestor signed by `model_signing`: its bundle's public-key hint.
     public var verificationMaterial: VerificationMaterial?
@@ -92,35 +98,53 @@ public struct AncestorEntry: Codable, Equatable, Sendable {
 }
 
 /// Why a manifest cannot be read or trusted as a manifest.
-public enum ManifestError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum ManifestError: Error, Equatable, Sendable, CustomStringConvertible, ExitStatusProviding {
     case unreadable(FileError)
+    /// Not JSON, or JSON without the fields a bundle needs (the message names the field).
     case malformed(String)
     case wrongMediaType(String)
     case wrongPayloadType(String)
+    /// `field` (a path such as `dsseEnvelope.payload`) is not Base64.
     case badBase64(field: String)
-    case noSignatures
-    case tooManySignatures(Int)
+    /// The envelope at `path` has no signature.
+    case noSignatures(path: String)
+    /// The envelope at `path` has more than `Limits.signaturesPerEnvelope` signatures.
+    case tooManySignatures(path: String, count: Int)
     case tooManyAncestors(Int)
+    /// Two embedded ancestors are the same manifest (1-based positions).
+    case duplicateAncestor(first: Int, second: Int, SHA256Digest)
     case statement(String)
     case unknownPredicate(String)
+    /// Resource names that are not safe relative paths, each as "resource N: name '…' …":
+    /// the manifest is refused whole, before any file is opened.
+    case unsafeNames([String])
 
     public var description: String {
         switch self {
         case let .unreadable(error): return error.reasonText
         case let .malformed(message): return message
         case let .wrongMediaType(found):
-            return "mediaType is '\(found)', expected '\(MediaTypes.bundle)' or '\(MediaTypes.sigstoreBundle)'"
+            return "mediaType is '\(printable(found))', expected '\(MediaTypes.bundle)' or '\(MediaTypes.sigstoreBundle)'"
         case let .wrongPayloadType(found):
-            return "dsseEnvelope.payloadType is '\(found)', expected '\(MediaTypes.inToto)'"
+            return "dsseEnvelope.payloadType is '\(printable(found))', expected '\(MediaTypes.inToto)'"
         case let .badBase64(field): return "\(field) is not valid Base64"
-        case .noSignatures: return "dsseEnvelope.signatures is empty: the manifest is not signed"
-        case let .tooManySignatures(count):
-            return "dsseEnvelope.signatures holds \(count) signatures; at most \(SignedManifest.signatureLimit) are read"
+        case let .noSignatures(path): return "\(path).signatures is empty: the manifest is not signed"
+        case let .tooManySignatures(path, count):
+            return "\(path).signatures holds \(count) signatures; at most \(Limits.signaturesPerEnvelope) are read"
         case let .tooManyAncestors(count):
-            return "ancestors holds \(count) manifests; at most \(ModelChain.ancestorLimit) are read"
+            return "ancestors holds \(count) manifests; at most \(Limits.ancestors) are read"
+        case let .duplicateAncestor(first, second, digest):
+            return "ancestors \(first) and \(second) are the same manifest (\(digest.hex.prefix(12))…); each ancestor is embedded once"
         case let .statement(message): return "the signed payload is not an in-toto Statement v1: \(message)"
         case let .unknownPredicate(type):
-            return "predicateType '\(type)' is neither '\(MediaTypes.pedigreePredicate)' nor '\(MediaTypes.omsPredicate)'"
+            return "predicateType '\(printable(type))' is neither '\(MediaTypes.pedigreePredicate)' nor '\(MediaTypes.omsPredicate)'"
+        case let .unsafeNames(problems): return problems.joined(separator: "\n")
         }
+    }
+
+    /// 66 when the file could not be read (missing, unreadable), else 65.
+    public var exitStatus: ExitStatus {
+        if case .unreadable(let error) = self, case .system = error.reason { return .noInput }
+        return .dataError
     }
 }

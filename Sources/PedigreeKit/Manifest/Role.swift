@@ -53,8 +53,10 @@ public struct RoleClassifier: Sendable {
         let components = path.split(separator: "/").map(String.init)
         let name = components.last ?? path
         let lower = name.lowercased()
+        // The stem is what comes before the first dot, the extension what follows the last
+        // (empty for `...` or `model.`).
         let stem = lower.split(separator: ".", maxSplits: 1).first.map(String.init) ?? lower
-        let ext = lower.contains(".") ? String(lower.split(separator: ".").last!) : ""
+        let ext = lower.lastIndex(of: ".").map { String(lower[lower.index(after: $0)...]) } ?? ""
         let folders = components.dropLast().map { $0.lowercased() }
 
         if ["license", "licence", "copying", "license-model", "license_model"].contains(stem)

@@ -1,3 +1,5 @@
+import PedigreeCrypto
+
 /// Names and URIs of the formats pedigree reads and writes.
 public enum MediaTypes {
     /// The media type of a pedigree bundle (`pedigree.json`).
@@ -14,40 +16,15 @@ public enum MediaTypes {
     public static let sigstoreBundle = "application/vnd.dev.sigstore.bundle.v0.3+json"
 }
 
-/// An in-toto Statement v1: subjects named by digest, and a typed predicate about them.
-public struct Statement<Predicate: Codable & Sendable>: Codable, Sendable {
-    public var type: String
-    public var subject: [Subject]
-    public var predicateType: String
-    public var predicate: Predicate
-
-    public init(subject: [Subject], predicateType: String, predicate: Predicate) {
-        self.type = MediaTypes.statementV1
-        self.subject = subject
-        self.predicateType = predicateType
-        self.predicate = predicate
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case type = "_type"
-        case subject, predicateType, predicate
-    }
-}
-
-/// An in-toto ResourceDescriptor as a Statement subject: a name and its digests.
-public struct Subject: Codable, Equatable, Sendable {
-    public var name: String
-    public var digest: [String: String]
-
-    public init(name: String, digest: [String: String]) {
-        self.name = name
-        self.digest = digest
-    }
-}
+// The types below are what a signed manifest says, as the library works with it. They are
+// built by `ModelSigner` or decoded from a Statement by `StatementCodec`, which refuses
+// anything they cannot hold: digests are `SHA256Digest`s, file names `ResourceName`s, sizes
+// in range, enumerations known, a lineage's parents never empty. Their JSON form lives in
+// `Codec/WireTypes.swift`, and only there.
 
 /// The predicate of a pedigree manifest: what the model is made of, where it came from and
 /// which license notices travel with it.
-public struct ModelPredicate: Codable, Equatable, Sendable {
+public struct ModelPredicate: Equatable, Sendable {
     public var model: ModelInfo
     public var resources: [Resource]
     public var serialization: Serialization
@@ -78,7 +55,7 @@ public struct ModelPredicate: Codable, Equatable, Sendable {
 }
 
 /// The model's name (as the subject names it) and an optional version.
-public struct ModelInfo: Codable, Equatable, Sendable {
+public struct ModelInfo: Equatable, Sendable {
     public var name: String
     public var version: String?
 
@@ -88,55 +65,39 @@ public struct ModelInfo: Codable, Equatable, Sendable {
     }
 }
 
-/// One file of the model.
-public struct Resource: Codable, Equatable, Sendable {
-    /// POSIX path relative to the model folder.
-    public var name: String
-    /// Always `sha256`.
-    public var algorithm: String
-    /// Lowercase hex digest.
-    public var digest: String
-    /// Size in bytes.
+/// One file of the model, hashed with SHA-256.
+public struct Resource: Equatable, Sendable {
+    /// Where the file is in the model folder.
+    public var name: ResourceName
+    public var digest: SHA256Digest
+    /// Size in bytes, never negative.
     public var size: Int64
     public var role: Role
 
-    public init(name: String, digest: String, size: Int64, role: Role) {
+    public init(name: ResourceName, digest: SHA256Digest, size: Int64, role: Role) {
         self.name = name
-        self.algorithm = "sha256"
         self.digest = digest
         self.size = size
         self.role = role
     }
 }
 
-/// How the folder was turned into resources, in the shape OMS records it.
-public struct Serialization: Codable, Equatable, Sendable {
-    /// Always `files`: one digest per file.
-    public var method: String
-    /// Always `sha256`.
-    public var hashType: String
+/// How the folder was turned into resources (OMS records the same): one SHA-256 digest per
+/// file, whether links were followed, and which paths were left out.
+public struct Serialization: Equatable, Sendable {
     /// Whether symbolic links inside the folder were followed.
     public var allowSymlinks: Bool
     /// Patterns (see `Glob`) of paths left out, relative to the folder.
     public var ignorePaths: [String]
 
     public init(allowSymlinks: Bool, ignorePaths: [String]) {
-        method = "files"
-        hashType = "sha256"
         self.allowSymlinks = allowSymlinks
         self.ignorePaths = ignorePaths
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case method
-        case hashType = "hash_type"
-        case allowSymlinks = "allow_symlinks"
-        case ignorePaths = "ignore_paths"
     }
 }
 
 /// The license the model is distributed under, and the files that carry its text.
-public struct LicenseInfo: Codable, Equatable, Sendable {
+public struct LicenseInfo: Equatable, Sendable {
     /// An SPDX license identifier or a `LicenseRef-…`.
     public var id: String
     /// The license's full name, when known.
@@ -152,11 +113,11 @@ public struct LicenseInfo: Codable, Equatable, Sendable {
 }
 
 /// A file of the folder named with its digest.
-public struct FileReference: Codable, Equatable, Sendable {
-    public var name: String
-    public var digest: String
+public struct FileReference: Equatable, Sendable {
+    public var name: ResourceName
+    public var digest: SHA256Digest
 
-    public init(name: String, digest: String) {
+    public init(name: ResourceName, digest: SHA256Digest) {
         self.name = name
         self.digest = digest
     }
@@ -168,7 +129,7 @@ public enum NoticeKind: String, Codable, CaseIterable, Sendable {
 }
 
 /// One notice: its kind and its text, verbatim.
-public struct Notice: Codable, Equatable, Hashable, Sendable {
+public struct Notice: Equatable, Hashable, Sendable {
     public var kind: NoticeKind
     public var text: String
 
@@ -179,20 +140,20 @@ public struct Notice: Codable, Equatable, Hashable, Sendable {
 }
 
 /// The model an inherited notice was first recorded by.
-public struct NoticeOrigin: Codable, Equatable, Hashable, Sendable {
+public struct NoticeOrigin: Equatable, Hashable, Sendable {
     /// The model's name.
     public var model: String
     /// The sha256 of that model's Statement.
-    public var manifestDigest: String
+    public var manifestDigest: SHA256Digest
 
-    public init(model: String, manifestDigest: String) {
+    public init(model: String, manifestDigest: SHA256Digest) {
         self.model = model
         self.manifestDigest = manifestDigest
     }
 }
 
 /// A notice carried over from an ancestor.
-public struct RetainedNotice: Codable, Equatable, Hashable, Sendable {
+public struct RetainedNotice: Equatable, Hashable, Sendable {
     public var kind: NoticeKind
     public var text: String
     public var origin: NoticeOrigin
@@ -207,7 +168,7 @@ public struct RetainedNotice: Codable, Equatable, Hashable, Sendable {
 }
 
 /// An inherited notice the publisher chose not to carry, and why.
-public struct DroppedNotice: Codable, Equatable, Sendable {
+public struct DroppedNotice: Equatable, Sendable {
     public var kind: NoticeKind
     public var text: String
     public var origin: NoticeOrigin
@@ -223,7 +184,7 @@ public struct DroppedNotice: Codable, Equatable, Sendable {
 
 /// The notices of the model: those retained from ancestors, kept apart from those this
 /// publisher added (§3.2), and any inherited notice deliberately dropped.
-public struct Notices: Codable, Equatable, Sendable {
+public struct Notices: Equatable, Sendable {
     public var retained: [RetainedNotice]
     public var added: [Notice]
     public var dropped: [DroppedNotice]
@@ -242,7 +203,7 @@ public struct Notices: Codable, Equatable, Sendable {
 }
 
 /// How the model is distributed, which decides the obligations that apply (§3.1).
-public enum Distribution: String, Codable, Sendable {
+public enum Distribution: String, Codable, CaseIterable, Sendable {
     /// Copies of the files are given to recipients.
     case files
     /// The model is offered as a hosted service; §3.1(1) and (3) do not apply.
@@ -250,7 +211,8 @@ public enum Distribution: String, Codable, Sendable {
 }
 
 /// A statement that files were modified, and how (§3.1(3)).
-public struct Modification: Codable, Equatable, Sendable {
+public struct Modification: Equatable, Sendable {
+    /// The files (names relative to the model folder, checked like resource names).
     public var files: [String]
     public var description: String
 
@@ -261,7 +223,7 @@ public struct Modification: Codable, Equatable, Sendable {
 }
 
 /// The tool that wrote the manifest.
-public struct Generator: Codable, Equatable, Sendable {
+public struct Generator: Equatable, Sendable {
     public var name: String
     public var version: String
 
@@ -271,13 +233,13 @@ public struct Generator: Codable, Equatable, Sendable {
     }
 }
 
-/// Where the model came from: its parents, how it was derived, what changed.
-public struct Lineage: Codable, Equatable, Sendable {
-    public var parents: [ParentReference]
+/// Where the model came from: its parents (at least one), how it was derived, what changed.
+public struct Lineage: Equatable, Sendable {
+    public var parents: NonEmptyArray<ParentReference>
     public var derivation: Derivation
     public var changes: [FileChanges]
 
-    public init(parents: [ParentReference], derivation: Derivation, changes: [FileChanges]) {
+    public init(parents: NonEmptyArray<ParentReference>, derivation: Derivation, changes: [FileChanges]) {
         self.parents = parents
         self.derivation = derivation
         self.changes = changes
@@ -297,26 +259,31 @@ public enum Relation: String, Codable, CaseIterable, Sendable {
     case other
 }
 
+/// What a parent is to its child: the model it derives from, or the teacher of a distillation.
+public enum ParentRole: String, Codable, CaseIterable, Sendable {
+    case base
+    case teacher
+}
+
 /// A parent named by the digest of its signed Statement.
-public struct ParentReference: Codable, Equatable, Sendable {
+public struct ParentReference: Equatable, Sendable {
     public var name: String
     /// sha256 of the parent's Statement bytes: commits to everything the parent signed.
-    public var manifestDigest: String
+    public var manifestDigest: SHA256Digest
     /// The parent's OMS root digest (its subject).
-    public var rootDigest: String
+    public var rootDigest: SHA256Digest
     public var relation: Relation
-    /// `base`, or `teacher` for the teacher of a distillation.
-    public var role: String
+    public var role: ParentRole
     /// Key ids of the parent's signatures.
     public var signers: [String]
     /// Whether a parent signature was verified with a trusted key when this model was signed.
     public var trusted: Bool
-    /// `pedigree` for a pedigree manifest, `oms` for a `model_signing` bundle.
-    public var format: String
+    /// What kind of manifest the parent has.
+    public var format: ManifestFormat
 
     public init(
-        name: String, manifestDigest: String, rootDigest: String, relation: Relation, role: String,
-        signers: [String], trusted: Bool, format: String
+        name: String, manifestDigest: SHA256Digest, rootDigest: SHA256Digest, relation: Relation, role: ParentRole,
+        signers: [String], trusted: Bool, format: ManifestFormat
     ) {
         self.name = name
         self.manifestDigest = manifestDigest
@@ -330,7 +297,7 @@ public struct ParentReference: Codable, Equatable, Sendable {
 }
 
 /// How the model was derived from its parents.
-public struct Derivation: Codable, Equatable, Sendable {
+public struct Derivation: Equatable, Sendable {
     public var method: String?
     public var parameters: [String: String]
     public var datasets: [Dataset]
@@ -344,8 +311,9 @@ public struct Derivation: Codable, Equatable, Sendable {
     }
 }
 
-/// A dataset used in a derivation, optionally pinned by digest.
-public struct Dataset: Codable, Equatable, Sendable {
+/// A dataset used in a derivation, optionally pinned by a digest (`sha256:…` or any
+/// `algorithm:value` the publisher gives).
+public struct Dataset: Equatable, Sendable {
     public var name: String
     public var digest: String?
 
@@ -356,7 +324,7 @@ public struct Dataset: Codable, Equatable, Sendable {
 }
 
 /// The software that performed a derivation.
-public struct Tool: Codable, Equatable, Sendable {
+public struct Tool: Equatable, Sendable {
     public var name: String
     public var version: String?
 
@@ -366,10 +334,11 @@ public struct Tool: Codable, Equatable, Sendable {
     }
 }
 
-/// The file-level changes of a model against one parent.
-public struct FileChanges: Codable, Equatable, Sendable {
-    /// The parent's manifest digest.
-    public var parent: String
+/// The file-level changes of a model against one parent (or between any two models).
+public struct FileChanges: Equatable, Sendable, Encodable {
+    /// The parent's manifest digest; `nil` when two models that are not parent and child
+    /// were compared.
+    public var parent: SHA256Digest?
     public var unchanged: [String]
     public var modified: [String]
     public var added: [String]
@@ -377,7 +346,7 @@ public struct FileChanges: Codable, Equatable, Sendable {
     public var renamed: [Rename]
 
     public init(
-        parent: String, unchanged: [String] = [], modified: [String] = [], added: [String] = [],
+        parent: SHA256Digest?, unchanged: [String] = [], modified: [String] = [], added: [String] = [],
         removed: [String] = [], renamed: [Rename] = []
     ) {
         self.parent = parent
@@ -387,10 +356,23 @@ public struct FileChanges: Codable, Equatable, Sendable {
         self.removed = removed
         self.renamed = renamed
     }
+
+    enum CodingKeys: String, CodingKey { case parent, unchanged, modified, added, removed, renamed }
+
+    /// The changes as a report (`pedigree diff --json`): the parent as hex when there is one.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(parent?.hex, forKey: .parent)
+        try container.encode(unchanged, forKey: .unchanged)
+        try container.encode(modified, forKey: .modified)
+        try container.encode(added, forKey: .added)
+        try container.encode(removed, forKey: .removed)
+        try container.encode(renamed, forKey: .renamed)
+    }
 }
 
 /// A file that kept its content under a new name.
-public struct Rename: Codable, Equatable, Sendable {
+public struct Rename: Equatable, Sendable, Encodable {
     public var from: String
     public var to: String
 

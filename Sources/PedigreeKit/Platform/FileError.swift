@@ -34,6 +34,9 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
         case linkToFollowedFolder
         /// Following links led back into a folder already being walked.
         case linkCycle
+        /// A name a manifest cannot hold (`problem` says why); `ignore` is the pattern that
+        /// leaves the file out.
+        case unsafeName(String, ignore: String)
     }
 
     /// The path as the user or the manifest named it.
@@ -61,7 +64,17 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .tooLarge(limit): return "larger than \(limit) bytes; refused"
         case .linkToFollowedFolder: return "is a symbolic link to a folder already included through another link; refused"
         case .linkCycle: return "symbolic link leads back into a folder being read; refused"
+        case let .unsafeName(problem, ignore):
+            return "the name \(problem), which a manifest cannot hold ('/' is the only separator in a manifest's names); "
+                + "rename the file or leave it out with --ignore '\(printable(ignore))'"
         }
+    }
+
+    /// Whether the file could not be read at all (a system call failed), as opposed to read
+    /// and refused.
+    public var isUnreadable: Bool {
+        if case .system = reason { return true }
+        return false
     }
 
     /// Whether the file does not exist (`ENOENT`).

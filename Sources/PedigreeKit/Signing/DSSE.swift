@@ -2,13 +2,16 @@ import PedigreeCrypto
 
 /// Dead Simple Signing Envelope v1 (https://github.com/secure-systems-lab/dsse, envelope.md
 /// and protocol.md): a payload, its type, and signatures over the pre-authentication encoding.
-public struct Envelope: Codable, Equatable, Sendable {
+///
+/// Holds the payload and signatures as bytes: the Base64 of the file is decoded once, when
+/// the bundle is read (`BundleCodec`), and encoded again only when it is written.
+public struct Envelope: Equatable, Sendable {
     public var payloadType: String
-    /// The payload, Base64-encoded.
-    public var payload: String
+    /// The payload's bytes: what is signed (through the PAE) and what is hashed to name it.
+    public var payload: [UInt8]
     public var signatures: [EnvelopeSignature]
 
-    public init(payloadType: String, payload: String, signatures: [EnvelopeSignature]) {
+    public init(payloadType: String, payload: [UInt8], signatures: [EnvelopeSignature]) {
         self.payloadType = payloadType
         self.payload = payload
         self.signatures = signatures
@@ -21,38 +24,34 @@ public struct Envelope: Codable, Equatable, Sendable {
         return Array("DSSEv1 \(type.count) ".utf8) + type + Array(" \(payload.count) ".utf8) + payload
     }
 
+    /// The bytes every signature of this envelope signs.
+    public var signedMessage: [UInt8] { Self.pae(payloadType: payloadType, payload: payload) }
+
     /// An envelope over `payload` signed by `key`.
-    public static func sign(payload: [UInt8], payloadType: String, key: PrivateKey) throws -> Envelope {
-        var envelope = Envelope(payloadType: payloadType, payload: base64Encode(payload), signatures: [])
-        try envelope.addSignature(payload: payload, key: key)
+    public static func sign(payload: [UInt8], payloadType: String, key: PrivateKey) throws(CryptoError) -> Envelope {
+        var envelope = Envelope(payloadType: payloadType, payload: payload, signatures: [])
+        try envelope.addSignature(key: key)
         return envelope
     }
 
-    /// Appends `key`'s signature over `payload` (which must be this envelope's payload).
-    public mutating func addSignature(payload: [UInt8], key: PrivateKey) throws {
+    /// Appends `key`'s signature over the payload.
+    public mutating func addSignature(key: PrivateKey) throws(CryptoError) {
         let publicKey = try key.publicKey
-        let signature = try key.sign(Self.pae(payloadType: payloadType, payload: payload))
-        signatures.append(EnvelopeSignature(keyid: publicKey.keyID, sig: base64Encode(signature)))
+        let signature = try key.sign(signedMessage)
+        signatures.append(EnvelopeSignature(keyid: publicKey.keyID, sig: signature))
     }
 }
 
 /// One signature of an envelope.
-public struct EnvelopeSignature: Codable, Equatable, Sendable {
-    /// The signer's key id (hex SHA-256 of its SubjectPublicKeyInfo); may be empty.
+public struct EnvelopeSignature: Equatable, Sendable {
+    /// The signer's key id (hex SHA-256 of its SubjectPublicKeyInfo); empty when the signer
+    /// gave none, as `model_signing` does.
     public var keyid: String
-    /// The signature, Base64-encoded.
-    public var sig: String
+    /// The signature's bytes.
+    public var sig: [UInt8]
 
-    public init(keyid: String, sig: String) {
+    public init(keyid: String, sig: [UInt8]) {
         self.keyid = keyid
         self.sig = sig
-    }
-
-    enum CodingKeys: String, CodingKey { case keyid, sig }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        keyid = try container.decodeIfPresent(String.self, forKey: .keyid) ?? ""
-        sig = try container.decode(String.self, forKey: .sig)
     }
 }

@@ -89,6 +89,8 @@ public struct VerificationReport: Encodable, Sendable {
     public var only: [String]?
     /// How many files the manifest lists in all.
     public var listed: Int = 0
+    /// How many signature verifications the run performed (not part of the JSON report).
+    public var signatureVerifications: Int = 0
     /// True only when the manifest is sound, trusted, and every selected file is OK.
     public var verified: Bool { problems.isEmpty && !files.isEmpty && files.allSatisfy { $0.status == .ok } }
 
@@ -126,36 +128,74 @@ public struct ManifestVerifier: Sendable {
     /// Use the manifest's ignore patterns and link setting even when no signature is trusted.
     ///
     /// Off by default: those come from the manifest, so only a trusted signer may set them.
-    /// A signer about to countersign or re-sign a manifest turns it on, vouching for them.
+    /// A signer about to countersign or re-sign a manifest may turn it on, vouching for them
+    /// (`Countersigner` does so only when told to, and says which patterns it used).
     public var acceptUntrustedSerialization: Bool
+
+    /// Fail unless every ancestor in the chain is signed by a trusted key
+    /// (`verify --require-trusted-chain`); by default an untrusted ancestor is reported and
+    /// the model's own trusted signature vouches for it by digest.
+    public var requireTrustedChain: Bool
+
+    /// The most signature verifications one `verify` performs.
+    public var signatureLimit: Int
 
     /// The most ignore-pattern bytes a manifest may carry.
     public static let ignorePatternBudget = Limits.ignorePatternBytes
 
     public init(
-        keys: [TrustedKey], only: [Glob] = [], engine: HashEngine = HashEngine(), acceptUntrustedSerialization: Bool = false
+        keys: [TrustedKey], only: [Glob] = [], engine: HashEngine = HashEngine(), acceptUntrustedSerialization: Bool = false,
+        requireTrustedChain: Bool = false, signatureLimit: Int = Limits.signatureVerificationsPerRun
     ) {
         self.keys = keys
         self.only = only
         self.engine = engine
         self.acceptUntrustedSerialization = acceptUntrustedSerialization
+        self.requireTrustedChain = requireTrustedChain
+        self.signatureLimit = signatureLimit
     }
 
     /// Verifies `folder` against the manifest at `manifestPath`.
     ///
-    /// Order: the bundle's structure, the Statement, every resource name (all before any file
-    /// is opened), the subject digest, the signatures; then the folder is re-hashed and every
-    /// file reported. Files are opened one component at a time beneath the folder without
-    /// following links (unless the manifest was made with links followed, and then only links
-    /// that stay inside), so no name in a manifest can make this read outside the folder.
+    /// Order: the bundle's structure; the model's own signatures (before any ancestor's, all
+    /// from one `SignatureBudget`); the Statement, every resource name (all before any file
+    /// is opened), the subject digest; the embedded chain; then the folder is re-hashed and
+    /// every file reported. A listed file whose size differs from the signed size is MODIFIED
+    /// without being read. Files are opened one component at a time beneath the folder
+    /// without following links (unless the manifest was made with links followed, and then
+    /// only links that stay inside), so no name in a manifest can make this read outside it.
     public func verify(folder: String, manifestPath: String, progress: ByteCounter? = nil) -> VerificationReport {
+        let budget = SignatureBudget(limit: signatureLimit)
+        var report = verify(folder: folder, manifestPath: manifestPath, budget: budget, progress: progress)
+        report.signatureVerifications = budget.performed
+        return report
+    }
+
+    private func verify(
+        folder: String, manifestPath: String, budget: SignatureBudget, progress: ByteCounter?
+    ) -> VerificationReport {
         var report = VerificationReport(manifest: manifestPath)
         if !only.isEmpty { report.only = only.map(\.pattern) }
-        let chain: ModelChain
+        let bundle: ManifestBundle
         do {
-            chain = try ModelChain(bundle: try ManifestBundle.load(manifestPath))
+            bundle = try ManifestBundle.load(manifestPath)
         } catch {
             report.findings.append(Finding(kind: .structure, message: "\(manifestPath): \(error)"))
+            return report
+        }
+        let signatures = bundle.dsseEnvelope.checkSignatures(keys: keys, budget: budget)
+        let chain: ModelChain
+        do {
+            chain = try ModelChain(bundle: bundle)
+        } catch {
+            if case .unsafeNames(let problems) = error {
+                // A name that is not a safe relative path stops here: no file is opened for it or any other.
+                report.findings += problems.map { Finding(kind: .unsafeName, message: $0) }
+                report.signatures = signatures
+                report.findings += signatureFindings(signatures)
+            } else {
+                report.findings.append(Finding(kind: .structure, message: "\(manifestPath): \(error)"))
+            }
             return report
         }
         let manifest = chain.manifest
@@ -165,14 +205,16 @@ public struct ManifestVerifier: Sendable {
         report.manifestDigest = manifest.manifestDigest.hex
         report.listed = manifest.entries.count
 
-        let unsafe = manifest.unsafeNames()
-        report.findings += unsafe.map { Finding(kind: .unsafeName, message: $0) }
         report.findings += manifest.contradictions().map { Finding(kind: .consistency, message: $0) }
-        report.signatures = manifest.envelope.checkSignatures(payload: manifest.payload, keys: keys)
-        report.findings += signatureFindings(report.signatures)
-        checkAncestors(chain, into: &report)
-        // A name that is not a safe relative path stops here: no file is opened for it or any other.
-        if !unsafe.isEmpty { return report }
+        report.signatures = signatures
+        report.findings += signatureFindings(signatures)
+        checkAncestors(chain, budget: budget, into: &report)
+        if budget.refusedCount > 0 {
+            report.findings.append(Finding(
+                kind: .untrusted,
+                message: "signature checks stopped after \(budget.limit) verifications, the most one run performs; "
+                    + "\(budget.refusedCount) more were not made, so the signatures they concern are unchecked"))
+        }
 
         let trusted = report.signatures.isTrusted || acceptUntrustedSerialization
         report.files = checkFiles(folder: folder, manifest: manifest, manifestPath: manifestPath, trusted: trusted,
@@ -181,17 +223,21 @@ public struct ManifestVerifier: Sendable {
     }
 
     /// Walks the embedded chain: every parent reference must resolve to an embedded manifest
-    /// with the name and root it names, and every ancestor's signatures are checked.
-    private func checkAncestors(_ chain: ModelChain, into report: inout VerificationReport) {
+    /// with the name and root it names, and every ancestor's signatures are checked, nearest
+    /// first, from `budget`.
+    private func checkAncestors(_ chain: ModelChain, budget: SignatureBudget, into report: inout VerificationReport) {
         report.findings += chain.problems().map { Finding(kind: .chain, message: $0) }
         for (ancestor, depth) in chain.lineage() {
-            let signatures = ancestor.envelope.checkSignatures(payload: ancestor.payload, keys: keys)
+            let signatures = ancestor.envelope.checkSignatures(keys: keys, budget: budget)
             let trust = signatures.trust
+            let who = "ancestor \(printable(ancestor.name)) (manifest \(ancestor.manifestDigest.hex.prefix(12))…)"
             if trust == .invalid {
                 report.findings.append(Finding(
-                    kind: .chain,
-                    message: "ancestor \(printable(ancestor.name)) (manifest \(ancestor.manifestDigest.hex.prefix(12))…): "
-                        + "a signature does not verify with the trusted key it names"))
+                    kind: .chain, message: "\(who): a signature does not verify with the trusted key it names"))
+            } else if trust == .untrusted, requireTrustedChain {
+                report.findings.append(Finding(
+                    kind: .untrusted,
+                    message: "\(who): not signed by a trusted key, and --require-trusted-chain asks every ancestor to be"))
             }
             report.ancestors.append(AncestorVerdict(
                 name: ancestor.name, manifestDigest: ancestor.manifestDigest.hex, rootDigest: ancestor.rootDigest.hex,
@@ -218,35 +264,45 @@ public struct ManifestVerifier: Sendable {
         only.isEmpty || only.contains { $0.matches(name) }
     }
 
-    /// The ignore patterns and link setting to walk the folder with: the manifest's when its
-    /// signer is trusted (and they are of a sane size), else the defaults with links refused.
-    private func serialization(
-        of manifest: SignedManifest, trusted: Bool, findings: inout [Finding]
-    ) -> (ignore: [String], followSymlinks: Bool) {
+    /// How a folder is walked to check it against `manifest`: with the manifest's own ignore
+    /// patterns and link setting when `trusted` (and they are within the budget), else with
+    /// the defaults and links refused.
+    public static func walkSettings(
+        for manifest: SignedManifest, trusted: Bool
+    ) -> (ignore: [String], followSymlinks: Bool, overBudget: Bool) {
         let defaults = manifest.format == .oms ? ModelFolder.omsDefaultIgnores + ["pedigree.json"] : ModelFolder.defaultIgnores
-        guard trusted else { return (defaults, false) }
+        guard trusted else { return (defaults, false, false) }
         let given = manifest.serialization.ignorePaths
-        guard given.reduce(0, { $0 + $1.utf8.count }) <= Self.ignorePatternBudget else {
-            findings.append(Finding(
-                kind: .consistency,
-                message: "the manifest's ignore_paths exceed \(Self.ignorePatternBudget) bytes; the defaults were used instead"))
-            return (defaults, false)
-        }
+        guard given.reduce(0, { $0 + $1.utf8.count }) <= Self.ignorePatternBudget else { return (defaults, false, true) }
         switch manifest.format {
         case .pedigree:
-            return (given, manifest.serialization.allowSymlinks)
+            return (given, manifest.serialization.allowSymlinks, false)
         case .oms:
             // `model_signing` always leaves out the top-level git files; its ignore_paths are
             // literal paths, not patterns. pedigree's own manifest beside it is never model content.
-            return (defaults + given.map(Glob.escape), manifest.serialization.allowSymlinks)
+            return (defaults + given.map(Glob.escape), manifest.serialization.allowSymlinks, false)
         }
+    }
+
+    /// What a manifest's own serialization changes from the walk an untrusted manifest gets:
+    /// the patterns it adds to the defaults, and whether it follows links. Empty and `false`
+    /// when the manifest walks the folder as the defaults do.
+    public static func serializationBeyondDefaults(_ manifest: SignedManifest) -> (patterns: [String], followsLinks: Bool) {
+        let defaults = walkSettings(for: manifest, trusted: false).ignore
+        let own = walkSettings(for: manifest, trusted: true)
+        return (own.ignore.filter { !defaults.contains($0) }, own.followSymlinks)
     }
 
     private func checkFiles(
         folder: String, manifest: SignedManifest, manifestPath: String, trusted: Bool, progress: ByteCounter?,
         findings: inout [Finding]
     ) -> [FileVerdict] {
-        var (ignore, followSymlinks) = serialization(of: manifest, trusted: trusted, findings: &findings)
+        var (ignore, followSymlinks, overBudget) = Self.walkSettings(for: manifest, trusted: trusted)
+        if overBudget {
+            findings.append(Finding(
+                kind: .consistency,
+                message: "the manifest's ignore_paths exceed \(Self.ignorePatternBudget) bytes; the defaults were used instead"))
+        }
         // The manifest being verified is never part of the model, wherever it sits.
         if let inside = relativePath(of: manifestPath, inside: folder) { ignore.append(Glob.escape(inside)) }
         let model = ModelFolder(path: folder, ignorePatterns: ignore, followSymlinks: followSymlinks)
@@ -266,13 +322,19 @@ public struct ManifestVerifier: Sendable {
         var jobs: [HashJob] = []
         var jobEntries: [(verdict: Int, entry: ManifestEntry)] = []
         var listed = Set<ByteKey>()
-        for entry in manifest.entries where selected(entry.name) {
-            let key = ByteKey(entry.name)
+        for entry in manifest.entries where selected(entry.name.string) {
+            let key = ByteKey(entry.name.string)
             listed.insert(key)
-            var verdict = FileVerdict(name: entry.name, status: .missing, expected: entry.digest.hex)
+            var verdict = FileVerdict(name: entry.name.string, status: .missing, expected: entry.digest.hex)
             if let job = present[key] {
-                jobEntries.append((verdicts.count, entry))
-                jobs.append(job)
+                if let size = entry.size, size != job.sizeHint {
+                    // Its size alone proves it changed: reading it would only cost time (a
+                    // sparse file can claim terabytes).
+                    verdict.status = .modified
+                } else {
+                    jobEntries.append((verdicts.count, entry))
+                    jobs.append(job)
+                }
             } else if let error = refused[key] {
                 verdict.status = .unreadable
                 verdict.detail = error.reasonText
@@ -303,6 +365,16 @@ public struct ManifestVerifier: Sendable {
                 message: "no file of the manifest or the folder matches --only \(only.map(\.pattern).joined(separator: ", "))"))
         }
         return verdicts
+    }
+
+    /// Why the files of `folder` no longer match the manifest at `manifestPath`, one line
+    /// each; empty when every file matches. Signatures are not judged (whoever signs next
+    /// vouches); the folder is walked with the manifest's own serialization only when the
+    /// verifier was told to accept it (`acceptUntrustedSerialization`) or trusts its signer.
+    public func differences(folder: String, manifestPath: String) -> [String] {
+        let report = verify(folder: folder, manifestPath: manifestPath)
+        let problems = report.findings.filter { $0.kind != .untrusted }.map(\.message)
+        return problems + report.files.filter { $0.status != .ok }.map { "\(printable($0.name)): \($0.status.rawValue)" }
     }
 }
 

@@ -42,13 +42,16 @@ public struct SignRequest: Sendable {
 }
 
 /// Why a folder could not be signed.
-public enum SignError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum SignError: Error, Equatable, Sendable, CustomStringConvertible, ExitStatusProviding {
     /// The folder itself cannot be opened.
     case folder(FileError)
-    /// Entries that cannot be part of a signed manifest (links, FIFOs, unreadable files…).
+    /// Entries that cannot be part of a signed manifest (links, FIFOs, unreadable files,
+    /// names a manifest cannot hold…).
     case problems([FileError])
     /// Nothing to sign.
     case empty(String)
+    /// The ignore patterns come to more bytes than a manifest's reader accepts.
+    case ignorePatternsTooLarge(Int)
     /// The key could not sign.
     case crypto(CryptoError)
 
@@ -59,7 +62,19 @@ public enum SignError: Error, Equatable, Sendable, CustomStringConvertible {
             let count = errors.count == 1 ? "1 problem" : "\(errors.count) problems"
             return "cannot sign, \(count) in the folder:\n" + errors.map { "  \($0)" }.joined(separator: "\n")
         case let .empty(folder): return "\(folder): no files to sign (all empty or ignored)"
+        case let .ignorePatternsTooLarge(bytes):
+            return "the ignore patterns come to \(bytes) bytes; a manifest may carry at most \(Limits.ignorePatternBytes) "
+                + "(verify would not use them), so nothing is signed"
         case let .crypto(error): return "signing failed: \(error)"
+        }
+    }
+
+    /// 66 when the folder cannot be opened, 70 when the key could not sign, else 65.
+    public var exitStatus: ExitStatus {
+        switch self {
+        case let .folder(error): return error.isUnreadable ? .noInput : .dataError
+        case .problems, .empty, .ignorePatternsTooLarge: return .dataError
+        case .crypto: return .software
         }
     }
 }
@@ -67,7 +82,8 @@ public enum SignError: Error, Equatable, Sendable, CustomStringConvertible {
 /// A signed manifest ready to be written, and what it says.
 public struct SignResult: Sendable {
     public var bundle: ManifestBundle
-    public var statement: Statement<ModelPredicate>
+    /// What the signed Statement says.
+    public var predicate: ModelPredicate
     /// sha256 of the signed Statement bytes.
     public var manifestDigest: SHA256Digest
     public var rootDigest: SHA256Digest
@@ -85,6 +101,11 @@ public struct ModelSigner: Sendable {
 
     /// Hashes `request.folder` and builds the predicate for it (everything but lineage).
     ///
+    /// Every file's name goes through `ResourceName`, the validator `verify` applies to a
+    /// manifest's names, so nothing is signed that its own verifier would refuse: a name
+    /// with a backslash (legal on POSIX, not in a manifest: OMS §6.1.2 makes `/` the only
+    /// separator) is a problem naming the file and the `--ignore` that leaves it out.
+    ///
     /// - Parameter extraIgnores: exact relative paths to leave out (an output file that lies
     ///   inside the folder).
     public func describe(
@@ -92,28 +113,40 @@ public struct ModelSigner: Sendable {
     ) throws(SignError) -> ModelPredicate {
         let folder = ModelFolder(path: request.folder, ignore: request.ignore + extraIgnores,
                                  followSymlinks: request.followSymlinks)
+        let patternBytes = folder.ignorePatterns.reduce(0) { $0 + $1.utf8.count }
+        guard patternBytes <= Limits.ignorePatternBytes else { throw .ignorePatternsTooLarge(patternBytes) }
         let listing: (files: [(name: String, job: HashJob)], problems: [FileError])
         do {
             listing = try folder.scan()
         } catch {
             throw .folder(error)
         }
-        guard listing.problems.isEmpty else { throw .problems(listing.problems) }
-        guard !listing.files.isEmpty else { throw .empty(request.folder) }
-        let results = engine.hash(listing.files.map(\.job), progress: progress)
+        var problems = listing.problems
+        var files: [(name: ResourceName, job: HashJob)] = []
+        for file in listing.files {
+            do throws(ResourceNameError) {
+                files.append((try ResourceName(file.name), file.job))
+            } catch {
+                problems.append(FileError(path: file.job.displayPath, reason: .unsafeName(error.problem, ignore: Glob.escape(file.name))))
+            }
+        }
+        guard problems.isEmpty else { throw .problems(problems) }
+        guard !files.isEmpty else { throw .empty(request.folder) }
+        let results = engine.hash(files.map(\.job), progress: progress)
         var resources: [Resource] = []
         var failures: [FileError] = []
-        for (file, result) in zip(listing.files, results) {
+        for (file, result) in zip(files, results) {
             switch result {
             case .success(let hashed):
                 resources.append(Resource(
-                    name: file.name, digest: hashed.digest.hex, size: hashed.size, role: request.roles.role(of: file.name)))
+                    name: file.name, digest: hashed.digest, size: hashed.size, role: request.roles.role(of: file.name.string)))
             case .failure(let error):
                 failures.append(error)
             }
         }
         guard failures.isEmpty else { throw .problems(failures) }
-        let sources = Dictionary(listing.files.map { (ByteKey($0.name), $0.job.source) }, uniquingKeysWith: { a, _ in a })
+        var sources: [ResourceName: FileSource] = [:]
+        for file in files where sources[file.name] == nil { sources[file.name] = file.job.source }
         let name = request.name ?? defaultModelName(request.folder)
         return ModelPredicate(
             model: ModelInfo(name: name, version: request.version),
@@ -129,30 +162,31 @@ public struct ModelSigner: Sendable {
     }
 
     /// Signs `predicate` with `key` into a bundle, embedding `ancestors`.
+    ///
+    /// - Throws: `.crypto` when the key cannot sign; `DerivationError`'s limit is checked by
+    ///   `Deriver.apply`, and the ancestors given here are embedded as they are.
     public func sign(
         _ predicate: ModelPredicate, key: PrivateKey, ancestors: [AncestorEntry] = []
     ) throws(SignError) -> SignResult {
-        let files = predicate.resources.map { ($0.name, SHA256Digest(hex: $0.digest)!) }
-        let root = RootDigest.compute(files)
-        let statement = Statement(
-            subject: [Subject(name: predicate.model.name, digest: ["sha256": root.hex])],
-            predicateType: MediaTypes.pedigreePredicate, predicate: predicate)
+        let root = RootDigest.compute(predicate.resources.map { ($0.name.string, $0.digest) })
+        let payload: [UInt8]
         do {
-            let payload = try JSON.compact(statement)
-            let envelope = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: key)
-            let bundle = ManifestBundle(
-                mediaType: MediaTypes.bundle, dsseEnvelope: envelope, ancestors: ancestors.isEmpty ? nil : ancestors)
-            return SignResult(
-                bundle: bundle, statement: statement, manifestDigest: SHA256.hash(payload), rootDigest: root,
-                keyID: try key.publicKey.keyID, totalBytes: predicate.resources.reduce(0) { $0 + $1.size })
-        } catch let error as CryptoError {
-            throw .crypto(error)
+            payload = try StatementCodec.encode(predicate, root: root)
         } catch {
             throw .crypto(.openssl(function: "JSON encoding", reason: "\(error)"))
         }
+        do throws(CryptoError) {
+            let envelope = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: key)
+            let bundle = ManifestBundle(kind: .pedigree, dsseEnvelope: envelope, ancestors: ancestors)
+            return SignResult(
+                bundle: bundle, predicate: predicate, manifestDigest: SHA256.hash(payload), rootDigest: root,
+                keyID: try key.publicKey.keyID, totalBytes: predicate.resources.reduce(0) { $0 + $1.size })
+        } catch {
+            throw .crypto(error)
+        }
     }
 
-    private func licenseInfo(_ request: SignRequest, resources: [Resource], sources: [ByteKey: FileSource]) -> LicenseInfo? {
+    private func licenseInfo(_ request: SignRequest, resources: [Resource], sources: [ResourceName: FileSource]) -> LicenseInfo? {
         let files = resources.filter { $0.role == .license }.map { FileReference(name: $0.name, digest: $0.digest) }
         if let given = request.license {
             let known = LicenseCatalog.license(named: given)
@@ -161,9 +195,9 @@ public struct ModelSigner: Sendable {
         // Recognise the license from the text of the first license file that names one (read as
         // it was hashed, and only if it still has the digest just recorded).
         for file in files {
-            guard let source = sources[ByteKey(file.name)],
-                let bytes = try? readSmallFile(from: source, displayPath: file.name, limit: 1 << 20),
-                SHA256.hash(bytes).hex == file.digest,
+            guard let source = sources[file.name],
+                let bytes = try? readSmallFile(from: source, displayPath: file.name.string, limit: 1 << 20),
+                SHA256.hash(bytes) == file.digest,
                 let recognition = LicenseCatalog.recognize(bytes)
             else { continue }
             return LicenseInfo(id: recognition.license.id, name: recognition.license.name, files: files)

@@ -1,14 +1,28 @@
 import Foundation
 import PedigreeCrypto
 @testable import PedigreeKit
+import Testing
 import TestSupport
 
 /// Chains of signed manifests built in memory, for the exporters.
 enum ExportFixtures {
     static let openAtom = "LicenseRef-OpenAtom-Model-License-1.0"
 
+    /// A stand-in file digest, as hex.
+    static func digest(_ seed: String) -> String { sha(seed).hex }
+
     /// A stand-in file digest.
-    static func digest(_ seed: String) -> String { SHA256.hash(Array(seed.utf8)).hex }
+    static func sha(_ seed: String) -> SHA256Digest { SHA256.hash(Array(seed.utf8)) }
+
+    /// A resource named `name` whose digest stands in for `seed`.
+    static func file(_ name: String, _ seed: String, size: Int64, role: Role) throws -> Resource {
+        Resource(name: try ResourceName(name), digest: sha(seed), size: size, role: role)
+    }
+
+    /// `parents` as a lineage's non-empty list.
+    static func parents(_ parents: ParentReference...) throws -> NonEmptyArray<ParentReference> {
+        try #require(NonEmptyArray(parents))
+    }
 
     /// A base model, its fine-tune and the fine-tune's quantization, each signed by its own key.
     struct ThreeGenerations {
@@ -32,26 +46,26 @@ enum ExportFixtures {
     }
 
     /// How `child` names `parent`.
-    static func reference(_ parent: SignResult, _ relation: Relation, role: String = "base") -> ParentReference {
+    static func reference(_ parent: SignResult, _ relation: Relation, role: ParentRole = .base) -> ParentReference {
         ParentReference(
-            name: parent.statement.predicate.model.name, manifestDigest: parent.manifestDigest.hex,
-            rootDigest: parent.rootDigest.hex, relation: relation, role: role, signers: [parent.keyID], trusted: true,
-            format: "pedigree")
+            name: parent.predicate.model.name, manifestDigest: parent.manifestDigest,
+            rootDigest: parent.rootDigest, relation: relation, role: role, signers: [parent.keyID], trusted: true,
+            format: .pedigree)
     }
 
     /// What a child's bundle embeds for `parent`: its envelope, then its own ancestors.
     static func ancestors(_ parent: SignResult) -> [AncestorEntry] {
-        [AncestorEntry(dsseEnvelope: parent.bundle.dsseEnvelope)] + (parent.bundle.ancestors ?? [])
+        [AncestorEntry(dsseEnvelope: parent.bundle.dsseEnvelope)] + parent.bundle.ancestors
     }
 
     static func threeGenerations() throws -> ThreeGenerations {
         let signer = ModelSigner()
         let baseResources = [
-            Resource(name: "LICENSE", digest: digest("license"), size: 11_000, role: .license),
-            Resource(name: "NOTICE", digest: digest("notice"), size: 120, role: .notice),
-            Resource(name: "config.json", digest: digest("config"), size: 700, role: .config),
-            Resource(name: "model.safetensors", digest: digest("base weights"), size: 1 << 20, role: .weights),
-            Resource(name: "tokenizer.json", digest: digest("tokenizer"), size: 2_000, role: .tokenizer),
+            try file("LICENSE", "license", size: 11_000, role: .license),
+            try file("NOTICE", "notice", size: 120, role: .notice),
+            try file("config.json", "config", size: 700, role: .config),
+            try file("model.safetensors", "base weights", size: 1 << 20, role: .weights),
+            try file("tokenizer.json", "tokenizer", size: 2_000, role: .tokenizer),
         ]
         let baseNotices = Notices(added: [
             Notice(kind: .copyright, text: "Copyright 2024 Base Labs"),
@@ -62,12 +76,12 @@ enum ExportFixtures {
                       createdAt: "2024-05-01T10:00:00Z"),
             key: PrivateKey.generate(.ed25519))
 
-        let baseOrigin = NoticeOrigin(model: "acme/base-7b", manifestDigest: base.manifestDigest.hex)
+        let baseOrigin = NoticeOrigin(model: "acme/base-7b", manifestDigest: base.manifestDigest)
         let finetuneResources = baseResources.map { resource in
-            resource.name == "model.safetensors"
-                ? Resource(name: resource.name, digest: digest("tuned weights"), size: resource.size, role: .weights)
+            resource.name.string == "model.safetensors"
+                ? Resource(name: resource.name, digest: sha("tuned weights"), size: resource.size, role: .weights)
                 : resource
-        } + [Resource(name: "adapter_config.json", digest: digest("adapter"), size: 300, role: .config)]
+        } + [try file("adapter_config.json", "adapter", size: 300, role: .config)]
         let copyright = RetainedNotice(baseNotices.added[0], origin: baseOrigin)
         let finetuneNotices = Notices(
             retained: [copyright],
@@ -76,14 +90,14 @@ enum ExportFixtures {
                                     reason: "the vocabulary is no longer shipped")],
             additionalTerms: "The fine-tuning changes are also available under CC-BY-4.0.")
         let finetuneLineage = Lineage(
-            parents: [reference(base, .finetune)],
+            parents: try parents(reference(base, .finetune)),
             derivation: Derivation(
                 method: "LoRA r=16, merged", parameters: ["learning_rate": "2e-4", "epochs": "3"],
                 datasets: [Dataset(name: "acme/instructions", digest: "sha256:" + digest("instructions")),
                            Dataset(name: "internal-eval")],
                 tool: Tool(name: "peft", version: "0.11.1")),
             changes: [FileChanges(
-                parent: base.manifestDigest.hex, unchanged: ["LICENSE", "NOTICE", "config.json", "tokenizer.json"],
+                parent: base.manifestDigest, unchanged: ["LICENSE", "NOTICE", "config.json", "tokenizer.json"],
                 modified: ["model.safetensors"], added: ["adapter_config.json"])])
         let finetune = try signer.sign(
             predicate(
@@ -94,19 +108,19 @@ enum ExportFixtures {
                 createdAt: "2024-06-01T12:30:00Z"),
             key: PrivateKey.generate(.ed25519), ancestors: ancestors(base))
 
-        let quantizedResources = finetuneResources.filter { $0.name != "model.safetensors" }
-            + [Resource(name: "model-q4.gguf", digest: digest("q4 weights"), size: 1 << 18, role: .weights)]
+        let quantizedResources = finetuneResources.filter { $0.name.string != "model.safetensors" }
+            + [try file("model-q4.gguf", "q4 weights", size: 1 << 18, role: .weights)]
         let quantizedLineage = Lineage(
-            parents: [reference(finetune, .quantization)],
+            parents: try parents(reference(finetune, .quantization)),
             derivation: Derivation(method: "GGUF Q4_K_M", tool: Tool(name: "llama.cpp", version: "b3000")),
             changes: [FileChanges(
-                parent: finetune.manifestDigest.hex, added: ["model-q4.gguf"], removed: ["model.safetensors"])])
+                parent: finetune.manifestDigest, added: ["model-q4.gguf"], removed: ["model.safetensors"])])
         let quantized = try signer.sign(
             predicate(
                 name: "quant/base-7b-sft-q4", version: nil, resources: quantizedResources,
                 notices: Notices(retained: [copyright] + finetuneNotices.added.map {
                     RetainedNotice($0, origin: NoticeOrigin(model: "tuner/base-7b-sft",
-                                                            manifestDigest: finetune.manifestDigest.hex))
+                                                            manifestDigest: finetune.manifestDigest))
                 }),
                 lineage: quantizedLineage,
                 modifications: [Modification(files: ["model-q4.gguf"],
@@ -118,15 +132,12 @@ enum ExportFixtures {
 
     /// An envelope as `model_signing` writes one: an OMS v1.0 predicate signed with ECDSA P-256.
     static func omsEnvelope(name: String) throws -> Envelope {
-        let files = [("model.safetensors", digest("oms weights")), ("config.json", digest("oms config"))]
-        let root = RootDigest.compute(files.map { ($0.0, SHA256Digest(hex: $0.1)!) })
-        let statement = Statement(
-            subject: [Subject(name: name, digest: ["sha256": root.hex])], predicateType: MediaTypes.omsPredicate,
-            predicate: OMSPredicate(
-                serialization: Serialization(allowSymlinks: false, ignorePaths: []),
-                resources: files.map { OMSResource(name: $0.0, digest: $0.1) }))
-        return try Envelope.sign(
-            payload: JSON.compact(statement), payloadType: MediaTypes.inToto, key: PrivateKey.generate(.ecdsaP256))
+        let files = [(try ResourceName("model.safetensors"), sha("oms weights")), (try ResourceName("config.json"), sha("oms config"))]
+        let root = RootDigest.compute(files.map { ($0.0.string, $0.1) })
+        let payload = try StatementCodec.encodeOMS(
+            name: name, root: root, serialization: Serialization(allowSymlinks: false, ignorePaths: []),
+            entries: files.map { (name: $0.0, digest: $0.1) })
+        return try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: PrivateKey.generate(.ecdsaP256))
     }
 
     /// A merge of a pedigree-signed model (Apache-2.0) and an OMS-signed one.
@@ -135,25 +146,25 @@ enum ExportFixtures {
         let left = try signer.sign(
             predicate(
                 name: "left/model", version: "2.0",
-                resources: [Resource(name: "model.safetensors", digest: digest("left"), size: 10, role: .weights)],
+                resources: [try file("model.safetensors", "left", size: 10, role: .weights)],
                 license: "apache-2.0", notices: Notices(added: [Notice(kind: .copyright, text: "Copyright Left Inc.")]),
                 createdAt: "2024-01-01T00:00:00Z"),
             key: PrivateKey.generate(.ed25519))
         let omsEnvelope = try omsEnvelope(name: "right-model")
         let right = try SignedManifest(envelope: omsEnvelope)
         let rightReference = ParentReference(
-            name: right.name, manifestDigest: right.manifestDigest.hex, rootDigest: right.rootDigest.hex,
-            relation: .merge, role: "base", signers: [omsEnvelope.signatures[0].keyid], trusted: true, format: "oms")
+            name: right.name, manifestDigest: right.manifestDigest, rootDigest: right.rootDigest,
+            relation: .merge, role: .base, signers: [omsEnvelope.signatures[0].keyid], trusted: true, format: .oms)
         let merged = try signer.sign(
             predicate(
                 name: "merged/model", version: "1.0",
-                resources: [Resource(name: "model.safetensors", digest: digest("merged"), size: 10, role: .weights)],
+                resources: [try file("model.safetensors", "merged", size: 10, role: .weights)],
                 license: "Apache-2.0",
                 notices: Notices(retained: [RetainedNotice(
                     Notice(kind: .copyright, text: "Copyright Left Inc."),
-                    origin: NoticeOrigin(model: "left/model", manifestDigest: left.manifestDigest.hex))]),
+                    origin: NoticeOrigin(model: "left/model", manifestDigest: left.manifestDigest))]),
                 lineage: Lineage(
-                    parents: [reference(left, .merge), rightReference],
+                    parents: try parents(reference(left, .merge), rightReference),
                     derivation: Derivation(method: "SLERP t=0.5", parameters: ["t": "0.5"]),
                     changes: []),
                 modifications: [Modification(files: ["model.safetensors"], description: "Merged with SLERP")],

@@ -45,9 +45,9 @@ import Testing
         #expect(ancestors[1].string("version") == "1.0")
 
         let files = bom.objects("components").filter { $0.string("type") == "file" }
-        let resources = chain.quantized.statement.predicate.resources
-        #expect(files.map { $0.string("name") } == resources.map(\.name))
-        #expect(files.map { $0.objects("hashes").first?.string("content") } == resources.map(\.digest))
+        let resources = chain.quantized.predicate.resources
+        #expect(files.map { $0.string("name") } == resources.map(\.name.string))
+        #expect(files.map { $0.objects("hashes").first?.string("content") } == resources.map(\.digest.hex))
         #expect(files.map { $0.properties("role") } == resources.map { [$0.role.rawValue] })
     }
 
@@ -165,9 +165,9 @@ import Testing
         }
 
         let files = graph.targets(model, "contains").compactMap { graph.elements[$0] }
-        let resources = chain.quantized.statement.predicate.resources
-        #expect(files.map { $0.string("name") } == resources.map(\.name))
-        #expect(files.map { $0.objects("verifiedUsing").first?.string("hashValue") } == resources.map(\.digest))
+        let resources = chain.quantized.predicate.resources
+        #expect(files.map { $0.string("name") } == resources.map(\.name.string))
+        #expect(files.map { $0.objects("verifiedUsing").first?.string("hashValue") } == resources.map(\.digest.hex))
 
         let licenses = graph.targets(model, "hasDeclaredLicense").compactMap { graph.elements[$0] }
         #expect(licenses.map { $0.string("simplelicensing_licenseExpression") } == [ExportFixtures.openAtom])
@@ -308,7 +308,7 @@ import Testing
 
     @Test func anOMSManifestAloneExportsItsFiles() throws {
         let envelope = try ExportFixtures.omsEnvelope(name: "oms-only")
-        let chain = try ModelChain(bundle: ManifestBundle(mediaType: MediaTypes.sigstoreBundle, dsseEnvelope: envelope))
+        let chain = try ModelChain(bundle: ManifestBundle(kind: .sigstore, dsseEnvelope: envelope))
 
         let bom = try CycloneDXExport.document(chain)
         let bomResult = try ExportFixtures.validate("validate-cyclonedx.py", bom)
@@ -336,7 +336,7 @@ import Testing
     @Test func theParentIsExportedFromItsReference() throws {
         let generations = try ExportFixtures.threeGenerations()
         var bundle = generations.finetune.bundle
-        bundle.ancestors = nil
+        bundle.ancestors = []
         let chain = try ModelChain(bundle: bundle)
 
         let bom = try CycloneDXExport.document(chain)

@@ -19,7 +19,7 @@ import Testing
         let key = try PrivateKey.generate(.ed25519)
         let payload = Array("{\"a\":1}".utf8)
         let envelope = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: key)
-        let signature = try #require(base64Decode(envelope.signatures[0].sig))
+        let signature = envelope.signatures[0].sig
         let publicKey = try key.publicKey
         #expect(publicKey.isValidSignature(signature, for: Envelope.pae(payloadType: MediaTypes.inToto, payload: payload)))
         #expect(!publicKey.isValidSignature(signature, for: payload))
@@ -31,19 +31,21 @@ import Testing
         let stranger = try PrivateKey.generate(.ed25519)
         let payload = Array("payload".utf8)
         var envelope = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: signer)
-        try envelope.addSignature(payload: payload, key: stranger)
+        try envelope.addSignature(key: stranger)
         let trusted = [TrustedKey(key: try signer.publicKey, label: "signer.pub")]
-        let results = envelope.checkSignatures(payload: payload, keys: trusted)
+        let results = envelope.checkSignatures(keys: trusted)
         #expect(results.map(\.status) == [.trusted, .unknownKey])
         #expect(results[0].key == "signer.pub")
         #expect(results.isTrusted)
         // The same signatures over a changed payload: the trusted key's signature is invalid.
-        let altered = envelope.checkSignatures(payload: Array("payloaD".utf8), keys: trusted)
+        var changed = envelope
+        changed.payload = Array("payloaD".utf8)
+        let altered = changed.checkSignatures(keys: trusted)
         #expect(altered.map(\.status) == [.invalid, .unknownKey])
         #expect(!altered.isTrusted)
         // A signature without a key id (as model_signing writes) is tried with every key.
         var anonymous = envelope
         anonymous.signatures[0].keyid = ""
-        #expect(anonymous.checkSignatures(payload: payload, keys: trusted).map(\.status) == [.trusted, .unknownKey])
+        #expect(anonymous.checkSignatures(keys: trusted).map(\.status) == [.trusted, .unknownKey])
     }
 }

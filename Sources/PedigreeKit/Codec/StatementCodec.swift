@@ -1,0 +1,311 @@
+import PedigreeCrypto
+
+/// What a signed Statement says about a model, decoded: the common part of both predicates.
+struct DecodedStatement: Sendable {
+    var format: ManifestFormat
+    var name: String
+    var rootDigest: SHA256Digest
+    var entries: [ManifestEntry]
+    var serialization: Serialization
+    /// pedigree's predicate; `nil` for an OMS signature.
+    var predicate: ModelPredicate?
+}
+
+/// Reads and writes the in-toto Statements pedigree signs (its own predicate) and reads (its
+/// own and OMS v1.0's).
+///
+/// Reading is strict and happens once per manifest: `JSONReader` first (a key given twice is
+/// an error naming it), then every field into its domain type — digests into
+/// `SHA256Digest` (lowercase hex only, as every writer emits), sizes into non-negative
+/// integers written as integers, names into `ResourceName`, roles, relations, formats and
+/// parent roles into their enumerations, a lineage's parents into a non-empty list. Unknown
+/// fields are ignored, so a later minor version stays readable.
+enum StatementCodec {
+    /// Decodes the Statement in `payload`.
+    ///
+    /// - Throws: `ManifestError.statement` naming the field that is wrong, `.unknownPredicate`,
+    ///   or `.unsafeNames` listing every resource name that is not a safe relative path
+    ///   (after every other field was found well formed).
+    static func decode(_ payload: [UInt8]) throws(ManifestError) -> DecodedStatement {
+        let value: JSONValue
+        do {
+            value = try JSONReader.parse(payload, maxDepth: Limits.jsonDepth)
+        } catch {
+            throw .statement("not valid JSON (\(error.message))")
+        }
+        var unsafe: [String] = []
+        do {
+            let statement = try JSONField(value).object()
+            let type = try statement.required("_type").string()
+            guard type == MediaTypes.statementV1 else {
+                throw ManifestError.statement("_type is '\(printable(type))', expected '\(MediaTypes.statementV1)'")
+            }
+            let subjects = try statement.required("subject").array()
+            guard subjects.count == 1 else {
+                throw ManifestError.statement("it has \(subjects.count) subjects, expected one (the model)")
+            }
+            let subject = try subjects[0].object()
+            let name = try subject.required("name").string()
+            let digests = try subject.required("digest").object()
+            guard let hex = try digests.optional("sha256")?.string(), let root = lowercaseDigest(hex) else {
+                throw ManifestError.statement("subject[0].digest.sha256 is not a lowercase SHA-256 hex digest")
+            }
+            let predicateType = try statement.required("predicateType").string()
+            let predicateField = try statement.required("predicate")
+            let decoded: DecodedStatement
+            switch predicateType {
+            case MediaTypes.pedigreePredicate:
+                let predicate = try decodePredicate(predicateField, unsafe: &unsafe)
+                decoded = DecodedStatement(
+                    format: .pedigree, name: name, rootDigest: root,
+                    entries: predicate.resources.map {
+                        ManifestEntry(name: $0.name, digest: $0.digest, size: $0.size, role: $0.role)
+                    },
+                    serialization: predicate.serialization, predicate: predicate)
+            case MediaTypes.omsPredicate:
+                let fields = try predicateField.object()
+                let serialization = try decodeSerialization(try fields.required("serialization"))
+                let entries = try resources(try fields.required("resources"), unsafe: &unsafe) { _ in (nil, nil) }
+                decoded = DecodedStatement(
+                    format: .oms, name: name, rootDigest: root,
+                    entries: entries.map { ManifestEntry(name: $0.name, digest: $0.digest, size: nil, role: nil) },
+                    serialization: serialization, predicate: nil)
+            default:
+                throw ManifestError.unknownPredicate(predicateType)
+            }
+            guard unsafe.isEmpty else { throw ManifestError.unsafeNames(unsafe) }
+            return decoded
+        } catch let error as ManifestError {
+            throw error
+        } catch let error as FieldError {
+            throw .statement(error.description)
+        } catch {
+            throw .statement("\(error)")
+        }
+    }
+
+    /// The bytes `ModelSigner` signs for `predicate`: compact JSON with sorted keys, so the same
+    /// predicate always gives the same Statement and the same manifest digest.
+    static func encode(_ predicate: ModelPredicate, root: SHA256Digest) throws -> [UInt8] {
+        try JSON.compact(WireStatement(
+            subject: [WireSubject(name: predicate.model.name, digest: ["sha256": root.hex])],
+            predicateType: MediaTypes.pedigreePredicate, predicate: WireModelPredicate(predicate)))
+    }
+
+    /// The bytes of an OMS v1.0 Statement (`model_signing`'s predicate) naming `entries`.
+    static func encodeOMS(
+        name: String, root: SHA256Digest, serialization: Serialization, entries: [(name: ResourceName, digest: SHA256Digest)]
+    ) throws -> [UInt8] {
+        try JSON.compact(WireStatement(
+            subject: [WireSubject(name: name, digest: ["sha256": root.hex])],
+            predicateType: MediaTypes.omsPredicate,
+            predicate: WireOMSPredicate(
+                serialization: WireSerialization(serialization),
+                resources: entries.map { WireOMSResource(name: $0.name.string, digest: $0.digest.hex) })))
+    }
+
+    /// A notice as compact JSON (kind, text, origin, reason), as the exports record notices.
+    static func compactJSON(_ notice: RetainedNotice) throws -> String {
+        String(decoding: try JSON.compact(WireRetainedNotice(notice)), as: UTF8.self)
+    }
+
+    static func compactJSON(_ notice: Notice) throws -> String {
+        String(decoding: try JSON.compact(WireNotice(kind: notice.kind, text: notice.text)), as: UTF8.self)
+    }
+
+    static func compactJSON(_ notice: DroppedNotice) throws -> String {
+        String(decoding: try JSON.compact(WireDroppedNotice(notice)), as: UTF8.self)
+    }
+
+    // MARK: pedigree's predicate
+
+    private static func decodePredicate(_ field: JSONField, unsafe: inout [String]) throws -> ModelPredicate {
+        let fields = try field.object()
+        let model = try fields.required("model").object()
+        let info = ModelInfo(
+            name: try model.required("name").string(), version: try model.optional("version")?.string())
+        let resources = try resources(try fields.required("resources"), unsafe: &unsafe) { resource throws(FieldError) in
+            (try resource.required("size").integer(in: 0...Int64.max), try resource.required("role").enum(Role.self))
+        }
+        return ModelPredicate(
+            model: info,
+            // `extra` above read a size and a role for every resource, so the fallbacks never apply.
+            resources: resources.map { Resource(name: $0.name, digest: $0.digest, size: $0.size ?? 0, role: $0.role ?? .other) },
+            serialization: try decodeSerialization(try fields.required("serialization")),
+            license: try fields.optional("license").map(decodeLicense),
+            notices: try decodeNotices(try fields.required("notices")),
+            lineage: try fields.optional("lineage").map(decodeLineage),
+            modifications: try fields.required("modifications").array { item throws(FieldError) in
+                let modification = try item.object()
+                return Modification(
+                    files: try names(try modification.required("files")),
+                    description: try modification.required("description").string())
+            },
+            distribution: try fields.required("distribution").enum(Distribution.self),
+            generator: try decodeGenerator(try fields.required("generator")),
+            createdAt: try fields.required("createdAt").string())
+    }
+
+    /// The resources of either predicate: name, `algorithm: sha256`, digest, and whatever
+    /// `extra` reads from each (pedigree's size and role). Unsafe names are collected in
+    /// `unsafe`, as "resource N: name '…' …", and left out.
+    private static func resources(
+        _ field: JSONField, unsafe: inout [String],
+        _ extra: (JSONFields) throws(FieldError) -> (Int64?, Role?)
+    ) throws(FieldError) -> [(name: ResourceName, digest: SHA256Digest, size: Int64?, role: Role?)] {
+        var out: [(name: ResourceName, digest: SHA256Digest, size: Int64?, role: Role?)] = []
+        for (index, item) in try field.array().enumerated() {
+            let resource = try item.object()
+            let nameText = try resource.required("name").string()
+            let algorithm = try resource.required("algorithm")
+            guard try algorithm.string() == "sha256" else {
+                throw algorithm.error("is '\(printableValue(try algorithm.string()))', expected 'sha256'")
+            }
+            let digest = try digest(try resource.required("digest"))
+            let (size, role) = try extra(resource)
+            do throws(ResourceNameError) {
+                out.append((try ResourceName(nameText), digest, size, role))
+            } catch {
+                unsafe.append("resource \(index + 1): \(error)")
+            }
+        }
+        return out
+    }
+
+    private static func decodeSerialization(_ field: JSONField) throws -> Serialization {
+        let fields = try field.object()
+        let method = try fields.required("method").string()
+        let hashType = try fields.required("hash_type").string()
+        guard method == "files", hashType == "sha256" else {
+            throw ManifestError.statement(
+                "\(field.path) is '\(printable(method))' with '\(printable(hashType))'; only 'files' with 'sha256' is supported")
+        }
+        return Serialization(
+            allowSymlinks: try fields.required("allow_symlinks").bool(),
+            ignorePaths: try fields.required("ignore_paths").array { item throws(FieldError) in try item.string() })
+    }
+
+    private static func decodeLicense(_ field: JSONField) throws(FieldError) -> LicenseInfo {
+        let fields = try field.object()
+        return LicenseInfo(
+            id: try fields.required("id").string(), name: try fields.optional("name")?.string(),
+            files: try fields.required("files").array { item throws(FieldError) in
+                let file = try item.object()
+                return FileReference(name: try resourceName(try file.required("name")), digest: try digest(try file.required("digest")))
+            })
+    }
+
+    private static func decodeNotices(_ field: JSONField) throws(FieldError) -> Notices {
+        let fields = try field.object()
+        return Notices(
+            retained: try fields.required("retained").array { item throws(FieldError) in
+                let notice = try item.object()
+                return RetainedNotice(try decodeNotice(notice), origin: try decodeOrigin(try notice.required("origin")))
+            },
+            added: try fields.required("added").array { item throws(FieldError) in try decodeNotice(try item.object()) },
+            dropped: try fields.required("dropped").array { item throws(FieldError) in
+                let notice = try item.object()
+                return DroppedNotice(
+                    RetainedNotice(try decodeNotice(notice), origin: try decodeOrigin(try notice.required("origin"))),
+                    reason: try notice.required("reason").string())
+            },
+            additionalTerms: try fields.optional("additionalTerms")?.string())
+    }
+
+    private static func decodeNotice(_ fields: JSONFields) throws(FieldError) -> Notice {
+        Notice(kind: try fields.required("kind").enum(NoticeKind.self), text: try fields.required("text").string())
+    }
+
+    private static func decodeOrigin(_ field: JSONField) throws(FieldError) -> NoticeOrigin {
+        let fields = try field.object()
+        return NoticeOrigin(
+            model: try fields.required("model").string(), manifestDigest: try digest(try fields.required("manifestDigest")))
+    }
+
+    private static func decodeGenerator(_ field: JSONField) throws(FieldError) -> Generator {
+        let fields = try field.object()
+        return Generator(name: try fields.required("name").string(), version: try fields.required("version").string())
+    }
+
+    private static func decodeLineage(_ field: JSONField) throws(FieldError) -> Lineage {
+        let fields = try field.object()
+        let parentsField = try fields.required("parents")
+        let parents = try parentsField.array { item throws(FieldError) in
+            let parent = try item.object()
+            return ParentReference(
+                name: try parent.required("name").string(),
+                manifestDigest: try digest(try parent.required("manifestDigest")),
+                rootDigest: try digest(try parent.required("rootDigest")),
+                relation: try parent.required("relation").enum(Relation.self),
+                role: try parent.required("role").enum(ParentRole.self),
+                signers: try parent.required("signers").array { signer throws(FieldError) in try signer.string() },
+                trusted: try parent.required("trusted").bool(),
+                format: try parent.required("format").enum(ManifestFormat.self))
+        }
+        guard let nonEmpty = NonEmptyArray(parents) else {
+            throw parentsField.error("is empty; a lineage names at least one parent")
+        }
+        let derivation = try fields.required("derivation").object()
+        var parameters: [String: String] = [:]
+        for member in try derivation.required("parameters").object().object.members {
+            parameters[member.key] = try JSONField(member.value, path: derivation.child("parameters") + "." + printableValue(member.key)).string()
+        }
+        return Lineage(
+            parents: nonEmpty,
+            derivation: Derivation(
+                method: try derivation.optional("method")?.string(),
+                parameters: parameters,
+                datasets: try derivation.required("datasets").array { item throws(FieldError) in
+                    let dataset = try item.object()
+                    return Dataset(name: try dataset.required("name").string(), digest: try dataset.optional("digest")?.string())
+                },
+                tool: try derivation.optional("tool").map { tool throws(FieldError) in
+                    let fields = try tool.object()
+                    return Tool(name: try fields.required("name").string(), version: try fields.optional("version")?.string())
+                }),
+            changes: try fields.required("changes").array { item throws(FieldError) in
+                let changes = try item.object()
+                return FileChanges(
+                    parent: try digest(try changes.required("parent")),
+                    unchanged: try names(try changes.required("unchanged")),
+                    modified: try names(try changes.required("modified")),
+                    added: try names(try changes.required("added")),
+                    removed: try names(try changes.required("removed")),
+                    renamed: try changes.required("renamed").array { rename throws(FieldError) in
+                        let fields = try rename.object()
+                        return Rename(
+                            from: try resourceName(try fields.required("from")).string,
+                            to: try resourceName(try fields.required("to")).string)
+                    })
+            })
+    }
+
+    // MARK: scalars
+
+    /// A SHA-256 digest written as 64 lowercase hex digits (the only form writers emit, so a
+    /// digest has one spelling and compares as text too).
+    private static func digest(_ field: JSONField) throws(FieldError) -> SHA256Digest {
+        guard let digest = lowercaseDigest(try field.string()) else { throw field.error("is not a lowercase SHA-256 hex digest") }
+        return digest
+    }
+
+    private static func resourceName(_ field: JSONField) throws(FieldError) -> ResourceName {
+        let text = try field.string()
+        do throws(ResourceNameError) {
+            return try ResourceName(text)
+        } catch {
+            throw field.error("is not a safe relative path: '\(printable(error.name))' \(error.problem)")
+        }
+    }
+
+    /// A list of file names, each checked as a resource name is.
+    private static func names(_ field: JSONField) throws(FieldError) -> [String] {
+        try field.array { item throws(FieldError) in try resourceName(item).string }
+    }
+}
+
+/// The digest `hex` spells, when it is 64 lowercase hex digits.
+func lowercaseDigest(_ hex: String) -> SHA256Digest? {
+    guard let digest = SHA256Digest(hex: hex), digest.hex == hex else { return nil }
+    return digest
+}
