@@ -77,6 +77,7 @@ import Testing
         ("README.md", .documentation), ("docs/guide.pdf", .documentation), ("data/train.parquet", .data),
         ("eval.jsonl", .data), ("LICENSE", .license), ("LICENSE.txt", .license), ("COPYING", .license),
         ("NOTICE", .notice), ("MODIFICATIONS.md", .notice), ("figure.png", .other),
+        ("...", .other), ("sub/..", .other), ("model.", .other), (".bin", .weights), ("a..b", .other),
     ])
     func builtInRoles(_ path: String, _ role: Role) {
         #expect(RoleClassifier().role(of: path) == role)
@@ -87,5 +88,25 @@ import Testing
         #expect(classifier.role(of: "x/pytorch_model.bin") == .data)
         #expect(classifier.role(of: "pytorch_model.bin") == .data)
         #expect(classifier.role(of: "model.safetensors") == .weights)
+    }
+}
+
+@Suite struct ResourceNames {
+    @Test func theValidatorIsTheOneRelativePathsUse() {
+        for name in ["../x", "/abs", "a\\b", "", "a//b", "./a"] {
+            #expect(throws: ResourceNameError(name: name, problem: RelativePath.problem(with: name) ?? "")) {
+                try ResourceName(name)
+            }
+        }
+        #expect((try? ResourceName("a/b.bin"))?.string == "a/b.bin")
+    }
+
+    @Test func namesCompareAsBytes() throws {
+        let composed = try ResourceName("caf\u{E9}")
+        let decomposed = try ResourceName("cafe\u{301}")
+        #expect(composed.string == decomposed.string, "Swift strings call them equal")
+        #expect(composed != decomposed)
+        #expect(Set([composed, decomposed]).count == 2)
+        #expect(try ResourceName("a/b") < ResourceName("a-b"), "model_signing's component order")
     }
 }

@@ -1,0 +1,228 @@
+import Foundation
+import PedigreeCrypto
+import Testing
+
+@testable import PedigreeKit
+
+/// A pedigree Statement as JSON text, with a hole for each field a test varies.
+private func statement(
+    resource: String = #"{"algorithm":"sha256","digest":"\#(hex("a"))","name":"model.safetensors","role":"weights","size":12}"#,
+    lineage: String? = nil, root: String? = nil
+) -> String {
+    let rootHex = root ?? RootDigest.compute([("model.safetensors", SHA256.hash(Array("a".utf8)))]).hex
+    let lineageMember = lineage.map { #","lineage":\#($0)"# } ?? ""
+    return #"""
+        {"_type":"https://in-toto.io/Statement/v1","predicateType":"https://pedigree.dev/model-manifest/v1",
+         "subject":[{"name":"m","digest":{"sha256":"\#(rootHex)"}}],
+         "predicate":{"createdAt":"2026-01-01T00:00:00Z","distribution":"files","generator":{"name":"pedigree","version":"1"},
+          "model":{"name":"m"},"modifications":[],"notices":{"added":[],"dropped":[],"retained":[]},
+          "resources":[\#(resource)],
+          "serialization":{"allow_symlinks":false,"hash_type":"sha256","ignore_paths":[],"method":"files"}\#(lineageMember)}}
+        """#
+}
+
+private func hex(_ seed: String) -> String { SHA256.hash(Array(seed.utf8)).hex }
+
+private func decode(_ text: String) throws(ManifestError) -> DecodedStatement { try StatementCodec.decode(Array(text.utf8)) }
+
+private func problem(_ text: String) -> String? {
+    do {
+        _ = try decode(text)
+        return nil
+    } catch {
+        return error.description
+    }
+}
+
+private let parent = #"{"format":"pedigree","manifestDigest":"\#(hex("p"))","name":"p","relation":"finetune","role":"base","rootDigest":"\#(hex("r"))","signers":[],"trusted":false}"#
+private let derivation = #"{"datasets":[],"parameters":{}}"#
+
+@Suite struct StatementDecoding {
+    @Test func aWellFormedStatementDecodesIntoDomainTypes() throws {
+        let decoded = try decode(statement(lineage: #"{"changes":[],"derivation":\#(derivation),"parents":[\#(parent)]}"#))
+        #expect(decoded.format == .pedigree)
+        #expect(decoded.entries.map(\.name.string) == ["model.safetensors"])
+        #expect(decoded.entries[0].size == 12)
+        #expect(decoded.entries[0].role == .weights)
+        let lineage = try #require(decoded.predicate?.lineage)
+        #expect(lineage.parents.first.role == .base)
+        #expect(lineage.parents.first.manifestDigest.hex == hex("p"))
+    }
+
+    @Test func whatTheSignerWritesTheReaderReadsBackUnchanged() throws {
+        let result = try ExportFixtures.threeGenerations().quantized
+        let decoded = try SignedManifest(envelope: result.bundle.dsseEnvelope)
+        #expect(decoded.predicate == result.predicate)
+        #expect(decoded.rootDigest == result.rootDigest)
+        // And the bytes: encoding the decoded predicate gives the signed payload again.
+        #expect(try StatementCodec.encode(try #require(decoded.predicate), root: decoded.rootDigest) == result.bundle.dsseEnvelope.payload)
+    }
+
+    @Test func anEmptyParentListCannotBeDecoded() {
+        #expect(problem(statement(lineage: #"{"changes":[],"derivation":\#(derivation),"parents":[]}"#))
+                == "the signed payload is not an in-toto Statement v1: predicate.lineage.parents is empty; a lineage names at least one parent")
+    }
+
+    @Test(arguments: [
+        ("12.0", "is not an integer (12.0)"), ("1.2e1", "is not an integer (1.2e1)"), ("12E0", "is not an integer (12E0)"),
+        ("9223372036854775808", "is out of range (9223372036854775808; expected 0…9223372036854775807)"),
+        ("18446744073709551616", "is out of range (18446744073709551616; expected 0…9223372036854775807)"),
+        ("-1", "is out of range (-1; expected 0…9223372036854775807)"),
+        ("true", "is true or false, not an integer"), ("null", "is null, not an integer"),
+    ])
+    func sizesAreIntegersInRange(_ size: String, _ expected: String) {
+        let resource = #"{"algorithm":"sha256","digest":"\#(hex("a"))","name":"model.safetensors","role":"weights","size":\#(size)}"#
+        #expect(problem(statement(resource: resource)) == "the signed payload is not an in-toto Statement v1: predicate.resources[0].size \(expected)")
+    }
+
+    @Test func theLargestSizeIsAccepted() throws {
+        let resource = #"{"algorithm":"sha256","digest":"\#(hex("a"))","name":"model.safetensors","role":"weights","size":9223372036854775807}"#
+        #expect(try decode(statement(resource: resource)).entries[0].size == Int64.max)
+    }
+
+    @Test func aKeyGivenTwiceIsNamed() {
+        let resource = #"{"algorithm":"sha256","digest":"\#(hex("a"))","digest":"\#(hex("b"))","name":"model.safetensors","role":"weights","size":12}"#
+        let message = problem(statement(resource: resource)) ?? ""
+        #expect(message.hasPrefix("the signed payload is not an in-toto Statement v1: not valid JSON (predicate.resources[0]: the key 'digest' appears twice in one object"))
+    }
+
+    @Test(arguments: [
+        (#""role":"weights""#, #""role":"weight""#, "predicate.resources[0].role is 'weight', expected one of 'weights', "),
+        (#""digest":"\#(hex("a"))""#, #""digest":"\#(hex("a").uppercased())""#, "predicate.resources[0].digest is not a lowercase SHA-256 hex digest"),
+        (#""algorithm":"sha256""#, #""algorithm":"md5""#, "predicate.resources[0].algorithm is 'md5', expected 'sha256'"),
+    ])
+    func fieldsAreCheckedAgainstTheirTypes(_ original: String, _ replacement: String, _ expected: String) {
+        let text = statement().replacingOccurrences(of: original, with: replacement)
+        #expect(problem(text)?.hasPrefix("the signed payload is not an in-toto Statement v1: " + expected) == true, "\(problem(text) ?? "accepted")")
+    }
+
+    @Test func parentRolesFormatsAndDigestsAreChecked() {
+        for (field, value, expected) in [
+            ("role", "\"student\"", "predicate.lineage.parents[0].role is 'student', expected one of 'base', 'teacher'"),
+            ("format", "\"gguf\"", "predicate.lineage.parents[0].format is 'gguf', expected one of 'pedigree', 'oms'"),
+            ("manifestDigest", "\"abc\"", "predicate.lineage.parents[0].manifestDigest is not a lowercase SHA-256 hex digest"),
+        ] {
+            let edited = parent.replacingOccurrences(
+                of: #"\#(field)":"# + (parent.components(separatedBy: "\(field)\":")[1].components(separatedBy: ",")[0]),
+                with: #"\#(field)":\#(value)"#)
+            let text = statement(lineage: #"{"changes":[],"derivation":\#(derivation),"parents":[\#(edited)]}"#)
+            #expect(problem(text) == "the signed payload is not an in-toto Statement v1: \(expected)")
+        }
+    }
+
+    @Test func unsafeNamesAreAllListed() {
+        let resources = [
+            #"{"algorithm":"sha256","digest":"\#(hex("a"))","name":"../x","role":"other","size":1}"#,
+            #"{"algorithm":"sha256","digest":"\#(hex("a"))","name":"ok","role":"other","size":1}"#,
+            #"{"algorithm":"sha256","digest":"\#(hex("a"))","name":"a\\b","role":"other","size":1}"#,
+        ].joined(separator: ",")
+        #expect(throws: ManifestError.unsafeNames([
+            "resource 1: name '../x' leaves the folder ('..')", "resource 3: name 'a\\b' contains a backslash",
+        ])) {
+            try decode(statement(resource: resources))
+        }
+    }
+}
+
+@Suite struct BundleDecoding {
+    private func bundle(_ envelope: String, extra: String = "") -> String {
+        #"{"mediaType":"\#(MediaTypes.bundle)","dsseEnvelope":\#(envelope)\#(extra)}"#
+    }
+
+    private let envelope = #"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"keyid":"k","sig":"AAAA"}]}"#
+
+    private func problem(_ text: String) -> String? {
+        do {
+            _ = try ManifestBundle.parse(Array(text.utf8))
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test func base64IsDecodedOnce() throws {
+        let parsed = try ManifestBundle.parse(Array(bundle(envelope).utf8))
+        #expect(parsed.dsseEnvelope.payload == Array("{}".utf8))
+        #expect(parsed.dsseEnvelope.signatures == [EnvelopeSignature(keyid: "k", sig: [0, 0, 0])])
+        #expect(parsed.kind == .pedigree)
+        #expect(parsed.ancestors.isEmpty)
+    }
+
+    @Test func twoEnvelopesAreRefused() {
+        #expect(problem(bundle(envelope, extra: #","dsseEnvelope":\#(envelope)"#))?
+            .hasPrefix("not valid JSON (the key 'dsseEnvelope' appears twice in one object; a key may be given once") == true)
+    }
+
+    @Test func limitsAreCheckedBeforeAnythingElseIsDecoded() {
+        let signatures = Array(repeating: #"{"keyid":"k","sig":"!"}"#, count: 65).joined(separator: ",")
+        let crowded = #"{"payloadType":"x","payload":"e30=","signatures":[\#(signatures)]}"#
+        #expect(problem(bundle(crowded)) == "dsseEnvelope.signatures holds 65 signatures; at most 64 are read")
+        let ancestors = Array(repeating: #"{"dsseEnvelope":\#(envelope)}"#, count: 1025).joined(separator: ",")
+        #expect(problem(bundle(envelope, extra: #","ancestors":[\#(ancestors)]"#)) == "ancestors holds 1025 manifests; at most 1024 are read")
+        #expect(problem(bundle(envelope, extra: #","ancestors":[{"dsseEnvelope":{"payloadType":"x","payload":"e30=","signatures":[]}}]"#))
+                == "ancestors[0].dsseEnvelope.signatures is empty: the manifest is not signed")
+        #expect(problem(bundle(#"{"payloadType":"x","payload":"e30","signatures":[{"sig":"%"}]}"#))
+                == "dsseEnvelope.signatures[0].sig is not valid Base64")
+    }
+
+    @Test func duplicateAncestorsAreRefusedByTheChain() throws {
+        let base = try ExportFixtures.threeGenerations().base
+        let entry = AncestorEntry(dsseEnvelope: base.bundle.dsseEnvelope)
+        let bundle = ManifestBundle(kind: .pedigree, dsseEnvelope: base.bundle.dsseEnvelope, ancestors: [entry, entry])
+        #expect(throws: ManifestError.duplicateAncestor(first: 1, second: 2, base.manifestDigest)) {
+            try ModelChain(bundle: bundle)
+        }
+    }
+}
+
+@Suite struct DerivationSpecs {
+    private func problem(_ text: String) -> String? {
+        do {
+            _ = try DerivationSpec.parse(text)
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    @Test func scalarsKeepTheirTextAndRolesAreEnums() throws {
+        let spec = try DerivationSpec.parse("""
+            parents: [{path: a}, {path: b, role: teacher}]
+            relation: distillation
+            parameters: {lr: 2e-5, epochs: 3, packing: true}
+            tool: x@1.0
+            method: ~
+            """)
+        #expect(spec.parents?.map(\.role) == [nil, .teacher])
+        #expect(spec.parameters == ["lr": "2e-5", "epochs": "3", "packing": "true"])
+        #expect(spec.tool == Tool(name: "x", version: "1.0"))
+        #expect(spec.method == nil)
+    }
+
+    @Test(arguments: [
+        ("relation: finetune\nrelation: merge\n", "duplicated key(s): 'relation'"),
+        ("parameters: {1: a, \"1\": b}\n", "the key '1' appears twice in one mapping (at parameters)"),
+        ("relaton: finetune\n", "relaton is not a known field"),
+        ("parents: [{path: a, role: student}]\n", "parents[0].role is 'student', expected one of 'base', 'teacher'"),
+        ("parents: {path: a}\n", "parents is an object, not a list"),
+        ("method: [a, b]\n", "method is a list, not a string"),
+    ])
+    func badSpecsAreNamed(_ text: String, _ expected: String) {
+        let message = problem(text)
+        #expect(message?.contains(expected) == true, "\(message ?? "accepted")")
+    }
+
+    @Test func aliasesCannotExpandWithoutBound() {
+        // Nine levels of ten references each: 10^9 values if expanded.
+        var lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+        for level in 1...9 {
+            let refs = Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
+            lines.append("a\(level): &a\(level) [\(refs)]")
+        }
+        lines.append("method: done")
+        let start = Date()
+        let message = problem(lines.joined(separator: "\n") + "\n")
+        #expect(message == "not valid YAML or JSON: the document expands to more than 100000 values")
+        #expect(Date().timeIntervalSince(start) < 10)
+    }
+}
