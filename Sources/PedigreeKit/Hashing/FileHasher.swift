@@ -92,14 +92,11 @@ final class FileHasher {
         guard let reader = startJoinableThread({ ring.fill(from: fd) }) else { return hashInline(fd, progress: progress) }
         defer { reader.join() }
         var total: Int64 = 0
-        var slot = 0
         while true {
-            ring.filled.wait()
-            let n = ring.counts[slot]
-            if n <= 0 { return (total, n == 0 ? 0 : Int32(-n)) }
-            consume(UnsafeRawBufferPointer(start: ring.slot(slot).baseAddress, count: n), total: &total, progress: progress)
-            ring.emptied.signal()
-            slot = (slot + 1) % ring.slots
+            let chunk = ring.filled.receive()
+            if chunk.count <= 0 { return (total, chunk.count == 0 ? 0 : Int32(-chunk.count)) }
+            consume(UnsafeRawBufferPointer(start: ring.slot(chunk.slot).baseAddress, count: chunk.count), total: &total, progress: progress)
+            ring.free.send(chunk.slot)
         }
     }
 
@@ -112,46 +109,59 @@ final class FileHasher {
     }
 }
 
-/// The buffers and signals shared by a read-ahead reader and its hashing thread.
+/// The buffers shared by a read-ahead reader and its hashing thread, and the two channels
+/// that hand slots back and forth.
 ///
-/// The semaphores order every access: a slot is written by the reader only after the hasher
-/// released it (`emptied`), and read by the hasher only after the reader filled it (`filled`).
-private final class ReadAheadRing: @unchecked Sendable {
-    let buffers: UnsafeMutableRawBufferPointer
+/// A slot travels with what is known about it: the reader takes a free slot from `free`,
+/// fills it and sends it on `filled` with its byte count; the hasher takes it from `filled`,
+/// hashes it and sends it back on `free`. Nothing else is shared, so there is nothing to race
+/// on: each count exists only inside the message that carries it, and the channel's lock
+/// orders the slot's bytes (written before `send`, read after `receive`).
+private final class ReadAheadRing: Sendable {
+    /// A filled slot: its index and how many bytes it holds; 0 marks the end of the file, a
+    /// negative value `-errno`.
+    struct Chunk: Sendable {
+        var slot: Int
+        var count: Int
+    }
+
+    private let memory: SlotMemory
     let slotSize: Int
-    let slots: Int
-    /// Bytes in each slot; 0 marks the end of the file, a negative value `-errno`.
-    var counts: [Int]
-    let filled = CountingSemaphore(0)
-    let emptied: CountingSemaphore
+    let filled: BoundedChannel<Chunk>
+    let free: BoundedChannel<Int>
 
     init(buffers: UnsafeMutableRawBufferPointer, slotSize: Int, slots: Int) {
-        self.buffers = buffers
+        memory = SlotMemory(buffers)
         self.slotSize = slotSize
-        self.slots = slots
-        counts = Array(repeating: 0, count: slots)
-        emptied = CountingSemaphore(slots)
+        filled = BoundedChannel(capacity: slots)
+        free = BoundedChannel(capacity: slots)
+        for index in 0..<slots { free.send(index) }
     }
 
+    /// The memory of slot `index`: written only by the thread that holds the slot.
     func slot(_ index: Int) -> UnsafeMutableRawBufferPointer {
-        UnsafeMutableRawBufferPointer(rebasing: buffers[(index * slotSize)..<((index + 1) * slotSize)])
+        UnsafeMutableRawBufferPointer(rebasing: memory.buffers[(index * slotSize)..<((index + 1) * slotSize)])
     }
 
-    /// Reads the whole file into the ring, one slot at a time, then marks the end.
+    /// Reads the whole file into the ring, one slot at a time, then sends the end.
     func fill(from fd: Int32) {
-        var index = 0
         while true {
-            emptied.wait()
-            let buffer = slot(index)
-            let n = FileReading.read(fd, into: buffer.baseAddress, count: slotSize)
-            counts[index] = n
-            filled.signal()
+            let index = free.receive()
+            let n = FileReading.read(fd, into: slot(index).baseAddress, count: slotSize)
+            filled.send(Chunk(slot: index, count: n))
             if n <= 0 { return }
-            index = (index + 1) % slots
         }
     }
 }
 
+/// The ring's memory, shared by the two threads.
+///
+/// `@unchecked Sendable`: raw memory has no lock of its own; `ReadAheadRing` hands each slot
+/// to one thread at a time through its channels, which order every access to it.
+private final class SlotMemory: @unchecked Sendable {
+    let buffers: UnsafeMutableRawBufferPointer
+    init(_ buffers: UnsafeMutableRawBufferPointer) { self.buffers = buffers }
+}
 
 /// What changed about a file between opening it and reading its last byte, if anything.
 func describeChange(before: FileStatus, after: FileStatus, bytesRead: Int64) -> String? {

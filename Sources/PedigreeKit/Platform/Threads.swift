@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// The number of processors this process may run on.
 public func availableProcessors() -> Int {
@@ -81,4 +82,34 @@ final class CountingSemaphore: @unchecked Sendable {
 
     /// Gives back one unit.
     func signal() { sem_post(semaphore) }
+}
+
+/// A queue between threads that holds at most `capacity` elements: `receive` waits for one,
+/// `send` never waits (its callers never hold more than `capacity` in flight).
+///
+/// The lock around the queue is also what makes whatever the sender wrote before `send`
+/// visible to the receiver after `receive`.
+final class BoundedChannel<Element: Sendable>: Sendable {
+    private let queue: Mutex<[Element]>
+    private let available = CountingSemaphore(0)
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        queue = Mutex([])
+        queue.withLock { $0.reserveCapacity(capacity) }
+    }
+
+    /// Adds `element` at the end.
+    func send(_ element: Element) {
+        queue.withLock { $0.append(element) }
+        available.signal()
+    }
+
+    /// Takes the first element, waiting until there is one.
+    func receive() -> Element {
+        available.wait()
+        // Each unit of `available` stands for one element sent, so the queue is not empty.
+        return queue.withLock { $0.removeFirst() }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PedigreeCrypto
 @testable import PedigreeKit
 import Testing
 import TestSupport
@@ -37,6 +38,23 @@ private func job(_ path: String) -> HashJob {
         #expect(digests(results) == expected)
         let sizes = results.map { (try? $0.get().size) ?? -1 }
         #expect(sizes == Self.sizes.map(Int64.init))
+    }
+
+    /// Many read-ahead files at once, each handed slot by slot between two threads: run under
+    /// `--sanitize=thread`, this is where a count shared outside the handoff would be a race.
+    @Test func readAheadHandsEveryChunkOverOnce() throws {
+        let folder = try TemporaryFolder()
+        var paths: [String] = []
+        var expected: [String] = []
+        for index in 0..<6 {
+            let data = pseudoRandomBytes(17 * Self.bufferSize + 31 * index, seed: UInt64(100 + index))
+            paths.append(try folder.write("r\(index)", data))
+            expected.append(SHA256.hash(Array(data)).hex)
+        }
+        let engine = HashEngine(jobs: 2, bufferSize: Self.bufferSize, readAhead: true)
+        for _ in 0..<20 {
+            #expect(digests(engine.hash(paths.map(job))) == expected)
+        }
     }
 
     @Test func defaultBufferWithReadAheadOnALargeFile() throws {
