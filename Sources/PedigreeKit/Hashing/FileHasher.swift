@@ -29,10 +29,9 @@ final class FileHasher {
     var afterChunk: (@Sendable (Int64) -> Void)?
 
     init(bufferSize: Int, pipelined: Bool) {
-        precondition(bufferSize > 0, "buffer size must be positive")
-        self.bufferSize = bufferSize
+        self.bufferSize = max(1, bufferSize)
         self.pipelined = pipelined
-        buffers = .allocate(byteCount: bufferSize * (pipelined ? Self.ringSlots : 1), alignment: 4096)
+        buffers = .allocate(byteCount: self.bufferSize * (pipelined ? Self.ringSlots : 1), alignment: 4096)
     }
 
     deinit { buffers.deallocate() }

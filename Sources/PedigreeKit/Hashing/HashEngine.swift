@@ -86,7 +86,12 @@ public struct HashEngine: Sendable {
                 }
             }
         }
-        return state.withLock { $0.results.map { $0! } }
+        // Every job's result was stored before its thread finished, and all have finished.
+        return state.withLock { state in
+            state.results.enumerated().map { index, result in
+                result ?? .failure(FileError(path: files[index].displayPath, reason: .changedWhileReading("not hashed")))
+            }
+        }
     }
 }
 

@@ -34,7 +34,7 @@ public struct PathExpander: Sendable {
                     items.append(.failure(error))
                 }
             default:
-                items.append(.failure(FileError(path: argument, reason: status.kind.refusal!)))
+                items.append(.failure(FileError(path: argument, reason: status.kind.refusalOfNonRegular)))
             }
         }
         return items

@@ -40,7 +40,7 @@ public struct TreeWalker: Sendable {
         let root = try DirectoryHandle(path: path)
         var state = WalkState(rootPath: path, displayPrefix: displayPrefix)
         if let status = fileStatus(root.fd) { state.visiting.insert([status.device, status.inode]) }
-        walk(Place(root: root, resolvedBase: nil, components: []), directory: root, relative: [], state: &state)
+        walk(Place(base: .root(root), components: []), directory: root, relative: [], state: &state)
         return state.items
     }
 
@@ -57,19 +57,28 @@ public struct TreeWalker: Sendable {
     /// Where the folder being listed is: beneath the walk's root (opened one component at a
     /// time), or inside a folder reached through a link, named by its resolved path.
     private struct Place {
-        let root: DirectoryHandle?
-        let resolvedBase: String?
+        enum Base {
+            /// The walk's root, opened once.
+            case root(DirectoryHandle)
+            /// The resolved real path of a folder reached through a link.
+            case resolved(String)
+        }
+
+        let base: Base
         let components: [String]
 
         func appending(_ name: String) -> Place {
-            Place(root: root, resolvedBase: resolvedBase, components: components + [name])
+            Place(base: base, components: components + [name])
         }
 
         /// How to open the file `name` of this folder, whose status is `status`.
         func source(_ name: String, status: FileStatus) -> FileSource {
-            if let root { return .beneath(root, components: components + [name]) }
-            let path = ([resolvedBase!] + components + [name]).joined(separator: "/")
-            return .resolved(path, identity: FileIdentity(status))
+            switch base {
+            case .root(let root):
+                return .beneath(root, components: components + [name])
+            case .resolved(let path):
+                return .resolved(([path] + components + [name]).joined(separator: "/"), identity: FileIdentity(status))
+            }
         }
     }
 
@@ -116,7 +125,7 @@ public struct TreeWalker: Sendable {
                 followLink(name: name, in: directory, relative: childRelative, display: display, state: &state)
             default:
                 if ignore(relativePath, false) { continue }
-                state.items.append(.failure(FileError(path: display, reason: status.kind.refusal!)))
+                state.items.append(.failure(FileError(path: display, reason: status.kind.refusalOfNonRegular)))
             }
         }
     }
@@ -178,11 +187,11 @@ public struct TreeWalker: Sendable {
                 return
             }
             state.visiting.insert(key)
-            walk(Place(root: nil, resolvedBase: resolved, components: []), directory: sub, relative: relative, state: &state)
+            walk(Place(base: .resolved(resolved), components: []), directory: sub, relative: relative, state: &state)
             state.visiting.remove(key)
         default:
             if ignore(relativePath, false) { return }
-            state.items.append(.failure(FileError(path: display, reason: status.kind.refusal!)))
+            state.items.append(.failure(FileError(path: display, reason: status.kind.refusalOfNonRegular)))
         }
     }
 }

@@ -85,7 +85,11 @@ public enum AtomicFile {
         if fchmod(fd, mode & ~mask) != 0 { failure = errno }
         var offset = 0
         while failure == 0, offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            let n = bytes.withUnsafeBytes { raw in
+                // The loop runs only while bytes remain, so the buffer has an address.
+                guard let base = raw.baseAddress else { return 0 }
+                return Glibc.write(fd, base + offset, raw.count - offset)
+            }
             if n < 0 {
                 if errno != EINTR { failure = errno }
                 continue

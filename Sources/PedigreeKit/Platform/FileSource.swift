@@ -59,33 +59,28 @@ public enum FileSource: Sendable {
     private static func openBeneath(
         _ root: DirectoryHandle, _ components: [String], displayPath: String
     ) throws(FileError) -> Int32 {
-        precondition(!components.isEmpty, "a file beneath a folder needs a name")
+        guard let name = components.last else { throw FileError(path: displayPath, reason: .isDirectory) }
         var dirfd = root.fd
         var opened: Int32 = -1
         defer { if opened >= 0 { close(opened) } }
-        for (index, component) in components.enumerated() {
-            let last = index == components.count - 1
-            let flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (last ? O_NONBLOCK | O_NOCTTY : O_DIRECTORY)
-            let fd = openat(dirfd, component, flags)
-            if fd < 0 {
-                let code = errno
-                if code == ELOOP || code == ENOTDIR,
-                    case .success(let st) = fileStatus(at: dirfd, component), st.kind == .symlink
-                {
-                    let shown = components[...index].joined(separator: "/")
-                    if last { throw FileError(path: displayPath, reason: .symbolicLink) }
-                    throw FileError(path: displayPath, reason: .linkInPath(shown))
-                }
-                throw FileError(path: displayPath, reason: .system(code))
+        /// Opens `component` of `dirfd`, naming a link met on the way.
+        func open(_ component: String, at index: Int, flags: Int32) throws(FileError) -> Int32 {
+            let fd = openat(dirfd, component, flags | O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            guard fd < 0 else { return fd }
+            let code = errno
+            if code == ELOOP || code == ENOTDIR, case .success(let st) = fileStatus(at: dirfd, component), st.kind == .symlink {
+                if index == components.count - 1 { throw FileError(path: displayPath, reason: .symbolicLink) }
+                throw FileError(path: displayPath, reason: .linkInPath(components[...index].joined(separator: "/")))
             }
-            if last {
-                return fd
-            }
+            throw FileError(path: displayPath, reason: .system(code))
+        }
+        for (index, folder) in components.dropLast().enumerated() {
+            let fd = try open(folder, at: index, flags: O_DIRECTORY)
             if opened >= 0 { close(opened) }
             opened = fd
             dirfd = fd
         }
-        fatalError("unreachable")
+        return try open(name, at: components.count - 1, flags: O_NONBLOCK | O_NOCTTY)
     }
 }
 

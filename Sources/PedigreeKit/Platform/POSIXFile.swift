@@ -21,10 +21,17 @@ enum FileKind: Equatable, Sendable {
         }
     }
 
-    /// The reason to refuse a file of this kind, or `nil` for regular files and directories.
+    /// The reason to refuse a file of this kind where a regular file is wanted, or `nil` for
+    /// a regular file.
     var refusal: FileError.Reason? {
+        self == .regular ? nil : refusalOfNonRegular
+    }
+
+    /// The reason to refuse a file of this kind where a regular file is wanted (a regular file
+    /// reads as one of an unknown type: callers ask only about the other kinds).
+    var refusalOfNonRegular: FileError.Reason {
         switch self {
-        case .regular: return nil
+        case .regular: return .special("file of unknown type")
         case .directory: return .isDirectory
         case .symlink: return .symbolicLink
         case .fifo: return .special("FIFO")
@@ -194,7 +201,7 @@ public func readSmallFile(_ path: String, limit: Int = 64 << 20, allowPipes: Boo
     case .regular: break
     case .fifo where allowPipes: break
     default:
-        if fd != STDIN_FILENO { throw FileError(path: path, reason: status.kind.refusal!) }
+        if fd != STDIN_FILENO { throw FileError(path: path, reason: status.kind.refusalOfNonRegular) }
     }
     return try readAll(fd, status: status, path: path, limit: limit)
 }
