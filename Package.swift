@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "pedigree", targets: ["pedigree"]),
         .library(name: "PedigreeKit", targets: ["PedigreeKit"]),
+        // The fuzz harnesses, for the libFuzzer package in Fuzz/ (see Scripts/fuzz.sh).
+        .library(name: "FuzzHarnesses", targets: ["FuzzHarnesses"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,9 +29,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(name: "FuzzHarnesses", dependencies: ["PedigreeKit", "PedigreeCrypto"], path: "Fuzz/Harnesses"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PedigreeCryptoTests", dependencies: ["PedigreeCrypto", "TestSupport"]),
-        .testTarget(name: "PedigreeKitTests", dependencies: ["PedigreeKit", "TestSupport"]),
+        .testTarget(name: "PedigreeKitTests", dependencies: ["PedigreeKit", "FuzzHarnesses", "TestSupport"]),
         .testTarget(name: "pedigreeTests", dependencies: ["pedigree", "PedigreeKit", "PedigreeCrypto", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
