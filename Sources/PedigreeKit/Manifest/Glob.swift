@@ -32,11 +32,14 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
     public var description: String { pattern }
 
     /// A pattern that matches `path` literally, whatever characters it holds.
+    ///
+    /// Works on Unicode scalars, as matching works on bytes: a `[` or `\\` followed by a
+    /// combining mark is one `Character` but still a special byte to the pattern.
     public static func escape(_ path: String) -> String {
         var out = ""
-        for character in path {
-            if "*?[]\\".contains(character) { out.append("\\") }
-            out.append(character)
+        for scalar in path.unicodeScalars {
+            if "*?[]\\".unicodeScalars.contains(scalar) { out.unicodeScalars.append("\\") }
+            out.unicodeScalars.append(scalar)
         }
         return out
     }

@@ -22,7 +22,9 @@ import Testing
     }
 
     @Test func escapeMakesAnyNameLiteral() {
-        for name in ["a*b", "[x]", "q?", "back\\slash", "plain"] {
+        // The last two: a special character followed by a combining mark is one Character,
+        // and was left unescaped before the fuzzer found it.
+        for name in ["a*b", "[x]", "q?", "back\\slash", "plain", "a\\\u{598}1", "[\u{301}]"] {
             #expect(Glob(Glob.escape(name)).matches(name))
         }
         #expect(!Glob(Glob.escape("a*b")).matches("axxb"))
