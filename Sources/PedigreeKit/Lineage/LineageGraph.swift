@@ -38,10 +38,11 @@ public struct LineageGraph: Encodable, Sendable {
     /// The graph of `chain`, with trust computed from `keys` (no keys: every node `unverified`).
     public init(chain: ModelChain, keys: [TrustedKey]? = nil) {
         let all = [(chain.manifest, 0)] + chain.lineage()
+        let budget = SignatureBudget()  // one for the whole graph, as for verify
         nodes = all.map { manifest, depth in
             var trust = "unverified"
             if let keys {
-                let results = manifest.envelope.checkSignatures(keys: keys)
+                let results = manifest.envelope.checkSignatures(keys: keys, budget: budget)
                 trust = results.contains { $0.status == .invalid } ? "invalid"
                     : results.contains { $0.status == .trusted } ? "trusted" : "untrusted"
             }

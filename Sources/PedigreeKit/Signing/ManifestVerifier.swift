@@ -63,6 +63,9 @@ public struct Finding: Sendable, Equatable {
         case untrusted
         /// The folder cannot be read, or nothing matches `--only`.
         case folder
+        /// A bound on the work one run does was reached (signature verifications): what was
+        /// left unchecked cannot count for the manifest.
+        case limit
     }
 
     public var kind: Kind
@@ -211,7 +214,7 @@ public struct ManifestVerifier: Sendable {
         checkAncestors(chain, budget: budget, into: &report)
         if budget.refusedCount > 0 {
             report.findings.append(Finding(
-                kind: .untrusted,
+                kind: .limit,
                 message: "signature checks stopped after \(budget.limit) verifications, the most one run performs; "
                     + "\(budget.refusedCount) more were not made, so the signatures they concern are unchecked"))
         }
@@ -365,16 +368,6 @@ public struct ManifestVerifier: Sendable {
                 message: "no file of the manifest or the folder matches --only \(only.map(\.pattern).joined(separator: ", "))"))
         }
         return verdicts
-    }
-
-    /// Why the files of `folder` no longer match the manifest at `manifestPath`, one line
-    /// each; empty when every file matches. Signatures are not judged (whoever signs next
-    /// vouches); the folder is walked with the manifest's own serialization only when the
-    /// verifier was told to accept it (`acceptUntrustedSerialization`) or trusts its signer.
-    public func differences(folder: String, manifestPath: String) -> [String] {
-        let report = verify(folder: folder, manifestPath: manifestPath)
-        let problems = report.findings.filter { $0.kind != .untrusted }.map(\.message)
-        return problems + report.files.filter { $0.status != .ok }.map { "\(printable($0.name)): \($0.status.rawValue)" }
     }
 }
 
