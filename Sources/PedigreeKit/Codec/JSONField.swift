@@ -1,6 +1,6 @@
 /// Why a decoded JSON (or YAML) document does not have the shape expected: the value's path
 /// from the top (`predicate.resources[3].size`) and what is wrong with it.
-public struct FieldError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct FieldError: Error, Equatable, Sendable, CustomStringConvertible, ExitStatusProviding {
     /// Where the value is, as keys and indexes from the top; empty for the top level.
     public var path: String
     /// What is wrong, as a predicate of the value: "is missing", "is not an integer (1208.0)".
@@ -12,6 +12,8 @@ public struct FieldError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(path.isEmpty ? "the top level" : path) \(problem)" }
+
+    public var exitStatus: ExitStatus { .dataError }
 }
 
 /// A JSON value together with where it was found, so every failure names its field.

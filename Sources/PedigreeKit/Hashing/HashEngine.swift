@@ -53,7 +53,7 @@ public struct HashEngine: Sendable {
         emit: (@Sendable (Int, Result<FileDigest, FileError>) -> Void)? = nil
     ) -> [Result<FileDigest, FileError>] {
         let order = files.indices.sorted { files[$0].sizeHint > files[$1].sizeHint }
-        let state = Mutex(EmitState(count: files.count))
+        let state = Locked(EmitState(count: files.count))
         let next = Atomic<Int>(0)
         let threads = min(jobs, files.count)
         let bufferSize = self.bufferSize

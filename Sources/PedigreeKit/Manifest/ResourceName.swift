@@ -30,11 +30,13 @@ public struct ResourceName: Hashable, Comparable, Sendable, CustomStringConverti
 }
 
 /// A name that cannot be a resource name, and why.
-public struct ResourceNameError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct ResourceNameError: Error, Equatable, Sendable, CustomStringConvertible, ExitStatusProviding {
     /// The name as it was found.
     public var name: String
     /// Why it is refused: "leaves the folder ('..')", "contains a backslash", …
     public var problem: String
 
     public var description: String { "name '\(printable(name))' \(problem)" }
+
+    public var exitStatus: ExitStatus { .dataError }
 }

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// A file that could not be hashed, and why.
-public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct FileError: Error, Equatable, Sendable, CustomStringConvertible, ExitStatusProviding {
     /// Why a file could not be hashed.
     public enum Reason: Equatable, Sendable {
         /// A system call failed with this `errno`.
@@ -67,6 +67,17 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .unsafeName(problem, ignore):
             return "the name \(problem), which a manifest cannot hold ('/' is the only separator in a manifest's names); "
                 + "rename the file or leave it out with --ignore '\(printable(ignore))'"
+        }
+    }
+
+    /// The status for this error about an input: 66 when it could not be read at all, 73 when
+    /// it is an output that exists, else 65 (read and refused). A failed write is the caller's
+    /// to report as 73.
+    public var exitStatus: ExitStatus {
+        switch reason {
+        case .system: return .noInput
+        case .exists: return .cannotCreate
+        default: return .dataError
         }
     }
 

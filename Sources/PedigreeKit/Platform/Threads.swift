@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// The number of processors this process may run on.
 public func availableProcessors() -> Int {
@@ -62,28 +61,53 @@ func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     for thread in threads { pthread_join(thread, nil) }
 }
 
-/// A POSIX counting semaphore (`sem_t`), which, unlike a dispatch semaphore, may be
-/// released with any count left.
-final class CountingSemaphore: @unchecked Sendable {
-    private let semaphore: UnsafeMutablePointer<sem_t>
+/// A value guarded by a POSIX mutex, with a condition to wait on.
+///
+/// Not `Synchronization.Mutex`: on Linux that is a futex inside the (uninstrumented) standard
+/// library, so ThreadSanitizer cannot see it order anything and reports every access it
+/// guards as a race; `pthread_mutex_t` and `pthread_cond_t` it understands.
+final class Locked<Value: Sendable>: @unchecked Sendable {
+    // @unchecked: `value` is read and written only inside `withLock`, with `mutex` held.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var value: Value
 
-    init(_ value: Int) {
-        semaphore = .allocate(capacity: 1)
-        sem_init(semaphore, 0, UInt32(value))
+    init(_ value: Value) {
+        self.value = value
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(changed, nil)
     }
 
     deinit {
-        sem_destroy(semaphore)
-        semaphore.deallocate()
+        pthread_cond_destroy(changed)
+        pthread_mutex_destroy(mutex)
+        changed.deallocate()
+        mutex.deallocate()
     }
 
-    /// Takes one unit, waiting until one is available.
-    func wait() {
-        while sem_wait(semaphore) != 0 && errno == EINTR {}
+    /// Runs `body` with the value, the lock held.
+    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&value)
     }
 
-    /// Gives back one unit.
-    func signal() { sem_post(semaphore) }
+    /// Waits until `ready` holds for the value, then runs `body` with it, the lock held
+    /// throughout.
+    func withLock<Result>(when ready: (Value) -> Bool, _ body: (inout Value) -> Result) -> Result {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while !ready(value) { pthread_cond_wait(changed, mutex) }
+        return body(&value)
+    }
+
+    /// Changes the value and wakes every thread waiting in `withLock(when:_:)`.
+    func update(_ body: (inout Value) -> Void) {
+        pthread_mutex_lock(mutex)
+        body(&value)
+        pthread_cond_broadcast(changed)
+        pthread_mutex_unlock(mutex)
+    }
 }
 
 /// A queue between threads that holds at most `capacity` elements: `receive` waits for one,
@@ -92,26 +116,24 @@ final class CountingSemaphore: @unchecked Sendable {
 /// The lock around the queue is also what makes whatever the sender wrote before `send`
 /// visible to the receiver after `receive`.
 final class BoundedChannel<Element: Sendable>: Sendable {
-    private let queue: Mutex<[Element]>
-    private let available = CountingSemaphore(0)
+    private let queue: Locked<[Element]>
     let capacity: Int
 
     init(capacity: Int) {
         self.capacity = capacity
-        queue = Mutex([])
-        queue.withLock { $0.reserveCapacity(capacity) }
+        var storage: [Element] = []
+        storage.reserveCapacity(capacity)
+        queue = Locked(storage)
     }
 
     /// Adds `element` at the end.
     func send(_ element: Element) {
-        queue.withLock { $0.append(element) }
-        available.signal()
+        queue.update { $0.append(element) }
     }
 
     /// Takes the first element, waiting until there is one.
     func receive() -> Element {
-        available.wait()
-        // Each unit of `available` stands for one element sent, so the queue is not empty.
-        return queue.withLock { $0.removeFirst() }
+        // Waited for until not empty, so there is a first element to remove.
+        queue.withLock(when: { !$0.isEmpty }) { $0.removeFirst() }
     }
 }
