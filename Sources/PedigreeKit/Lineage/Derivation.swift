@@ -143,7 +143,8 @@ public enum Deriver {
         }
     }
 
-    /// Adds lineage, inherited notices and modification notices to `predicate`.
+    /// Adds lineage, inherited notices and modification notices to `predicate` (with no
+    /// parents, nothing: a model without parents has no lineage).
     ///
     /// - Returns: the ancestors to embed: each parent's envelope, then everything each parent
     ///   embeds, each manifest once.

@@ -111,7 +111,8 @@ public enum Countersigner {
             throw .untrustedSerialization(path: manifestPath, patterns: own.patterns, followsLinks: own.followsLinks)
         }
         let verifier = ManifestVerifier(keys: trustedKeys, engine: engine, acceptUntrustedSerialization: acceptManifestSerialization)
-        let report = verifier.verify(folder: folder, manifestPath: manifestPath)
+        // The bundle checked is the bundle signed: the file is not read a second time.
+        let report = verifier.verify(folder: folder, bundle: bundle, manifestPath: manifestPath)
         let differences = report.findings.filter { $0.kind != .untrusted }.map(\.message)
             + report.files.filter { $0.status != .ok }.map { "\(printable($0.name)): \($0.status.rawValue)" }
         guard differences.isEmpty else { throw .folderDiffers(path: manifestPath, differences) }

@@ -168,24 +168,33 @@ public struct ManifestVerifier: Sendable {
     /// without following links (unless the manifest was made with links followed, and then
     /// only links that stay inside), so no name in a manifest can make this read outside it.
     public func verify(folder: String, manifestPath: String, progress: ByteCounter? = nil) -> VerificationReport {
+        let bundle: ManifestBundle
+        do {
+            bundle = try ManifestBundle.load(manifestPath)
+        } catch {
+            var report = VerificationReport(manifest: manifestPath)
+            if !only.isEmpty { report.only = only.map(\.pattern) }
+            report.findings.append(Finding(kind: .structure, message: "\(manifestPath): \(error)"))
+            return report
+        }
+        return verify(folder: folder, bundle: bundle, manifestPath: manifestPath, progress: progress)
+    }
+
+    /// Verifies `folder` against `bundle`, already read from `manifestPath` (which is named in
+    /// the report and left out of the folder's files): for a caller that goes on to use the
+    /// very bundle it checked, such as a countersigner, so the file is not read twice.
+    public func verify(folder: String, bundle: ManifestBundle, manifestPath: String, progress: ByteCounter? = nil) -> VerificationReport {
         let budget = SignatureBudget(limit: signatureLimit)
-        var report = verify(folder: folder, manifestPath: manifestPath, budget: budget, progress: progress)
+        var report = verify(folder: folder, bundle: bundle, manifestPath: manifestPath, budget: budget, progress: progress)
         report.signatureVerifications = budget.performed
         return report
     }
 
     private func verify(
-        folder: String, manifestPath: String, budget: SignatureBudget, progress: ByteCounter?
+        folder: String, bundle: ManifestBundle, manifestPath: String, budget: SignatureBudget, progress: ByteCounter?
     ) -> VerificationReport {
         var report = VerificationReport(manifest: manifestPath)
         if !only.isEmpty { report.only = only.map(\.pattern) }
-        let bundle: ManifestBundle
-        do {
-            bundle = try ManifestBundle.load(manifestPath)
-        } catch {
-            report.findings.append(Finding(kind: .structure, message: "\(manifestPath): \(error)"))
-            return report
-        }
         let signatures = bundle.dsseEnvelope.checkSignatures(keys: keys, budget: budget)
         let chain: ModelChain
         do {
