@@ -323,6 +323,11 @@ public struct BasicConstraints: Sendable, Hashable {
     public let isCertificateAuthority: Bool
     /// `pathLenConstraint`, when given.
     public let pathLengthConstraint: Int?
+
+    public init(isCertificateAuthority: Bool, pathLengthConstraint: Int?) {
+        self.isCertificateAuthority = isCertificateAuthority
+        self.pathLengthConstraint = pathLengthConstraint
+    }
 }
 
 // MARK: - Reading fields

@@ -19,8 +19,6 @@ public enum CertificateError: Error, Equatable, Sendable, CustomStringConvertibl
     case malformedChainCertificate(position: Int, reason: String)
     /// The private key is not the key the certificate certifies.
     case keyDoesNotMatchCertificate(subject: String, certificateKeyID: String, privateKeyID: String)
-    /// The certificate certifies a key type pedigree does not sign with.
-    case unsupportedKey(subject: String, reason: String)
     /// The certificate may not be used to sign (see `Certificate.isUsableForSigning`).
     case notForSigning(subject: String, keyUsage: KeyUsage?, extendedKeyUsage: [ExtendedKeyUsage]?)
     /// An OpenSSL call failed; `reason` is the error-queue text.
@@ -46,8 +44,6 @@ public enum CertificateError: Error, Equatable, Sendable, CustomStringConvertibl
                 certifies key \(certificateKeyID), the private key's public key is \(privateKeyID); \
                 give the key the certificate was issued for
                 """
-        case let .unsupportedKey(subject, reason):
-            return "the certificate '\(subject)' certifies a key pedigree cannot sign with: \(reason)"
         case let .notForSigning(subject, keyUsage, extendedKeyUsage):
             return "the certificate '\(subject)' \(signingUsageProblem(keyUsage, extendedKeyUsage))"
         case let .openssl(function, reason):

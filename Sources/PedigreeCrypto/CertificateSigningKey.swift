@@ -17,7 +17,7 @@ public struct CertificateSigningKey: Sendable {
     ///
     /// - Throws: `.keyDoesNotMatchCertificate` when the certificate certifies another key,
     ///   `.notForSigning` when its usage forbids signing (the rule model_signing applies when it
-    ///   verifies), `.unsupportedKey` for a key type pedigree does not sign with.
+    ///   verifies). (A matching certificate certifies a key type `PrivateKey` supports.)
     public init(privateKey: PrivateKey, chain: CertificateChain) throws(CertificateError) {
         let leaf = chain.leaf
         let matches = X509_get0_pubkey(leaf.handle.pointer).map { EVP_PKEY_eq($0, privateKey.handle.pointer) == 1 } ?? false
@@ -26,11 +26,6 @@ public struct CertificateSigningKey: Sendable {
             let privateKeyID = (try? privateKey.publicKey.keyID) ?? "(unreadable)"
             throw CertificateError.keyDoesNotMatchCertificate(
                 subject: leaf.subject, certificateKeyID: leaf.publicKeyID, privateKeyID: privateKeyID)
-        }
-        do {
-            _ = try leaf.publicKey
-        } catch {
-            throw CertificateError.unsupportedKey(subject: leaf.subject, reason: error.description)
         }
         guard leaf.isUsableForSigning else {
             throw CertificateError.notForSigning(
