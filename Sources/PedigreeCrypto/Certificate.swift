@@ -48,6 +48,7 @@ public struct Certificate: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses one DER certificate; trailing bytes are refused.
     public init(derEncoded: [UInt8]) throws(CertificateError) {
+        ERR_clear_error()
         var consumed = 0
         let pointer: OpaquePointer? = derEncoded.withUnsafeBufferPointer { buffer in
             var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
@@ -142,10 +143,14 @@ public struct Certificate: Sendable, Hashable, CustomStringConvertible {
         return certificates
     }
 
-    /// The certificates of a file: PEM (one or several) or a single DER certificate, told apart by
-    /// the first byte (DER starts with a SEQUENCE tag, 0x30).
+    /// The certificates of a file: PEM (one or several) or a single DER certificate.
+    ///
+    /// Bytes holding `-----BEGIN ` are PEM; otherwise bytes starting with a SEQUENCE tag
+    /// (0x30) are DER; anything else is reported as PEM without a certificate.
     public static func parse(pemOrDER bytes: [UInt8]) throws(CertificateError) -> [Certificate] {
-        if bytes.first == 0x30 { return [try Certificate(derEncoded: bytes)] }
+        let begin = Array("-----BEGIN ".utf8)
+        let isPEM = bytes.count >= begin.count && (0...(bytes.count - begin.count)).contains { bytes[$0..<($0 + begin.count)].elementsEqual(begin) }
+        if !isPEM && bytes.first == 0x30 { return [try Certificate(derEncoded: bytes)] }
         return try parsePEM(bytes)
     }
 

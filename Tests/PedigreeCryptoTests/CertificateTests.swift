@@ -77,6 +77,9 @@ import TestSupport
         #expect(try Certificate.parse(pemOrDER: pki.bytes("inter.der")) == [all[1]])
         #expect(try Certificate.parse(pemOrDER: Array(all[1].pem.utf8)) == [all[1]])
         #expect(all[1].pem == String(decoding: try pki.bytes("inter.pem"), as: UTF8.self))
+        // `openssl x509 -text` output: text before the PEM block.
+        try pki.sh("openssl x509 -in inter.pem -text -out inter.txt")
+        #expect(try Certificate.parse(pemOrDER: pki.bytes("inter.txt")) == [all[1]])
         #expect(Set(all).count == 3)
     }
 
