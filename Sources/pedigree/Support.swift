@@ -75,6 +75,7 @@ extension KeyAlgorithm: ExpressibleByArgument {
         case "ed25519": self = .ed25519
         case "ecdsa-p256", "p256", "p-256", "ecdsa": self = .ecdsaP256
         case "ecdsa-p384", "p384", "p-384": self = .ecdsaP384
+        case "ecdsa-p521", "p521", "p-521": self = .ecdsaP521
         default: return nil
         }
     }

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 @Suite struct SignAndVerify {
-    @Test(arguments: ["ed25519", "ecdsa-p256", "ecdsa-p384"])
+    @Test(arguments: ["ed25519", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521"])
     func roundTripForEachKeyType(_ algorithm: String) throws {
         let work = try Workspace()
         try work.exampleModel()
@@ -22,7 +22,7 @@ import TestSupport
         #expect(try work.schemaProblems(["model/pedigree.json"]) == "")
     }
 
-    @Test(arguments: [("ed25519", ""), ("ecdsa-p256", "-sha256"), ("ecdsa-p384", "-sha384")])
+    @Test(arguments: [("ed25519", ""), ("ecdsa-p256", "-sha256"), ("ecdsa-p384", "-sha384"), ("ecdsa-p521", "-sha512")])
     func theSignatureVerifiesWithOpensslOverThePAE(_ algorithm: String, _ digest: String) throws {
         let work = try Workspace()
         try work.exampleModel()
