@@ -68,8 +68,13 @@ stamp=$venv/pedigree-requirements.txt   # the requirements the environment was b
 python=${PEDIGREE_PYTHON:-/usr/bin/python3}
 
 # The virtual environment, rebuilt from scratch when the pinned requirements change (so a
-# package taken off the list goes too) or when its interpreter no longer runs.
-if ! { cmp -s "$requirements" "$stamp" && "$venv/bin/python3" -c '' 2>/dev/null; }; then
+# package taken off the list goes too), when its interpreter no longer runs, or when it was
+# moved (its scripts name the interpreter by its old path).
+current() {
+  cmp -s "$requirements" "$stamp" && "$venv/bin/python3" -c '' 2>/dev/null \
+    && [ "$(head -n 1 "$venv/bin/pip")" = "#!$venv/bin/python3" ]
+}
+if ! current; then
   echo "bootstrap: building the test tools' Python environment in $venv" >&2
   rm -rf "$venv"
   mkdir -p "$tools"
