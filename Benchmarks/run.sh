@@ -10,8 +10,8 @@
 # DATA_DIR (default /tmp/pedigree-bench) receives 4 x 512 MiB files (set/) and one 2 GiB
 # file (single/big.bin) of random bytes, made once and reused. Each command runs ROUNDS
 # times (default 5), interleaved with the others; the best time of each is reported, since
-# on a shared machine noise only ever adds time. Needs `model_signing` 1.1.1 and pyopenssl
-# (`python3 -m pip install model-signing==1.1.1 pyopenssl`).
+# on a shared machine noise only ever adds time. Needs `model_signing` 1.1.1 and pyopenssl,
+# which `bash Scripts/bootstrap.sh --tests` installs in .build/test-tools/venv.
 set -euo pipefail
 
 data=${1:-/tmp/pedigree-bench}
@@ -23,7 +23,9 @@ echo "== building pedigree (release)"
 swift build -c release --package-path "$root" >/dev/null
 bin=$(swift build -c release --package-path "$root" --show-bin-path)/pedigree
 
-command -v model_signing >/dev/null || { echo "model_signing is not installed (pip install model-signing==1.1.1 pyopenssl)" >&2; exit 2; }
+tools=${PEDIGREE_TEST_TOOLS:-$root/.build/test-tools}
+[ -d "$tools/venv/bin" ] && PATH="$tools/venv/bin:$PATH"
+command -v model_signing >/dev/null || { echo "model_signing is not installed (run bash Scripts/bootstrap.sh --tests)" >&2; exit 2; }
 
 mkdir -p "$data/set" "$data/single"
 for i in 1 2 3 4; do

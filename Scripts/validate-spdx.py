@@ -14,7 +14,8 @@
 
 Usage: validate-spdx.py FILE...
 Prints one line per problem; exits 1 if there is any, 0 (silently) when all files are valid.
-Needs: pip install spdx-python-model license-expression
+Needs spdx-python-model and license-expression: run it with the test tools' Python,
+.build/test-tools/venv/bin/python3, which `bash Scripts/bootstrap.sh --tests` sets up.
 """
 import json
 import re

@@ -68,7 +68,7 @@ private func verifyQ4(_ work: Workspace) throws -> ProcessResult {
         try work.threeGenerations()
         // A different, validly signed base put where the real one was.
         try work.exampleModel("impostor")
-        try work.folder.write("impostor/LICENSE", try openAtomLicenseText())
+        try work.folder.write("impostor/LICENSE", Reference.standInOpenAtomText)
         try work.folder.write("impostor/backdoor.py", "import os")
         #expect(try work.run(["sign", "impostor", "--key", "base.key", "--name", "acme/base"]).status == 0)
         let impostor = try work.bundle("impostor/pedigree.json")
@@ -260,15 +260,15 @@ private func verifyQ4(_ work: Workspace) throws -> ProcessResult {
         #expect(mermaid.stdout.hasPrefix("flowchart TD\n"))
         #expect(mermaid.stdout.split(separator: "\n").filter { $0.contains("-->") }.count == 3)
         try work.folder.write("lineage.mmd", mermaid.stdout)
-        let parsed = try run("/bin/bash", [packageRoot + "/Scripts/validate-mermaid.sh", work.folder.url("lineage.mmd")])
+        let parsed = try TestTools.validate("validate-mermaid.sh", [work.folder.url("lineage.mmd")])
         #expect(parsed.status == 0, "\(parsed)\n\(mermaid.stdout)")
         // And the parser does reject a broken diagram.
         try work.folder.write("broken.mmd", "flowchart TD\n    m0[\"unclosed --> m1\n")
-        #expect(try run("/bin/bash", [packageRoot + "/Scripts/validate-mermaid.sh", work.folder.url("broken.mmd")]).status == 1)
+        #expect(try TestTools.validate("validate-mermaid.sh", [work.folder.url("broken.mmd")]).status == 1)
 
         let dot = try work.run(["lineage", "odd", "--format", "dot"])
         try work.folder.write("lineage.dot", dot.stdout)
-        let rendered = try shell("dot -Tsvg lineage.dot -o lineage.svg", currentDirectory: work.path)
+        let rendered = try run(TestTools.dot, ["-Tsvg", "lineage.dot", "-o", "lineage.svg"], currentDirectory: work.path)
         #expect(rendered.status == 0, "\(rendered)\n\(dot.stdout)")
         let svg = String(decoding: try work.read("lineage.svg"), as: UTF8.self)
         #expect(svg.contains("acme/base"))

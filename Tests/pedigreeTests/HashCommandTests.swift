@@ -286,7 +286,7 @@ private let ptyProbe = #"""
         _ = pwrite(fd, "tail", 4, off_t(size - 4))
         close(fd)
         try folder.write("probe.py", ptyProbe)
-        let ours = try run("/usr/bin/env", ["python3", folder.url("probe.py"), pedigreeExecutable, path], timeout: 300)
+        let ours = try TestTools.runPython(folder.url("probe.py"), [pedigreeExecutable, path], timeout: 300)
         let reference = try shell("openssl dgst -sha256 -r '\(path)'", timeout: 300)
         let lines = ours.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines[0] == "0", "\(ours)")

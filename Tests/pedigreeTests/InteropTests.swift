@@ -4,15 +4,15 @@ import PedigreeKit
 import Testing
 import TestSupport
 
-/// Runs the OpenSSF reference CLI (`model_signing` 1.1.1, installed by Scripts/bootstrap.sh).
+/// Runs the OpenSSF reference CLI (`model_signing` 1.1.1, installed by `Scripts/bootstrap.sh --tests`).
 @discardableResult
 private func modelSigning(_ arguments: [String], in work: Workspace) throws -> ProcessResult {
-    try run("/usr/bin/env", ["model_signing"] + arguments, currentDirectory: work.path, timeout: 300)
+    try run(TestTools.modelSigning, arguments, currentDirectory: work.path, timeout: 300)
 }
 
 /// Runs a validator from Scripts/ on files of the workspace.
 private func validate(_ script: String, _ files: [String], in work: Workspace) throws -> ProcessResult {
-    try run("/usr/bin/env", ["python3", packageRoot + "/Scripts/" + script] + files.map(work.folder.url))
+    try TestTools.validate(script, files.map(work.folder.url))
 }
 
 @Suite struct OMSInterop {

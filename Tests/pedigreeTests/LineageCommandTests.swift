@@ -5,11 +5,11 @@ import Testing
 import TestSupport
 
 extension Workspace {
-    /// The example model with the genuine license text, signed by `base.key` as acme/base
-    /// with the notices of its NOTICE file.
-    func signedBase(_ folder: String = "base", name: String = "acme/base", key: String = "base") throws {
+    /// The example model with a stand-in OpenAtom license text (the genuine one when `genuine`),
+    /// signed by `base.key` as acme/base with the notices of its NOTICE file.
+    func signedBase(_ folder: String = "base", name: String = "acme/base", key: String = "base", genuine: Bool = false) throws {
         try exampleModel(folder)
-        try self.folder.write("\(folder)/LICENSE", try openAtomLicenseText())
+        try self.folder.write("\(folder)/LICENSE", genuine ? try Reference.openAtomText() : Data(Reference.standInOpenAtomText.utf8))
         if !exists("\(key).key") { try keygen(key) }
         let result = try run(["sign", folder, "--key", "\(key).key", "--name", name, "--notice-file", "\(folder)/NOTICE"])
         #expect(result.status == 0, "\(result)")
@@ -50,9 +50,10 @@ extension Workspace {
         return signed
     }
 
-    /// base → sft (finetune) → q4 (quantization), each signed by its own key.
-    func threeGenerations() throws {
-        try signedBase()
+    /// base → sft (finetune) → q4 (quantization), each signed by its own key; the base carries
+    /// the genuine license text when `genuine`.
+    func threeGenerations(genuine: Bool = false) throws {
+        try signedBase(genuine: genuine)
         try copyModel("base", to: "sft", modified: ["model.safetensors"], added: ["adapter_config.json"])
         try derive("sft", key: "tuner", name: "acme/sft", [
             "--parent", "base", "--relation", "finetune", "--method", "LoRA r=16, merged",
@@ -70,9 +71,9 @@ extension Workspace {
 }
 
 @Suite struct Derivatives {
-    @Test func aThreeGenerationChainVerifiesAndChecks() throws {
+    @Test(.needsOpenAtomText) func aThreeGenerationChainVerifiesAndChecks() throws {
         let work = try Workspace()
-        try work.threeGenerations()
+        try work.threeGenerations(genuine: true)
         let verified = try work.run(["verify", "q4", "--key", "quantizer.pub", "--key", "tuner.pub", "--key", "base.pub"])
         #expect(verified.status == 0, "\(verified)")
         #expect(verified.stdout.contains("ancestor acme/sft (manifest "))
@@ -278,11 +279,11 @@ extension Workspace {
         #expect(owed.stdout.contains("FAIL      OpenAtom-1.0 §3.1(2) notices retained"))
     }
 
-    @Test func anAlteredOrMissingLicenseFails() throws {
+    @Test(.needsOpenAtomText) func anAlteredOrMissingLicenseFails() throws {
         let work = try Workspace()
-        try work.signedBase()
+        try work.signedBase(genuine: true)
         try work.copyModel("base", to: "child", modified: ["model.safetensors"])
-        let text = String(decoding: try openAtomLicenseText(), as: UTF8.self).replacingOccurrences(of: "solely responsible", with: "partly responsible")
+        let text = String(decoding: try Reference.openAtomText(), as: UTF8.self).replacingOccurrences(of: "solely responsible", with: "partly responsible")
         try work.folder.write("child/LICENSE", text)
         try work.derive("child", key: "child", name: "acme/child", ["--parent", "base", "--relation", "finetune", "--method", "m"])
         let check = try work.run(["check", "child"])

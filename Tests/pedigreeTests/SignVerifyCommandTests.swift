@@ -48,7 +48,7 @@ import TestSupport
     @Test func theManifestSaysWhatEachFileIs() throws {
         let work = try Workspace()
         try work.exampleModel()
-        try work.folder.write("model/LICENSE", try openAtomLicenseText())
+        try work.folder.write("model/LICENSE", Reference.standInOpenAtomText)
         try work.folder.write("model/checkpoint-10/optimizer.pt", "o")
         try work.folder.write("model/notes.bin", "n")
         try work.keygen("signer")
@@ -253,8 +253,9 @@ import TestSupport
         try work.keygen("signer", "ecdsa-p256")
         #expect(try work.run(["sign", "model", "--key", "signer.key"]).status == 0)
         let ours = ((try work.statement("model/pedigree.json")["subject"] as! [[String: Any]])[0]["digest"] as! [String: String])["sha256"]
-        let theirs = try shell(
-            "model_signing sign key model --private_key signer.key --signature theirs.sig --ignore-paths model/pedigree.json",
+        let theirs = try run(
+            TestTools.modelSigning,
+            ["sign", "key", "model", "--private_key", "signer.key", "--signature", "theirs.sig", "--ignore-paths", "model/pedigree.json"],
             currentDirectory: work.path)
         #expect(theirs.status == 0, "\(theirs)")
         let theirDigest = ((try work.statement("theirs.sig")["subject"] as! [[String: Any]])[0]["digest"] as! [String: String])["sha256"]

@@ -167,7 +167,7 @@ enum ExportFixtures {
     static func validate(_ script: String, _ bytes: [UInt8]) throws -> ProcessResult {
         let folder = try TemporaryFolder()
         let path = try folder.write("document.json", Data(bytes))
-        return try run("/usr/bin/env", ["python3", packageRoot + "/Scripts/" + script, path])
+        return try TestTools.validate(script, [path])
     }
 
     /// Checks SLSA provenance with `Scripts/validate-slsa.py` (the in-toto attestation

@@ -3,23 +3,23 @@ import Foundation
 import Testing
 import TestSupport
 
-func openAtomText() throws -> [UInt8] { Array(try openAtomLicenseText()) }
+func openAtomText() throws -> [UInt8] { Array(try Reference.openAtomText()) }
 
 @Suite struct LicenseRecognition {
-    @Test func recognisesTheGenuineOpenAtomText() throws {
+    @Test(.needsOpenAtomText) func recognisesTheGenuineOpenAtomText() throws {
         let text = try openAtomText()
         let recognition = try #require(LicenseCatalog.recognize(text))
         #expect(recognition.license == LicenseCatalog.openAtom)
         #expect(recognition.isGenuineText)
     }
 
-    @Test func whiteSpaceAndLineEndingsDoNotMatter() throws {
+    @Test(.needsOpenAtomText) func whiteSpaceAndLineEndingsDoNotMatter() throws {
         let text = String(decoding: try openAtomText(), as: UTF8.self)
         let crlf = "\u{FEFF}" + text.replacingOccurrences(of: "\n", with: "\r\n") + "\n\n"
         #expect(LicenseCatalog.recognize(Array(crlf.utf8))?.isGenuineText == true)
     }
 
-    @Test func anAlteredCopyIsRecognisedButNotGenuine() throws {
+    @Test(.needsOpenAtomText) func anAlteredCopyIsRecognisedButNotGenuine() throws {
         let text = String(decoding: try openAtomText(), as: UTF8.self)
         let altered = text.replacingOccurrences(of: "solely responsible", with: "partly responsible")
         #expect(altered != text)
