@@ -3,23 +3,6 @@ import PedigreeCrypto
 import Testing
 import TestSupport
 
-/// Where this suite finds outside test tools. One place to switch when the `setup` branch's
-/// `TestTools` (TestSupport) lands: `PEDIGREE_TEST_VENV` names a virtual environment (e.g.
-/// `/work/coord/venv`); without it, `PATH` is searched.
-enum CryptoTestTools {
-    /// The `model_signing` executable (1.1.1 expected), or `nil` when there is none.
-    static let modelSigning: String? = {
-        let environment = ProcessInfo.processInfo.environment
-        var candidates: [String] = []
-        if let venv = environment["PEDIGREE_TEST_VENV"], !venv.isEmpty { candidates.append(venv + "/bin/model_signing") }
-        candidates += (environment["PATH"] ?? "").split(separator: ":").map { $0 + "/model_signing" }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
-
-    static let modelSigningMissing: Comment =
-        "model_signing not found: set PEDIGREE_TEST_VENV to a virtual environment with model-signing 1.1.1, or put it on PATH"
-}
-
 /// The DSSE pre-authentication encoding (DSSE v1 protocol).
 private func pae(_ type: String, _ payload: [UInt8]) -> [UInt8] {
     Array("DSSEv1 \(type.utf8.count) \(type) \(payload.count) ".utf8) + payload
@@ -29,11 +12,11 @@ private func pae(_ type: String, _ payload: [UInt8]) -> [UInt8] {
 /// `x509CertificateChain` parses and validates against the test root and its signature
 /// verifies with the leaf key we extract; a signature made with `CertificateSigningKey` put in
 /// its place passes `model_signing verify certificate`.
-@Suite(.tags(.tool), .enabled(if: CryptoTestTools.modelSigning != nil, CryptoTestTools.modelSigningMissing))
+@Suite(.tags(.tool))
 struct ModelSigningCertificates {
     @Test(arguments: [TestPKI.KeyType.p256, .p384, .p521])
     func bundlesOfModelSigningValidateAndOurSignaturesPassIt(_ type: TestPKI.KeyType) throws {
-        let tool = try #require(CryptoTestTools.modelSigning)
+        let tool = try TestTools.modelSigning
         let pki = try TestPKI.threeLevel(leafType: type)
         try pki.folder.write("model/config.json", "{\"layers\": 2}\n")
         try pki.folder.write("model/weights.bin", pseudoRandomBytes(10_000, seed: 5))
