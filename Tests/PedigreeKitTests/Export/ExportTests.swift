@@ -21,10 +21,14 @@ import Testing
         #expect(model.string("name") == "quant/base-7b-sft-q4")
         #expect(model.objects("hashes").first?.string("content") == chain.quantized.rootDigest.hex)
         #expect(model.objects("hashes").first?.string("alg") == "SHA-256")
-        // A LicenseRef is a licence name: the schema forbids it as an id.
-        let license = try #require(model.objects("licenses").first).object("license")
-        #expect(license.string("name") == ExportFixtures.openAtom)
-        #expect(license["id"] == nil)
+        // A LicenseRef is a licence name: the schema forbids it as an id. Declared by the
+        // manifest, and concluded: the one license check evaluates across the chain.
+        let licenses = model.objects("licenses").map { $0.object("license") }
+        #expect(licenses.map { $0.string("name") } == [ExportFixtures.openAtom, ExportFixtures.openAtom])
+        #expect(licenses.map { $0.string("acknowledgement") } == ["declared", "concluded"])
+        #expect(licenses.allSatisfy { $0["id"] == nil && $0.string("url") == "https://openatom.org" })
+        #expect(model.properties("concludedLicense") == [ExportFixtures.openAtom])
+        #expect(model.properties("concludedLicenseNote").first?.hasPrefix("The licenses whose distribution conditions") == true)
         #expect(model.string("copyright") == "Copyright 2024 Base Labs")
         #expect(model.properties("manifestDigest") == [chain.quantized.manifestDigest.hex])
         #expect(model.properties("relation") == ["quantization"])
@@ -338,6 +342,10 @@ import Testing
         #expect(bomResult.status == 0, "\(bomResult)")
         let model = try ExportFixtures.object(bom).object("metadata").object("component")
         #expect(model.objects("licenses").first?.object("license").string("id") == "Apache-2.0")
+        // The OMS parent records no license: nothing is concluded, and the BOM says why.
+        #expect(model.objects("licenses").count == 1)
+        #expect(model.properties("concludedLicense") == ["NOASSERTION"])
+        #expect(model.properties("concludedLicenseNote").first?.contains("right-model was signed by model_signing") == true)
         let ancestors = model.object("pedigree").objects("ancestors")
         #expect(ancestors.map { $0.string("name") } == ["left/model", "right-model"])
         #expect(ancestors.map { $0.properties("format") } == [["pedigree"], ["oms"]])
