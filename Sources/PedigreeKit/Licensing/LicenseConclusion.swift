@@ -8,26 +8,21 @@
 /// one respect: `check` passes over an ancestor signed by `model_signing` (whose manifest
 /// records no license), where a conclusion must not.
 public enum LicenseConclusion: Equatable, Sendable {
-    /// The licenses, the model's own first, then those its ancestors add, nearest first; each
-    /// with the models of the chain that declare it.
-    case licenses([(license: KnownLicense, declaredBy: [String])])
-    /// pedigree cannot tell; the reasons, one sentence each.
-    case undetermined([String])
-
-    public static func == (lhs: LicenseConclusion, rhs: LicenseConclusion) -> Bool {
-        switch (lhs, rhs) {
-        case let (.licenses(a), .licenses(b)):
-            return a.map(\.license) == b.map(\.license) && a.map(\.declaredBy) == b.map(\.declaredBy)
-        case let (.undetermined(a), .undetermined(b)):
-            return a == b
-        default:
-            return false
-        }
+    /// One license that governs the model, and the models of the chain that declare it
+    /// (`this model` for the model itself).
+    public struct Governing: Equatable, Sendable {
+        public var license: KnownLicense
+        public var declaredBy: [String]
     }
+
+    /// The licenses, the model's own first, then those its ancestors add, nearest first.
+    case licenses([Governing])
+    /// pedigree cannot tell; the reasons, one clause each.
+    case undetermined([String])
 
     /// The conclusion for `manifest`, which is the chain's model or one of its embedded ancestors.
     public init(for manifest: SignedManifest, in chain: ModelChain) {
-        var found: [(license: KnownLicense, declaredBy: [String])] = []
+        var found: [Governing] = []
         var reasons: [String] = []
         var seen: Set<String> = [manifest.manifestDigest.hex]
         var queue = [manifest]
@@ -45,7 +40,7 @@ public enum LicenseConclusion: Equatable, Sendable {
                     if let index = found.firstIndex(where: { $0.license == known }) {
                         found[index].declaredBy.append(who)
                     } else {
-                        found.append((known, [who]))
+                        found.append(Governing(license: known, declaredBy: [who]))
                     }
                 } else {
                     reasons.append("\(printable(id)), declared by \(who), is not a license pedigree evaluates "

@@ -468,6 +468,23 @@ import Testing
 }
 
 @Suite struct SPDXLicenseConclusionTests {
+    @Test func theConclusionFollowsTheChain() throws {
+        let fixture = try ExportFixtures.apacheBaseWithOpenAtomChild()
+        let chain = try ModelChain(bundle: fixture.child.bundle)
+        #expect(LicenseConclusion(for: chain.manifest, in: chain) == .licenses([
+            .init(license: LicenseCatalog.openAtom, declaredBy: ["this model"]),
+            .init(license: LicenseCatalog.apache2, declaredBy: ["apache/base"]),
+        ]))
+        let base = try #require(chain.ancestors.first)
+        #expect(LicenseConclusion(for: base, in: chain).spdxExpression == "Apache-2.0")
+
+        let merge = try ModelChain(bundle: ExportFixtures.mergeWithOMSParent().merged.bundle)
+        #expect(LicenseConclusion(for: merge.manifest, in: merge)
+                == .undetermined(["right-model was signed by model_signing, whose manifests record no license"]))
+        let unknown = try ModelChain(bundle: ExportFixtures.unknownLicense().bundle)
+        #expect(LicenseConclusion(for: unknown.manifest, in: unknown).spdxExpression == nil)
+    }
+
     @Test func theConclusionGathersTheLicensesTheChainPassesOn() throws {
         let fixture = try ExportFixtures.apacheBaseWithOpenAtomChild()
         let bytes = try SPDXExport.document(ModelChain(bundle: fixture.child.bundle))

@@ -20,7 +20,7 @@ enum LocalTools {
     static func script(_ script: String, _ arguments: [String]) throws -> ProcessResult {
         let command = python.contains("/") ? python : "/usr/bin/env"
         let prefix = python.contains("/") ? [] : [python]
-        return try run(command, prefix + [packageRoot + "/Scripts/" + script] + arguments, timeout: 300)
+        return try run(command, prefix + [packageRoot + "/Scripts/" + script] + arguments, timeout: 900)
     }
 
     /// The folder of the SPDX 3.0.1 reference (`schema.json`, `spdx-model.ttl`,
