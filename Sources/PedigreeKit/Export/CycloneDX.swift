@@ -149,7 +149,7 @@ public enum CycloneDXExport {
             var object = ExportObject(["name": .string(name), "acknowledgement": acknowledgement])
             object.set("url", LicenseCatalog.license(named: name)?.url)
             return ["license": object.value]
-        case .expression, .undeclared, .none:
+        case .expression, .undeclared, .noLicense:
             return nil
         }
     }

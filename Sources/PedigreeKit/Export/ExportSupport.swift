@@ -154,7 +154,7 @@ struct ExportLineage {
         switch declared {
         case .undeclared:
             note = predicate.license == nil ? "The signed manifest declares no license." : "The signed manifest declares NOASSERTION: no license."
-        case .none:
+        case .noLicense:
             note = "The signed manifest declares NONE: no license applies."
         case .listed, .expression, .reference, .unlisted:
             note = "Declared in the signed manifest"
@@ -189,7 +189,7 @@ enum ExportLicense: Equatable {
     /// `NOASSERTION` or nothing: no license is declared.
     case undeclared
     /// `NONE`: the declaration is that no license applies.
-    case none
+    case noLicense
 
     init(_ id: String?) {
         let trimmed = (id ?? "").trimmingSpaces
@@ -197,7 +197,7 @@ enum ExportLicense: Equatable {
         if trimmed.isEmpty || upper == "NOASSERTION" {
             self = .undeclared
         } else if upper == "NONE" {
-            self = .none
+            self = .noLicense
         } else if trimmed.contains("(") || [" AND ", " OR ", " WITH "].contains(where: (" " + upper + " ").contains) {
             self = .expression(trimmed)
         } else if upper.hasPrefix("LICENSEREF-") {
@@ -216,7 +216,7 @@ enum ExportLicense: Equatable {
         case let .listed(id), let .expression(id): return id
         case let .reference(id): return "LicenseRef-" + Self.idString(String(id.dropFirst("LicenseRef-".count)))
         case let .unlisted(name): return "LicenseRef-" + Self.idString(name)
-        case .undeclared, .none: return nil
+        case .undeclared, .noLicense: return nil
         }
     }
 

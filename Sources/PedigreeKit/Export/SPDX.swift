@@ -178,7 +178,7 @@ public enum SPDXExport {
         mutating func relateLicenses(_ package: String, _ licensing: ExportLicensing) {
             let declared: String
             switch licensing.declared {
-            case .none: declared = SPDXExport.noneLicense
+            case .noLicense: declared = SPDXExport.noneLicense
             case .undeclared: declared = SPDXExport.noAssertionLicense
             case .listed, .expression, .reference, .unlisted:
                 declared = licensing.declared.spdxExpression.map { license($0) } ?? SPDXExport.noAssertionLicense

@@ -34,7 +34,7 @@ public enum LicenseConclusion: Equatable, Sendable {
                 let whose = who == "this model" ? "its" : who + "'s"
                 if case .undeclared = ExportLicense(id) {
                     reasons.append("\(whose) manifest declares no license")
-                } else if case .none = ExportLicense(id) {
+                } else if case .noLicense = ExportLicense(id) {
                     reasons.append("\(whose) manifest declares NONE, which is not a license pedigree evaluates")
                 } else if let known = LicenseCatalog.license(named: id) {
                     if let index = found.firstIndex(where: { $0.license == known }) {

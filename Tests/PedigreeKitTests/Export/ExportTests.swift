@@ -143,8 +143,8 @@ import Testing
             let found = relationships(from, type)
             try #require(found.count == 1, "\(found.count) \(type) relationships from \(from)")
             let target = try #require(found[0].strings("to").first)
-            let expression = target == "expandedlicensing_NoAssertionLicense"
-                ? "NoAssertionLicense" : try #require(elements[target]?.string("simplelicensing_licenseExpression"))
+            let individuals = ["expandedlicensing_NoAssertionLicense": "NoAssertionLicense", "expandedlicensing_NoneLicense": "NoneLicense"]
+            let expression = try individuals[target] ?? #require(elements[target]?.string("simplelicensing_licenseExpression"))
             return (expression, found[0].string("comment") ?? "")
         }
 
@@ -440,7 +440,7 @@ import Testing
         #expect(ExportLicense("Acme Model Terms") == .unlisted("Acme Model Terms"))
         #expect(ExportLicense("Acme Model Terms").spdxExpression == "LicenseRef-Acme-Model-Terms")
         #expect(ExportLicense("acme_terms").spdxExpression == "LicenseRef-acme-terms")
-        #expect(ExportLicense("NONE") == .none)
+        #expect(ExportLicense("NONE") == .noLicense)
         #expect(ExportLicense("NONE").spdxExpression == nil)
     }
 
@@ -528,6 +528,20 @@ import Testing
         #expect(concluded.expression == "NoAssertionLicense")
         #expect(concluded.comment.contains("MIT, declared by this model, is not a license pedigree evaluates"))
         #expect(graph.elements[model]?.string("software_packageVersion") == "NOASSERTION")
+
+        // A manifest that declares NONE: the SPDX individual for "no license applies".
+        let none = try ModelSigner().sign(
+            ExportFixtures.predicate(
+                name: "none/model", version: "1", resources: [Resource(name: "w", digest: ExportFixtures.digest("w"), size: 1, role: .weights)],
+                license: "NONE", notices: Notices(), createdAt: "2024-04-01T00:00:00Z"),
+            key: PrivateKey.generate(.ed25519))
+        let noneBytes = try SPDXExport.document(ModelChain(bundle: none.bundle))
+        #expect(try ExportFixtures.validate("validate-spdx.py", noneBytes).status == 0)
+        let noneGraph = try SPDXExportTests.Graph(noneBytes)
+        let noneModel = try #require(noneGraph.packages(named: "none/model").first)
+        #expect(try noneGraph.license(noneModel, "hasDeclaredLicense")
+                == ("NoneLicense", "The signed manifest declares NONE: no license applies."))
+        #expect(try noneGraph.license(noneModel, "hasConcludedLicense").expression == "NoAssertionLicense")
 
         let bom = try CycloneDXExport.document(ModelChain(bundle: signed.bundle))
         #expect(try ExportFixtures.validate("validate-cyclonedx.py", bom).status == 0)
