@@ -21,12 +21,13 @@ public struct KnownLicense: Equatable, Sendable {
 
 /// Where a license's terms begin and end in its normalized text, and the SHA-256 of that span.
 ///
-/// The span runs from the first character of `first` to the last of `last`; `appendixDigest`
-/// is the SHA-256 of what the published file has after the span, so an unchanged appendix is
-/// not reported as other text.
+/// The span runs from the first character of `first` to the last of `last` and is `byteCount`
+/// bytes of UTF-8 long; `appendixDigest` is the SHA-256 of what the published file has after
+/// the span, so an unchanged appendix is not reported as other text.
 struct LicenseTerms: Equatable, Sendable {
     let first: String
     let last: String
+    let byteCount: Int
     let digest: String
     let appendixDigest: String?
 }
@@ -72,7 +73,7 @@ public enum LicenseCatalog {
             "59d8f0ba87ad9a2f1a431123c8d16646e5b89ba53653e818f16d136d77263c99",  // the terms alone
         ],
         terms: LicenseTerms(
-            first: "Apache License Version 2.0, January 2004", last: "END OF TERMS AND CONDITIONS",
+            first: "Apache License Version 2.0, January 2004", last: "END OF TERMS AND CONDITIONS", byteCount: 9_129,
             digest: "59d8f0ba87ad9a2f1a431123c8d16646e5b89ba53653e818f16d136d77263c99",
             appendixDigest: "15e0e14d590e112dcf1801fb0ca4a74c6178f468147941bfe6840cb55fa84ca4"),
         aliases: ["apache-2.0", "apache2", "apache"]
@@ -135,21 +136,20 @@ public enum LicenseCatalog {
     /// The published terms inside `normalized`, with the text around them; `nil` when no span
     /// from `terms.first` to `terms.last` has the terms' digest.
     ///
-    /// Only the first few occurrences of each marker are tried, so a hostile file repeating
-    /// them costs a bounded number of digests.
+    /// Only spans of the terms' length are hashed, and only from the first few occurrences of
+    /// `first`, so a hostile file repeating the markers costs a few digests of a few KiB.
     private static func termsMatch(_ normalized: String, _ terms: LicenseTerms) -> TextMatch? {
         let text = Array(normalized.utf8)
-        let starts = occurrences(of: Array(terms.first.utf8), in: text).prefix(8)
-        let ends = occurrences(of: Array(terms.last.utf8), in: text).suffix(8)
-        for start in starts {
-            for end in ends.reversed() where end >= start {
-                let stop = end + terms.last.utf8.count
-                guard SHA256.hash(Array(text[start..<stop])).hex == terms.digest else { continue }
-                let before = String(decoding: text[..<start], as: UTF8.self).trimmingSpace
-                var after = String(decoding: text[stop...], as: UTF8.self).trimmingSpace
-                if let appendix = terms.appendixDigest, SHA256.hash(Array(after.utf8)).hex == appendix { after = "" }
-                return before.isEmpty && after.isEmpty ? .published : .publishedWithOtherText(before: before, after: after)
-            }
+        let last = Array(terms.last.utf8)
+        for start in occurrences(of: Array(terms.first.utf8), in: text).prefix(8) {
+            let stop = start + terms.byteCount
+            guard stop <= text.count, text[(stop - last.count)..<stop].elementsEqual(last),
+                SHA256.hash(Array(text[start..<stop])).hex == terms.digest
+            else { continue }
+            let before = String(decoding: text[..<start], as: UTF8.self).trimmingSpace
+            var after = String(decoding: text[stop...], as: UTF8.self).trimmingSpace
+            if let appendix = terms.appendixDigest, SHA256.hash(Array(after.utf8)).hex == appendix { after = "" }
+            return before.isEmpty && after.isEmpty ? .published : .publishedWithOtherText(before: before, after: after)
         }
         return nil
     }

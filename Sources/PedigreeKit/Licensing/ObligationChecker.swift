@@ -148,8 +148,8 @@ public struct ObligationChecker: Sendable {
                 case .published:
                     facts.append("the published text of the \(license.name)")
                 case let .publishedWithOtherText(before, after):
-                    let around = [before.isEmpty ? nil : "before it: \"\(excerpt(before))\"",
-                                  after.isEmpty ? nil : "after it: \"\(excerpt(after))\""].compactMap { $0 }
+                    let around = [before.isEmpty ? nil : "before it: \"\(printable(excerpt(before)))\"",
+                                  after.isEmpty ? nil : "after it: \"\(printable(excerpt(after)))\""].compactMap { $0 }
                     facts.append("the published text of the \(license.name), with other text \(around.joined(separator: " and "))")
                 case .namesOnly:
                     facts.append("names the \(license.name) but is not its published text")

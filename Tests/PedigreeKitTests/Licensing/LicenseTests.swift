@@ -82,6 +82,7 @@ struct ApacheRecognition {
         let termsDigest = SHA256.hash(Array(LicenseCatalog.normalize(terms).utf8)).hex
         #expect(license.publishedDigests == [whole, termsDigest])
         #expect(license.terms?.digest == termsDigest)
+        #expect(license.terms?.byteCount == LicenseCatalog.normalize(terms).utf8.count)
         let appendix = LicenseCatalog.normalize(String(text[text.range(of: "END OF TERMS AND CONDITIONS")!.upperBound...]))
         #expect(license.terms?.appendixDigest == SHA256.hash(Array(appendix.utf8)).hex)
     }
