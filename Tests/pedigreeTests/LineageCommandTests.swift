@@ -88,7 +88,7 @@ extension Workspace {
             #expect(check.status == 0, "\(model): \(check)")
         }
         let check = try work.run(["check", "q4"])
-        #expect(check.stdout.contains("PASS      OpenAtom-1.0 §3.1(1) a copy of the license: LICENSE sha256:3631212b7c59 (the OpenAtom Model License 1.0 text; the same file acme/sft, acme/base carried)"))
+        #expect(check.stdout.contains("PASS      OpenAtom-1.0 §3.1(1) a copy of the license: LICENSE sha256:3631212b7c59 (the published text of the OpenAtom Model License 1.0; the same file acme/sft, acme/base carried)"))
         #expect(check.stdout.contains("PASS      OpenAtom-1.0 §3.1(2) notices retained: 2 of 2 notices of 1 ancestor retained in the manifest"))
         #expect(check.stdout.contains("PASS      OpenAtom-1.0 §3.1(3) notices of modification: 2 changed files against 1 parent, named in MODIFICATIONS.md sha256:"))
         #expect(check.stdout.contains("DECLARED  OpenAtom-1.0 §3.1(4) lawful use"))
