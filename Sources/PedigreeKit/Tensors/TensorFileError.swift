@@ -1,0 +1,178 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A weights file (or its index, or an adapter config) that cannot be read as the format says:
+/// which file, which field, and what is wrong with it.
+///
+/// `field` names the place in the format's own words: `header length`, `tensor_count`,
+/// `tensor 'blk.0.attn_q.weight' data_offsets`, `metadata key 'general.alignment'`. A file that
+/// cannot be opened or read ends a run with `noInput` (66); everything else is malformed input,
+/// `dataError` (65).
+public struct TensorFileError: Error, Equatable, Sendable, CustomStringConvertible, ExitStatusProviding {
+    /// What is wrong with the field.
+    public enum Reason: Equatable, Sendable {
+        /// Opening, inspecting or reading the file failed with this `errno`.
+        case unreadable(errno: Int32)
+        /// A FIFO, socket, device or folder where a weights file was expected.
+        case notRegularFile
+        /// The field needs `needed` bytes where only `available` remain.
+        case truncated(needed: UInt64, available: UInt64)
+        /// A length or count above the cap pedigree (or the format's reference reader) enforces.
+        case tooLarge(value: UInt64, limit: UInt64)
+        /// Computing a size or an offset from the field overflows 64 bits.
+        case overflow
+        /// A count of items larger than the rest of the file could hold, each taking at least
+        /// a few bytes: `atMost` is the most that would fit.
+        case impossibleCount(UInt64, atMost: UInt64)
+        /// A byte range that ends at `end`, past `limit` (the end of the file or of its data).
+        case outOfFile(end: UInt64, limit: UInt64)
+        /// A byte range that overlaps the tensor named.
+        case overlaps(String)
+        /// A name or key given twice.
+        case duplicate
+        /// Anything else, in a phrase: "is not a list of integers", "is 0; must be a power of two".
+        case invalid(String)
+        /// A value the format allows but pedigree does not read, in a phrase.
+        case unsupported(String)
+        /// The file's size, identity or contents moved while it was read.
+        case changedWhileReading(String)
+    }
+
+    /// The file as the caller named it.
+    public var file: String
+    /// The field of the format that is wrong.
+    public var field: String
+    public var reason: Reason
+
+    public init(file: String, field: String, reason: Reason) {
+        self.file = file
+        self.field = field
+        self.reason = reason
+    }
+
+    public var exitStatus: ExitStatus {
+        switch reason {
+        case .unreadable: return .noInput
+        default: return .dataError
+        }
+    }
+
+    /// The reason alone, as a phrase following the field.
+    public var reasonText: String {
+        switch reason {
+        case let .unreadable(code): return String(cString: strerror(code))
+        case .notRegularFile: return "is not a regular file; refused, never read"
+        case let .truncated(needed, available):
+            return "needs \(needed) bytes but only \(available) remain (the file is truncated or the field is wrong)"
+        case let .tooLarge(value, limit): return "is \(value), more than the \(limit) allowed"
+        case .overflow: return "overflows 64 bits when sizes or offsets are computed from it"
+        case let .impossibleCount(count, atMost): return "is \(count), more than the \(atMost) the rest of the file could hold"
+        case let .outOfFile(end, limit): return "ends at byte \(end), past the end at \(limit)"
+        case let .overlaps(other): return "overlaps tensor '\(printable(other))'"
+        case .duplicate: return "appears more than once"
+        case let .invalid(what): return what
+        case let .unsupported(what): return "\(what); not supported"
+        case let .changedWhileReading(detail): return "changed while it was read (\(detail))"
+        }
+    }
+
+    /// File, field and reason, with control characters in names escaped.
+    public var description: String { "\(printable(file)): \(printable(field)): \(reasonText)" }
+}
+
+/// A weights file open for bounded reads at given offsets.
+///
+/// Reads go through `pread`, so a header read never touches tensor data beyond what was asked.
+/// Opened without blocking on FIFOs (a FIFO is refused before any read) and closed when released.
+/// The POSIX calls of the tensor readers live here; they move to `Platform/` with the rest.
+final class TensorFileHandle {
+    let path: String
+    let displayName: String
+    let fd: Int32
+    /// The size when the file was opened.
+    let size: Int64
+
+    init(path: String, displayName: String) throws(TensorFileError) {
+        self.path = path
+        self.displayName = displayName
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { throw TensorFileError(file: displayName, field: "file", reason: .unreadable(errno: errno)) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let code = errno
+            close(fd)
+            throw TensorFileError(file: displayName, field: "file", reason: .unreadable(errno: code))
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw TensorFileError(file: displayName, field: "file", reason: .notRegularFile)
+        }
+        self.fd = fd
+        self.size = Int64(st.st_size)
+    }
+
+    deinit { close(fd) }
+
+    /// Fills `buffer` with the bytes at `offset`; `field` names what is being read, for errors.
+    ///
+    /// - Throws: `truncated` when the file ends first (it shrank since it was opened, or the
+    ///   caller asked past its end), `unreadable` when a read fails.
+    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer, field: String) throws(TensorFileError) {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + Int64(done)))
+            if n > 0 {
+                done += n
+            } else if n == 0 {
+                throw TensorFileError(
+                    file: displayName, field: field,
+                    reason: .truncated(needed: UInt64(buffer.count), available: UInt64(done)))
+            } else if errno != EINTR {
+                throw TensorFileError(file: displayName, field: field, reason: .unreadable(errno: errno))
+            }
+        }
+    }
+
+    /// `count` bytes at `offset` as an array.
+    func bytes(at offset: Int64, count: Int, field: String) throws(TensorFileError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var failure: TensorFileError?
+        out.withUnsafeMutableBytes { raw in
+            do throws(TensorFileError) { try read(at: offset, into: raw, field: field) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return out
+    }
+
+    /// Reads sequentially from `offset` in chunks of `chunkSize` bytes until the end of the file,
+    /// handing each chunk to `body`; returns the bytes read.
+    func stream(from offset: Int64, chunkSize: Int, _ body: (UnsafeRawBufferPointer, Int64) -> Void) throws(TensorFileError) -> Int64 {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
+        defer { buffer.deallocate() }
+        var position = offset
+        while true {
+            let n = pread(fd, buffer.baseAddress!, chunkSize, off_t(position))
+            if n > 0 {
+                body(UnsafeRawBufferPointer(start: buffer.baseAddress, count: n), position)
+                position += Int64(n)
+            } else if n == 0 {
+                return position - offset
+            } else if errno != EINTR {
+                throw TensorFileError(file: displayName, field: "data", reason: .unreadable(errno: errno))
+            }
+        }
+    }
+
+    /// Throws when the file's size is no longer the one it had when opened.
+    func checkUnchanged() throws(TensorFileError) {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw TensorFileError(file: displayName, field: "file", reason: .unreadable(errno: errno)) }
+        if Int64(st.st_size) != size {
+            throw TensorFileError(
+                file: displayName, field: "file", reason: .changedWhileReading("size went from \(size) to \(st.st_size) bytes"))
+        }
+    }
+}
