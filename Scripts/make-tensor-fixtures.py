@@ -254,7 +254,8 @@ def main():
         if w.ndim == 2:
             a = rng.standard_normal((w.shape[0], 4), dtype=np.float32)
             b = rng.standard_normal((4, w.shape[1]), dtype=np.float32)
-            delta = (a @ b) * (0.01 * np.abs(w).mean() / 2) + rng.standard_normal(w.shape, dtype=np.float32) * 0.002 * np.abs(w).mean()
+            # About 2% of the tensor's norm: a low-rank update (rank 4) and a little noise.
+            delta = (a @ b) * (0.01 * w.std()) + rng.standard_normal(w.shape, dtype=np.float32) * (0.005 * w.std())
             ft[n] = (w + delta).astype(np.float32)
         else:
             ft[n] = (w + 0.001 * rng.standard_normal(w.shape)).astype(np.float32)
@@ -317,7 +318,21 @@ def main():
         values.tofile(os.path.join(casts, f"dequant_{label}.bin"))
         dequant[label] = {"tensor": t.name, "elements": int(values.size)}
 
-    expected = {"files": {}, "quantSizes": {q.name: list(GGML_QUANT_SIZES[q]) for q in GGML_QUANT_SIZES},
+    def metrics(child):
+        d = p = c = pc = 0.0
+        per = {}
+        for n, w in base.items():
+            a = w.astype(np.float64).ravel()
+            b = child[n].astype(np.float64).ravel()
+            per[n] = {"relativeL2": float(np.sqrt(((b - a) ** 2).sum() / (a ** 2).sum())),
+                      "cosine": float((a * b).sum() / np.sqrt((a ** 2).sum() * (b ** 2).sum()))}
+            d += ((b - a) ** 2).sum()
+            p += (a ** 2).sum()
+            c += (b ** 2).sum()
+            pc += (a * b).sum()
+        return {"relativeL2": float(np.sqrt(d / p)), "cosine": float(pc / np.sqrt(p * c)), "tensors": per}
+
+    expected = {"files": {}, "metrics": {"finetune": metrics(ft), "unrelated": metrics(unrelated)}, "quantSizes": {q.name: list(GGML_QUANT_SIZES[q]) for q in GGML_QUANT_SIZES},
                 "ggmlTypeIDs": {q.name: int(q) for q in QT}, "nameMap": name_map, "dequant": dequant,
                 "model": {"heads": HEADS, "kvHeads": KV_HEADS, "layers": LAYERS, "hidden": HIDDEN, "vocab": VOCAB}}
     for name, path in folders.items():
