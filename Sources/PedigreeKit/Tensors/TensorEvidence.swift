@@ -145,6 +145,30 @@ public enum TensorEvidenceGrader {
     }
 }
 
+extension TensorEvidenceGrader {
+    /// The whole evidence for one parent: compares the inventories (values too, when both have
+    /// their files and the relation is one the values can show), checks the adapter when the
+    /// relation is `adapter`, and grades.
+    ///
+    /// - Parameter parent: `nil` when neither the parent's weights nor its tensor digests are
+    ///   at hand (the grade is then `unverifiable`).
+    /// - Throws: `TensorFileError` when a weights file cannot be read during the comparison.
+    public static func assess(
+        relation: EvidenceRelation, parent: TensorInventory?, child: TensorInventory, adapterConfig: AdapterConfig? = nil,
+        options: TensorComparisonOptions = TensorComparisonOptions(), policy: EvidencePolicy = EvidencePolicy()
+    ) throws(TensorFileError) -> (comparison: TensorComparison?, evidence: TensorEvidence) {
+        guard let parent else { return (nil, grade(relation: relation, comparison: nil, policy: policy)) }
+        var options = options
+        switch relation {
+        case .distillation, .merge, .pruning, .other, .adapter: options.compareValues = false
+        default: break
+        }
+        let comparison = try TensorComparison.compare(parent: parent, child: child, options: options)
+        let adapter = relation == .adapter ? AdapterFit.check(adapter: child, config: adapterConfig, base: parent) : nil
+        return (comparison, grade(relation: relation, comparison: comparison, adapter: adapter, policy: policy))
+    }
+}
+
 private struct Grading {
     let relation: EvidenceRelation
     let comparison: TensorComparison?

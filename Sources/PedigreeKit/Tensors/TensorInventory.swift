@@ -164,3 +164,43 @@ public struct TensorInventory: Equatable, Sendable {
     /// The summary of the file `path`.
     public func file(_ path: String) -> WeightFileSummary? { files.first { $0.path == path } }
 }
+
+extension TensorRecord: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case file, name, dtype, shape, byteRange, sha256
+    }
+
+    /// Decodes a row of a signed tensor table (`Schemas/tensor-evidence.v1.schema.json`,
+    /// `$defs/tensor`), refusing a range that is empty-backwards or a digest that is not 64 hex
+    /// digits, and a byte count the dtype and shape do not make.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let file = try container.decode(String.self, forKey: .file)
+        let name = try container.decode(String.self, forKey: .name)
+        let dtype = try container.decode(TensorDType.self, forKey: .dtype)
+        let shape = try container.decode(TensorShape.self, forKey: .shape)
+        let range = try container.decode([Int64].self, forKey: .byteRange)
+        guard range.count == 2, range[0] >= 0, range[0] <= range[1] else {
+            throw DecodingError.dataCorruptedError(forKey: .byteRange, in: container, debugDescription: "not [begin, end] with 0 <= begin <= end")
+        }
+        guard dtype.byteCount(of: shape) == range[1] - range[0] else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .byteRange, in: container, debugDescription: "\(range[1] - range[0]) bytes, but \(dtype.rawValue) \(shape) takes another count")
+        }
+        let hex = try container.decode(String.self, forKey: .sha256)
+        guard hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }), let digest = SHA256Digest(hex: hex) else {
+            throw DecodingError.dataCorruptedError(forKey: .sha256, in: container, debugDescription: "not 64 lowercase hex digits")
+        }
+        self.init(file: file, name: name, dtype: dtype, shape: shape, byteRange: range[0]..<range[1], digest: digest)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(file, forKey: .file)
+        try container.encode(name, forKey: .name)
+        try container.encode(dtype, forKey: .dtype)
+        try container.encode(shape, forKey: .shape)
+        try container.encode([byteRange.lowerBound, byteRange.upperBound], forKey: .byteRange)
+        try container.encode(digest.hex, forKey: .sha256)
+    }
+}
