@@ -58,9 +58,9 @@ def base_tensors(rng):
         t[p + "mlp.down_proj.weight"] = rng.standard_normal((HIDDEN, INTER), dtype=np.float32) * 0.05
     t["model.norm.weight"] = (1 + 0.1 * rng.standard_normal(HIDDEN)).astype(np.float32)
     t["lm_head.weight"] = rng.standard_normal((VOCAB, HIDDEN), dtype=np.float32) * 0.02
-    # A few values that exercise rounding: exact ties for f16/bf16, a subnormal, a large value.
+    # A few values that exercise rounding: exact ties for f16/bf16, an f16 subnormal, zeros.
     e = t["model.embed_tokens.weight"]
-    e[0, :6] = np.array([1.0 + 2.0 ** -11, 1.0 + 3 * 2.0 ** -11, 1.0 + 2.0 ** -8, 2.0 ** -20, -65504.0, 0.0], dtype=np.float32)
+    e[0, :6] = np.array([1.0 + 2.0 ** -11, 1.0 + 3 * 2.0 ** -11, 1.0 + 2.0 ** -8, 2.0 ** -20, -1.5, 0.0], dtype=np.float32)
     e[0, 6] = -0.0
     return t
 
@@ -255,7 +255,8 @@ def main():
             a = rng.standard_normal((w.shape[0], 4), dtype=np.float32)
             b = rng.standard_normal((4, w.shape[1]), dtype=np.float32)
             # About 2% of the tensor's norm: a low-rank update (rank 4) and a little noise.
-            delta = (a @ b) * (0.01 * w.std()) + rng.standard_normal(w.shape, dtype=np.float32) * (0.005 * w.std())
+            scale = np.float32(np.median(np.abs(w)))
+            delta = (a @ b) * (0.01 * scale) + rng.standard_normal(w.shape, dtype=np.float32) * (0.005 * scale)
             ft[n] = (w + delta).astype(np.float32)
         else:
             ft[n] = (w + 0.001 * rng.standard_normal(w.shape)).astype(np.float32)

@@ -298,14 +298,12 @@ private struct Grading {
         if !differing.isEmpty {
             return (.contradicted, ["\(differing.count) tensors' values differ from the parent's (\(names(differing)))"])
         }
-        var reasons: [String] = []
-        let explained = explainedDTypeChanges(c)
-        if !explained.isEmpty { reasons.append(explained) }
         let doubts = commonDoubts(c, outsideBoundMeans: "changed")
         if doubts.isEmpty {
-            return (.supported, ["every tensor of the child is found in the parent: " + foundSentence()] + reasons)
+            return (.supported, ["every tensor of the child is found in the parent: " + foundSentence(c)])
         }
-        return (.consistent, doubts + reasons)
+        let explained = explainedDTypeChanges(c)
+        return (.consistent, doubts + (explained.isEmpty ? [] : [explained]))
     }
 
     func decideFinetune(_ c: TensorComparison) -> (EvidenceGrade, [String]) {
@@ -424,10 +422,14 @@ private struct Grading {
         return "\(same) tensors identical to the parent's (\(counts.renamed) of them under another name or container)"
     }
 
-    func foundSentence() -> String {
-        var parts = ["\(counts.identical + counts.renamed) identical (\(counts.renamed) renamed)"]
-        if counts.exact > 0 { parts.append("\(counts.exact) exact after a layout map") }
-        if counts.castExact > 0 { parts.append("\(counts.castExact) cast exactly") }
+    func foundSentence(_ c: TensorComparison) -> String {
+        var parts = ["\(counts.identical + counts.renamed) identical (\(counts.renamed) under another name or container)"]
+        let exact = c.matches.filter { $0.values?.verdict == .exact }
+        if !exact.isEmpty {
+            parts.append("\(exact.count) with the same values laid out differently (\(Set(exact.map(\.layout.name)).sorted().joined(separator: ", ")))")
+        }
+        let cast = c.matches.filter { $0.values?.verdict == .castExact }
+        if !cast.isEmpty { parts.append("\(cast.count) cast exactly (\(dtypeSummary(cast)))") }
         return parts.joined(separator: ", ")
     }
 
