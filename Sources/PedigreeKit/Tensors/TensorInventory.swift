@@ -94,9 +94,13 @@ public struct TensorInventory: Equatable, Sendable {
         return out.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
-    /// Reads the tensors of the weights files `files` (relative to `folder`; by default those
-    /// `weightFiles(in:)` finds), hashing each file once for its plain digest and its tensors'.
+    /// Reads the tensors of the weights files among `files` (relative to `folder`; by default
+    /// those `weightFiles(in:)` finds), hashing each file once for its plain digest and its
+    /// tensors'.
     ///
+    /// Names ending in `.safetensors` are read as safetensors, `.gguf` as GGUF,
+    /// `.safetensors.index.json` as a shard index; other names are skipped, so a whole folder
+    /// listing may be passed.
     /// A `*.safetensors.index.json` is checked against the shards it names: each must be among
     /// the files and hold exactly the tensors the index assigns it. Memory: the headers and a
     /// `chunkSize` buffer, whatever the size of the tensors.
@@ -105,7 +109,9 @@ public struct TensorInventory: Equatable, Sendable {
     public static func read(
         folder: String, files: [String]? = nil, chunkSize: Int = 1 << 20, concurrent: Bool = true
     ) throws(TensorFileError) -> TensorInventory {
-        let names = (files ?? weightFiles(in: folder)).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let names = (files ?? weightFiles(in: folder))
+            .filter { $0.hasSuffix(".safetensors") || $0.hasSuffix(".gguf") || $0.hasSuffix(".safetensors.index.json") }
+            .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         var records: [TensorRecord] = []
         var summaries: [WeightFileSummary] = []
         var safetensorsHeaders: [String: SafetensorsHeader] = [:]
