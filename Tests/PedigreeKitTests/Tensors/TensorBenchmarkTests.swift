@@ -35,7 +35,7 @@ struct TensorBenchmarkTests {
             return path
         }
         try FileManager.default.createDirectory(atPath: folder + "/tensors", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         let length = UInt64(header.count)
         try handle.write(contentsOf: Data((0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * UInt64($0))) } + header))
