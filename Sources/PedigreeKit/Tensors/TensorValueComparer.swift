@@ -105,6 +105,10 @@ struct TensorValueComparer {
         self.chunkBytes = max(chunkBytes, 1)
     }
 
+    /// Elements decoded at a time (a multiple of every block size): 8192 doubles a side stay in
+    /// a core's cache while they are checked and summed.
+    static let slice = 8192
+
     static func decodable(_ dtype: TensorDType) -> Bool {
         switch dtype {
         case .bool, .uint8, .int8, .int16, .uint16, .int32, .uint32, .int64, .uint64: return true
@@ -140,7 +144,7 @@ struct TensorValueComparer {
         var spanLimit = Int64(chunkBytes / widest) / align * align
         spanLimit = max(spanLimit, align)
 
-        let capacity = Int(min(spanLimit, max(count, 1)))
+        let capacity = Int(min(spanLimit, Int64(Self.slice), max(count, 1)))
         let parentRaw = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes(parent.dtype, Int64(capacity)) + 8, alignment: 16)
         let childRaw = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes(child.dtype, Int64(capacity)) + 8, alignment: 16)
         let parentValues = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
@@ -182,9 +186,6 @@ struct TensorValueComparer {
             largestRead = max(largestRead, parentBytes, childBytes)
             let parentChunk = UnsafeRawBufferPointer(rebasing: parentRaw[0..<parentBytes])
             let childChunk = UnsafeRawBufferPointer(rebasing: childRaw[0..<childBytes])
-            decode(parent.dtype, parentChunk, count: n, into: parentValues, scratch: scratch)
-            decode(child.dtype, childChunk, count: n, into: childValues, scratch: scratch)
-
             if allReproduced {
                 if sameType {
                     allReproduced = memcmp(parentChunk.baseAddress!, childChunk.baseAddress!, parentBytes) == 0
@@ -194,36 +195,45 @@ struct TensorValueComparer {
                     allReproduced = false
                 }
             }
-            if childQuantized {
-                var block = 0
-                while block < n {
-                    BlockQuantization.errorBounds(child.dtype, block: parentValues + block, into: bounds)
-                    for j in 0..<32 {
-                        let error = abs(childValues[block + j] - parentValues[block + j])
-                        let bound = bounds[j]
-                        // NaN errors fail the test: `<=` is false for them.
-                        if !(error <= bound) {
-                            quantization.outsideBound += 1
+            // Decode and sum in slices that stay in the cache; the order of the sums is the
+            // element order whatever the slicing, so the numbers do not depend on it.
+            var start = 0
+            while start < n {
+                let length = min(Self.slice, n - start)
+                decode(parent.dtype, parentChunk, from: start, count: length, into: parentValues, scratch: scratch)
+                decode(child.dtype, childChunk, from: start, count: length, into: childValues, scratch: scratch)
+                if childQuantized {
+                    var block = 0
+                    while block < length {
+                        BlockQuantization.errorBounds(child.dtype, block: parentValues + block, into: bounds)
+                        for j in 0..<32 {
+                            let error = abs(childValues[block + j] - parentValues[block + j])
+                            let bound = bounds[j]
+                            // NaN errors fail the test: `<=` is false for them.
+                            if !(error <= bound) {
+                                quantization.outsideBound += 1
+                            }
+                            let ratio = bound > 0 ? error / bound : (error == 0 ? 0 : .infinity)
+                            if ratio > quantization.worstErrorRatio || ratio.isNaN { quantization.worstErrorRatio = ratio.isNaN ? .infinity : ratio }
                         }
-                        let ratio = bound > 0 ? error / bound : (error == 0 ? 0 : .infinity)
-                        if ratio > quantization.worstErrorRatio || ratio.isNaN { quantization.worstErrorRatio = ratio.isNaN ? .infinity : ratio }
+                        block += 32
                     }
-                    block += 32
                 }
-            }
-            for i in 0..<n {
-                let p = parentValues[i]
-                let c = childValues[i]
-                if p.isFinite && c.isFinite {
-                    let difference = c - p
-                    metrics.sumSquaredDifference += difference * difference
-                    metrics.sumSquaredParent += p * p
-                    metrics.sumSquaredChild += c * c
-                    metrics.sumProduct += p * c
-                    metrics.elements += 1
-                } else {
-                    metrics.nonFinite += 1
+                for i in 0..<length {
+                    let p = parentValues[i]
+                    let c = childValues[i]
+                    if p.isFinite && c.isFinite {
+                        let difference = c - p
+                        metrics.sumSquaredDifference += difference * difference
+                        metrics.sumSquaredParent += p * p
+                        metrics.sumSquaredChild += c * c
+                        metrics.sumProduct += p * c
+                        metrics.elements += 1
+                    } else {
+                        metrics.nonFinite += 1
+                    }
                 }
+                start += length
             }
             position += span
         }
@@ -303,11 +313,14 @@ struct TensorValueComparer {
         bfloat ? (bits & 0x7fff) > 0x7f80 : (bits & 0x7fff) > 0x7c00
     }
 
-    /// Decodes `count` elements of `dtype` from `raw` into `out`.
+    /// Decodes elements `first..<first + count` of `dtype` from `chunk` into `out` (`first` a
+    /// whole number of blocks).
     private func decode(
-        _ dtype: TensorDType, _ raw: UnsafeRawBufferPointer, count: Int, into out: UnsafeMutablePointer<Double>,
+        _ dtype: TensorDType, _ chunk: UnsafeRawBufferPointer, from first: Int, count: Int, into out: UnsafeMutablePointer<Double>,
         scratch: UnsafeMutablePointer<Float>
     ) {
+        let offset = first / dtype.blockElements * dtype.blockBytes
+        let raw = UnsafeRawBufferPointer(rebasing: chunk[offset..<(offset + count / dtype.blockElements * dtype.blockBytes)])
         switch dtype {
         case .float32:
             for i in 0..<count { out[i] = Double(Float(bitPattern: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self).littleEndian)) }
