@@ -144,9 +144,11 @@ struct TensorValueComparer {
         var spanLimit = Int64(chunkBytes / widest) / align * align
         spanLimit = max(spanLimit, align)
 
-        let capacity = Int(min(spanLimit, Int64(Self.slice), max(count, 1)))
-        let parentRaw = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes(parent.dtype, Int64(capacity)) + 8, alignment: 16)
-        let childRaw = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes(child.dtype, Int64(capacity)) + 8, alignment: 16)
+        // Raw bytes for a span of up to `spanLimit` elements; decoded values for a slice of it.
+        let spanCapacity = min(spanLimit, max(count, 1))
+        let capacity = Int(min(spanCapacity, Int64(Self.slice)))
+        let parentRaw = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes(parent.dtype, spanCapacity) + 8, alignment: 16)
+        let childRaw = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes(child.dtype, spanCapacity) + 8, alignment: 16)
         let parentValues = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
         let childValues = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: capacity)

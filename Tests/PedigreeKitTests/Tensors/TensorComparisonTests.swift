@@ -191,3 +191,53 @@ struct TensorComparisonTests {
         #expect(TensorLayout.ropeInterleaved(heads: 3).parentRow(0, rows: 8) == nil)
     }
 }
+
+/// Tensors larger than a decoding slice and a chunk, written here without Python.
+@Suite("Tensor comparison of large tensors")
+struct LargeTensorComparisonTests {
+    /// Writes a one-tensor safetensors file of `dtype` holding `bits` (little-endian words).
+    private func write(_ folder: TemporaryFolder, _ name: String, dtype: String, shape: [Int], bytes: [UInt8]) throws {
+        let json = #"{"w":{"dtype":"\#(dtype)","shape":[\#(shape.map(String.init).joined(separator: ","))],"data_offsets":[0,\#(bytes.count)]}}"#
+        try folder.write(name + "/model.safetensors", Data(safetensorsBytes(json) + bytes))
+    }
+
+    @Test(arguments: [1 << 20, 4096, 100])
+    func castsAndMetricsOverManySlicesAndChunks(chunk: Int) throws {
+        let folder = try TemporaryFolder()
+        let rows = 37
+        let columns = 1000
+        var state: UInt64 = 42
+        var values: [Float] = []
+        for _ in 0..<(rows * columns) {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            values.append(Float(Int32(truncatingIfNeeded: state >> 32)) * 0x1p-33)
+        }
+        let f32 = values.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * UInt32($0))) } }
+        let f16 = values.flatMap { v -> [UInt8] in
+            let h = FloatCast.float16Bits(fromFloat32: v.bitPattern)
+            return [UInt8(h & 0xff), UInt8(h >> 8)]
+        }
+        var tuned = values
+        tuned[12345] += 0.5
+        let tunedBytes = tuned.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * UInt32($0))) } }
+        try write(folder, "parent", dtype: "F32", shape: [rows, columns], bytes: f32)
+        try write(folder, "half", dtype: "F16", shape: [rows, columns], bytes: f16)
+        try write(folder, "tuned", dtype: "F32", shape: [rows, columns], bytes: tunedBytes)
+        let parent = try TensorInventory.read(folder: folder.url("parent"))
+        let options = TensorComparisonOptions(chunkBytes: chunk)
+
+        let cast = try TensorComparison.compare(parent: parent, child: TensorInventory.read(folder: folder.url("half")), options: options)
+        #expect(cast.matches.first?.values?.verdict == .castExact)
+        #expect(cast.largestRead <= max(chunk, 4))
+
+        let changed = try TensorComparison.compare(parent: parent, child: TensorInventory.read(folder: folder.url("tuned")), options: options)
+        let metrics = try #require(changed.matches.first?.values?.metrics)
+        #expect(changed.matches.first?.values?.verdict == .differs)
+        #expect(metrics.elements == Int64(rows * columns))
+        var squared = 0.0
+        for v in values { squared += Double(v) * Double(v) }
+        let difference = Double(tuned[12345]) - Double(values[12345])
+        #expect(metrics.sumSquaredParent == squared)
+        #expect(abs(metrics.sumSquaredDifference - difference * difference) < 1e-12)
+    }
+}
