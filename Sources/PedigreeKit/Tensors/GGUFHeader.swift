@@ -158,8 +158,8 @@ public struct GGUFMetadataEntry: Equatable, Sendable {
     public let value: GGUFValue
 }
 
-/// The header of a GGUF file (versions 2 and 3, little-endian), read and checked without reading
-/// tensor data.
+/// The header of a GGUF file (versions 2 and 3, little-endian), read and checked with bounded
+/// reads that stop at most 64 KiB past the header.
 ///
 /// Layout (`ggml-org/ggml` `docs/gguf.md`): magic `GGUF`, u32 version, u64 tensor_count, u64
 /// metadata_kv_count, the key–value pairs, the tensor infos (name, u32 n_dimensions, u64
@@ -208,13 +208,23 @@ public struct GGUFHeader: Equatable, Sendable {
     }
 
     static func read(_ handle: TensorFileHandle) throws(TensorFileError) -> GGUFHeader {
-        var parser = GGUFParser(source: GGUFByteSource(handle: handle))
-        return try parser.header()
+        try readCounting(handle).header
+    }
+
+    /// The header and how many bytes of the file were read to parse it.
+    static func readCounting(_ handle: TensorFileHandle) throws(TensorFileError) -> (header: GGUFHeader, bytesRead: Int) {
+        let source = GGUFByteSource(handle: handle)
+        var parser = GGUFParser(source: source)
+        let header = try parser.header()
+        return (header, source.buffer.count)
     }
 }
 
 /// The header bytes read so far, fetched from a file on demand (never past the header cap).
 final class GGUFByteSource {
+    /// How far past the bytes a field needs a read goes.
+    static let readAhead: UInt64 = 64 << 10
+
     private(set) var buffer: [UInt8]
     let fileSize: UInt64
     let file: String
@@ -245,8 +255,9 @@ final class GGUFByteSource {
             throw TensorFileError(
                 file: file, field: field, reason: .truncated(needed: end, available: UInt64(buffer.count)))
         }
-        // Grow geometrically so a header is read in a few calls, never past the cap or the file.
-        let target = min(max(end, UInt64(buffer.count) * 2, 1 << 20), Limits.ggufHeaderBytes, fileSize)
+        // Read up to 64 KiB past what the field needs, never past the cap or the file: a large
+        // vocabulary takes a few hundred reads, and at most that window of tensor data is read.
+        let target = min(end + Self.readAhead, Limits.ggufHeaderBytes, fileSize)
         let more = try handle.bytes(at: Int64(buffer.count), count: Int(target) - buffer.count, field: field)
         buffer.append(contentsOf: more)
     }

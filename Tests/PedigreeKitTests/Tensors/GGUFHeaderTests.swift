@@ -149,6 +149,18 @@ struct GGUFHeaderTests {
         }
     }
 
+    @Test func readingTheHeaderStopsShortOfTheTensorData() throws {
+        var b = GGUFBuilder.start(tensors: 1, kvs: 1)
+        b.kvString("general.architecture", "llama")
+        b.tensor("big", dims: [1 << 20], offset: 0)
+        b.data(4 << 20)
+        let folder = try TemporaryFolder()
+        let path = try folder.write("big.gguf", Data(b.bytes))
+        let (header, read) = try GGUFHeader.readCounting(TensorFileHandle(path: path, displayName: "big.gguf"))
+        #expect(header.tensors.first?.byteCount == 4 << 20)
+        #expect(read <= Int(header.dataStart) + (64 << 10))
+    }
+
     @Test func readsEveryValueTypeIncludingNestedArrays() throws {
         var b = GGUFBuilder.start(tensors: 0, kvs: 4)
         b.string("a.u16")
