@@ -386,11 +386,16 @@ private struct Grading {
             if case .notCompared(let text)? = undecoded.first?.values?.verdict { why = text } else { why = "" }
             doubts.append("\(undecoded.count) tensors' values were not compared (\(why); \(names(undecoded)))")
         }
-        let outside = c.matches.filter { $0.values?.verdict == .differs }
+        let differing = c.matches.filter { $0.values?.verdict == .differs }
+        let outside = differing.filter { $0.values?.quantization != nil }
         if !outside.isEmpty {
             let worst = outside.compactMap { $0.values?.quantization?.worstErrorRatio }.max()
             let ratio = worst.map { "; worst error \(round6($0)) times the bound" } ?? ""
             doubts.append("\(outside.count) tensors are \(outsideBoundMeans) (\(names(outside))\(ratio))")
+        }
+        let changed = differing.filter { $0.values?.quantization == nil }
+        if !changed.isEmpty {
+            doubts.append("\(changed.count) tensors' values differ from the parent's beyond what a cast explains (\(names(changed)))")
         }
         if counts.added > 0 {
             doubts.append("\(counts.added) tensors are not in the parent (\(names(c.matches.filter { $0.kind == .added })))")

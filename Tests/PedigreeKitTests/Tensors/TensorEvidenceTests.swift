@@ -97,6 +97,24 @@ struct TensorEvidenceTests {
             "1 tensors are outside the reference quantizer's error bound: quantized by another algorithm (an importance matrix?) or changed ('output.weight'; worst error") == true, "\(result.reasons)")
     }
 
+    @Test func aQuantizationThatAlsoChangedAnUnquantizedTensorIsOnlyConsistent() throws {
+        let fixtures = try TensorFixtures.get()
+        let (scratch, folder) = try fixtures.copy("gguf-q8_0")
+        _ = scratch
+        let header = try GGUFHeader.read(path: folder + "/model.gguf")
+        guard let norm = header.tensors.first(where: { $0.name == "blk.0.attn_norm.weight" }) else { return }
+        let handle = FileHandle(forUpdatingAtPath: folder + "/model.gguf")
+        try handle?.seek(toOffset: UInt64(norm.byteRange.lowerBound) + 2)
+        try handle?.write(contentsOf: [0x55])
+        try handle?.close()
+        let result = try TensorEvidenceGrader.assess(
+            relation: .quantization, parent: fixtures.inventory("base"), child: TensorInventory.read(folder: folder)
+        ).evidence
+        #expect(result.grade == .consistent)
+        #expect(result.counts.changed == 1)
+        #expect(result.reasons.first == "1 tensors' values differ from the parent's beyond what a cast explains ('blk.0.attn_norm.weight')")
+    }
+
     @Test func aFineTuneIsConsistentAndMeasured() throws {
         let result = try evidence(.finetune, "base", "finetune")
         #expect(result.grade == .consistent)
