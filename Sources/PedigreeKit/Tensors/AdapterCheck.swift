@@ -36,15 +36,7 @@ public struct AdapterConfig: Equatable, Sendable {
 
     /// Parses `adapter_config.json`; `file` names it in errors.
     public static func parse(bytes: some Collection<UInt8>, file: String = "adapter_config.json") throws(TensorFileError) -> AdapterConfig {
-        let value: JSONValue
-        do {
-            value = try JSONReader.parse(bytes, maxDepth: Limits.jsonDepth)
-        } catch {
-            throw TensorFileError(file: file, field: "config", reason: .invalid("is not valid JSON: \(error.message)"))
-        }
-        guard case .object(let object) = value else {
-            throw TensorFileError(file: file, field: "config", reason: .invalid("is \(value.kindDescription), not an object"))
-        }
+        let object = try parseJSONObject(bytes, file: file, field: "config")
         let peftType: String?
         switch object["peft_type"] {
         case nil, .null?: peftType = nil

@@ -70,15 +70,7 @@ public struct SafetensorsHeader: Equatable, Sendable {
     private static func parseJSON(
         _ json: some Collection<UInt8>, headerLength: UInt64, fileSize: Int64, file: String
     ) throws(TensorFileError) -> SafetensorsHeader {
-        let value: JSONValue
-        do {
-            value = try JSONReader.parse(json, maxDepth: Limits.jsonDepth)
-        } catch {
-            throw TensorFileError(file: file, field: "header", reason: .invalid("is not valid JSON: \(error.message)"))
-        }
-        guard case .object(let object) = value else {
-            throw TensorFileError(file: file, field: "header", reason: .invalid("is \(value.kindDescription), not an object"))
-        }
+        let object = try parseJSONObject(json, file: file, field: "header")
         let dataSize = UInt64(fileSize) - 8 - headerLength
         var metadata: [String: String] = [:]
         var entries: [(info: TensorInfo, begin: UInt64, end: UInt64)] = []

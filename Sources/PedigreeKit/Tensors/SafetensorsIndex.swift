@@ -14,15 +14,7 @@ public struct SafetensorsIndex: Equatable, Sendable {
 
     /// Parses the index JSON; `file` names it in errors.
     public static func parse(bytes: some Collection<UInt8>, file: String = "<bytes>") throws(TensorFileError) -> SafetensorsIndex {
-        let value: JSONValue
-        do {
-            value = try JSONReader.parse(bytes, maxDepth: Limits.jsonDepth)
-        } catch {
-            throw TensorFileError(file: file, field: "index", reason: .invalid("is not valid JSON: \(error.message)"))
-        }
-        guard case .object(let object) = value else {
-            throw TensorFileError(file: file, field: "index", reason: .invalid("is \(value.kindDescription), not an object"))
-        }
+        let object = try parseJSONObject(bytes, file: file, field: "index")
         guard let mapValue = object["weight_map"] else {
             throw TensorFileError(file: file, field: "weight_map", reason: .invalid("is missing"))
         }

@@ -82,3 +82,17 @@ public struct TensorFileError: Error, Equatable, Sendable, CustomStringConvertib
     /// File, field and reason, with control characters in names escaped.
     public var description: String { "\(printable(file)): \(printable(field)): \(reasonText)" }
 }
+
+/// `bytes` read by `JSONReader` as one JSON object; errors name `file` and `field`.
+func parseJSONObject(_ bytes: some Collection<UInt8>, file: String, field: String) throws(TensorFileError) -> JSONObject {
+    let value: JSONValue
+    do {
+        value = try JSONReader.parse(bytes, maxDepth: Limits.jsonDepth)
+    } catch {
+        throw TensorFileError(file: file, field: field, reason: .invalid("is not valid JSON: \(error.message)"))
+    }
+    guard case .object(let object) = value else {
+        throw TensorFileError(file: file, field: field, reason: .invalid("is \(value.kindDescription), not an object"))
+    }
+    return object
+}
