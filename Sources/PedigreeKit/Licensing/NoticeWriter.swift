@@ -90,8 +90,12 @@ public struct NoticeWriter: Sendable {
         if !request.force {
             for (path, text) in zip(targets, contents) {
                 guard let old = try? readSmallFile(path, limit: 16 << 20) else { continue }
-                let kept = NoticeText.parse(text).map { LicenseCatalog.normalize($0.text) }
-                let lost = NoticeText.parse(String(decoding: old, as: UTF8.self)).filter { !kept.contains(LicenseCatalog.normalize($0.text)) }
+                // A paragraph is kept when the new file carries it as pedigree writes it (white
+                // space aside, control characters made visible).
+                let kept = Set(NoticeText.parse(text).map { LicenseCatalog.normalize($0.text) })
+                let lost = NoticeText.parse(String(decoding: old, as: UTF8.self)).filter {
+                    !kept.contains(LicenseCatalog.normalize(PlainText.text($0.text)))
+                }
                 if !lost.isEmpty { throw .wouldLoseParagraphs(path: path, count: lost.count) }
             }
         }
