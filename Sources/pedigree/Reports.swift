@@ -4,7 +4,8 @@ import PedigreeKit
 // The JSON reports, one per command, each described by `Schemas/report-<command>.v1.schema.json`.
 //
 // Conventions shared by every report (and checked by the schemas):
-// - `version` (1) and `command` come first; `ok` is true exactly when the command exits 0.
+// - Every report has `version` (1), `command` and `ok`, true exactly when the command exits 0;
+//   keys are sorted (`JSONOutput`).
 // - Field names are camelCase; digests are full lowercase hex (`sha256`, `rootDigest`,
 //   `manifestDigest`, `expected`, `actual`), key ids are full (`keyid`, as DSSE spells it).
 // - Statuses and verdicts are lowercase words: files `ok`, `modified`, `missing`,

@@ -35,6 +35,20 @@ struct Show: ParsableCommand {
         if !summary.problems.isEmpty { throw Finished(status: .failure) }
     }
 
+    /// A text of several lines under `label`: each line escaped on its own and indented under
+    /// the first, so no line of it can pass for a line of the report; `trailer` after the last.
+    private func paragraph(_ label: String, _ text: String, _ trailer: TerminalText = "") {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for (index, line) in lines.enumerated() {
+            let end: TerminalText = index == lines.count - 1 && !trailer.isEmpty ? " \(trailer)" : ""
+            if index == 0 {
+                Console.out("  \(label, width: 15) \(line)\(end)")
+            } else {
+                Console.out("                  \(line)\(end)")
+            }
+        }
+    }
+
     private func printSummary(_ summary: ManifestSummary) {
         func field(_ name: String, _ value: TerminalText) { Console.out("\(name, width: 15) \(value)") }
         field("manifest", "\(summary.manifestPath)")
@@ -47,7 +61,7 @@ struct Show: ParsableCommand {
         field("manifest digest", "\(summary.manifestDigest)")
         if let license = summary.license {
             let files = license.files.map { "\($0.name) sha256:\(short($0.digest))…" }.joined(separator: ", ")
-            field("license", "\(license.id)" + (license.name.map { " \($0)" } ?? "") + (files.isEmpty ? "" : " (\(files))"))
+            field("license", "\(license.id)" + (license.name.map { " (\($0))" } ?? "") + (files.isEmpty ? "" : ", in \(files)"))
         }
         if let distribution = summary.distribution { field("distribution", "\(distribution.rawValue)") }
         field("files", "\(summary.files.count), \(formatBytes(summary.totalBytes))")
@@ -88,12 +102,10 @@ struct Show: ParsableCommand {
         }
         if let notices = summary.notices {
             field("notices", "\(notices.retained.count) retained, \(notices.added.count) added, \(notices.dropped.count) dropped")
-            for notice in notices.retained { Console.out("  \(notice.kind.rawValue, width: 15) \(notice.text) (from \(notice.origin.model))") }
-            for notice in notices.added { Console.out("  \(notice.kind.rawValue, width: 15) \(notice.text)") }
-            for notice in notices.dropped {
-                Console.out("  \("dropped", width: 15) \(notice.text) (from \(notice.origin.model); \(notice.reason))")
-            }
-            if let terms = notices.additionalTerms { Console.out("  \("terms", width: 15) \(terms)") }
+            for notice in notices.retained { paragraph(notice.kind.rawValue, notice.text, "(from \(notice.origin.model))") }
+            for notice in notices.added { paragraph(notice.kind.rawValue, notice.text) }
+            for notice in notices.dropped { paragraph("dropped", notice.text, "(from \(notice.origin.model); \(notice.reason))") }
+            if let terms = notices.additionalTerms { paragraph("terms", terms) }
         }
         for modification in summary.modifications {
             field("modified", "\(modification.files.joined(separator: ", ")): \(modification.description)")
