@@ -24,12 +24,14 @@ enum Main {
             Console.parserMessage(unknown.message, toStandardOutput: false)
             exit(ExitStatus.usage.rawValue)
         }
+        var parsed: ParsableCommand.Type?
         do {
             var command = try Pedigree.parseAsRoot(arguments)
+            parsed = type(of: command)
             try command.run()
             exit(ExitStatus.success.rawValue)
         } catch {
-            exit(report(error))
+            exit(report(error, command: parsed))
         }
     }
 
@@ -38,7 +40,10 @@ enum Main {
     /// Library errors declare their status (`ExitStatusProviding`) and are printed as
     /// `pedigree: <description>`, escaped (line by line for a `MultilineDiagnostic`);
     /// ArgumentParser's errors (usage, help, version) keep its words and status (64 for usage).
-    static func report(_ error: any Error) -> Int32 {
+    ///
+    /// - Parameter command: the command that was running, so that a usage error found while it
+    ///   ran shows that command's usage, as one found while parsing does.
+    static func report(_ error: any Error, command: ParsableCommand.Type? = nil) -> Int32 {
         switch error {
         case let finished as Finished:
             return finished.status.rawValue
@@ -53,6 +58,13 @@ enum Main {
         case let known as any ExitStatusProviding & CustomStringConvertible:
             Console.error("\(known.description)")
             return known.exitStatus.rawValue
+        case let validation as ValidationError where command != nil && command != Pedigree.self:
+            let name = command?._commandName ?? ""
+            let usage = command.map { Pedigree.usageString(for: $0) } ?? ""
+            Console.parserMessage(
+                "Error: \(validation.message)\nUsage: \(usage)\n  See 'pedigree \(name) --help' for more information.",
+                toStandardOutput: false)
+            return ExitStatus.usage.rawValue
         default:
             let message = Pedigree.fullMessage(for: error)
             let code = Pedigree.exitCode(for: error)

@@ -75,8 +75,11 @@ struct Sign: ParsableCommand {
             throw ValidationError("at most \(Limits.signaturesPerEnvelope) signatures fit in a manifest; --key was given \(key.count) times")
         }
         if append, force { throw ValidationError("--append adds to a manifest; --force would replace it") }
-        if append, !derivation.parent.isEmpty || !derivation.teacher.isEmpty || derivation.spec != nil || trust.given {
+        if append, !derivation.parent.isEmpty || !derivation.teacher.isEmpty || derivation.spec != nil {
             throw ValidationError("--append countersigns an existing manifest; it takes no parents")
+        }
+        if append, trust.given {
+            throw ValidationError("--trusted-key and --trusted-keys check parents' signatures; --append takes no parents")
         }
     }
 

@@ -171,7 +171,18 @@ import TestSupport
             #expect(result.stdout == "")
         }
         #expect(!work.exists("x.json"))
-        #expect(!work.exists("model/NOTICE.tmp"))
+        // A rule found while the command runs shows that command's usage, as one found while parsing does.
+        let notices = try work.run(["notices", "model"])
+        #expect(notices.stderr == """
+            Error: notices are written for a derivative: give --parent (or --spec)
+            Usage: \(try usage("notices"))
+              See 'pedigree notices --help' for more information.
+
+            """)
+        let append = try work.run(["sign", "model", "--key", "signer.key", "--append", "--trusted-key", "signer.pub"])
+        #expect(append.status == 64)
+        #expect(append.stderr.hasPrefix("Error: --trusted-key and --trusted-keys check parents' signatures; --append takes no parents\n"))
+        #expect(try work.bundle("model/pedigree.json").dsseEnvelope.signatures.count == 1)
     }
 
     @Test func everyReportingCommandTakesJSON() throws {
