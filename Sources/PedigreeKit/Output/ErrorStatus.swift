@@ -1,8 +1,10 @@
 import PedigreeCrypto
 
 // The exit status each library error ends a run with, declared once per error type. They sit
-// together here until each moves beside its type; patterns are written so that a new case
-// gets the type's usual status rather than breaking the build.
+// together here until each moves beside its type (when a type declares its own conformance,
+// delete its extension here); patterns are written so that a new case gets the type's usual
+// status rather than breaking the build. Which errors print on several lines is declared at
+// the end, apart from their statuses.
 
 /// An error whose description has several lines, each break placed by the library: the
 /// console escapes each line on its own instead of showing the breaks as `\x0a`.
@@ -34,7 +36,7 @@ extension KeyFileError: ExitStatusProviding {
     public var exitStatus: ExitStatus { isUnreadable ? .noInput : .dataError }
 }
 
-extension SignError: ExitStatusProviding, MultilineDiagnostic {
+extension SignError: ExitStatusProviding {
     public var exitStatus: ExitStatus {
         if case .folder(let error) = self { return error.exitStatus }
         if case .crypto = self { return .software }
@@ -42,7 +44,7 @@ extension SignError: ExitStatusProviding, MultilineDiagnostic {
     }
 }
 
-extension DerivationError: ExitStatusProviding, MultilineDiagnostic {
+extension DerivationError: ExitStatusProviding {
     /// A changed file without a modification notice fails the license's condition (1); a
     /// parent that cannot be read is missing or malformed input.
     public var exitStatus: ExitStatus {
@@ -95,3 +97,6 @@ extension JSONOutput.EncodingFailure: ExitStatusProviding {
 extension YAMLFrontMatter.EmitFailure: ExitStatusProviding {
     public var exitStatus: ExitStatus { .software }
 }
+
+extension SignError: MultilineDiagnostic {}
+extension DerivationError: MultilineDiagnostic {}
