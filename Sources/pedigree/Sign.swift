@@ -9,16 +9,18 @@ struct Sign: ParsableCommand {
         discussion: """
             The manifest is an in-toto Statement v1 in a DSSE envelope. It is written \
             atomically and never over an existing file without --force; model files are never \
-            modified. With --append, an existing manifest gets one more signature over the same \
-            payload after the folder is checked against it.
+            modified. Each --key signs the same payload: several keys give several signatures. \
+            With --append, an existing manifest gets one more signature per key over the same \
+            payload after the folder is checked against it. --trusted-key and --trusted-keys \
+            check the parents' signatures.
             """
     )
 
     @Argument(help: "The model folder.")
     var folder: String
 
-    @Option(name: .shortAndLong, help: "The private key (PEM).")
-    var key: String
+    @Option(name: .shortAndLong, help: "A private key to sign with (PEM; repeatable: each key signs).")
+    var key: [String] = []
 
     @Option(name: .shortAndLong, help: "Where to write the manifest (default: DIR/pedigree.json).")
     var output: String?
@@ -26,14 +28,14 @@ struct Sign: ParsableCommand {
     @Flag(help: "Replace an existing manifest.")
     var force = false
 
-    @Flag(help: "Add a signature to the existing manifest instead of writing a new one.")
+    @Flag(help: "Add signatures to the existing manifest instead of writing a new one.")
     var append = false
 
     @Option(help: "The model's name (default: the folder's name).")
     var name: String?
 
     @Option(help: "The model's version.")
-    var version: String?
+    var modelVersion: String?
 
     @Option(help: "The license: an SPDX id, or 'openatom' for the OpenAtom Model License 1.0.")
     var license: String?
@@ -60,146 +62,106 @@ struct Sign: ParsableCommand {
     var followSymlinks = false
 
     @OptionGroup(title: "Deriving from parents") var derivation: DerivationOptions
+    @OptionGroup(title: "Trusted keys (for the parents)") var trust: TrustOptions
     @OptionGroup var hashing: HashingOptions
     @OptionGroup var passphrase: PassphraseOptions
-
-    @Flag(help: "Print the result as JSON.")
-    var json = false
+    @OptionGroup var report: JSONOption
 
     var manifestPath: String { output ?? joinPath(folder, "pedigree.json") }
 
     func validate() throws {
+        if key.isEmpty { throw ValidationError("give the private key to sign with: --key FILE") }
+        if key.count > Limits.signaturesPerEnvelope {
+            throw ValidationError("at most \(Limits.signaturesPerEnvelope) signatures fit in a manifest; --key was given \(key.count) times")
+        }
         if append, force { throw ValidationError("--append adds to a manifest; --force would replace it") }
         if append, !derivation.parent.isEmpty || !derivation.teacher.isEmpty || derivation.spec != nil {
             throw ValidationError("--append countersigns an existing manifest; it takes no parents")
         }
+        if append, trust.given {
+            throw ValidationError("--trusted-key and --trusted-keys check parents' signatures; --append takes no parents")
+        }
     }
 
     func run() throws {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw fail("\(folder): not a folder", code: Exit.noInput)
-        }
-        let privateKey: PrivateKey
-        do {
-            privateKey = try KeyFiles.privateKey(key, passphrase: try passphrase.passphrase())
-        } catch let error as KeyFileError {
-            throw fail(error.description, code: error.isUnreadable ? Exit.noInput : Exit.dataError)
+        guard isFolder(folder) else { throw CommandFailure("\(folder): not a folder", status: .noInput) }
+        let privateKeys = try passphrase.privateKeys(key)
+        var seen: [String: String] = [:]
+        for (path, privateKey) in zip(key, privateKeys) {
+            let id = try privateKey.publicKey.keyID
+            if let first = seen[id] {
+                throw CommandFailure("\(path) and \(first) are the same key (\(short(id))…); each key signs once", status: .usage)
+            }
+            seen[id] = path
         }
         if append {
-            try appendSignature(privateKey)
+            try appendSignatures(privateKeys)
         } else {
-            try signAnew(privateKey)
+            try signAnew(privateKeys)
         }
     }
 
-    private func signAnew(_ privateKey: PrivateKey) throws {
+    private func signAnew(_ privateKeys: [PrivateKey]) throws {
         if !force, FileManager.default.fileExists(atPath: manifestPath) {
-            throw fail("\(manifestPath): already exists; not overwritten (use --force to replace it)", code: Exit.cannotCreate)
+            throw CommandFailure("\(manifestPath): already exists; not overwritten (use --force to replace it)", status: .cannotCreate)
         }
-        let derivative = try derivation.resolve()
+        let derivative = try derivation.resolve(trust: trust)
         var notices = attribution.map { Notice(kind: .attribution, text: $0) }
         for file in noticeFile {
             notices += NoticeText.parse(try readText(file))
         }
         let request = SignRequest(
-            folder: folder, name: name ?? derivative.name, version: version ?? derivative.version, license: license, notices: notices,
-            additionalTerms: try additionalTermsFile.map(readText), distribution: distribution,
+            folder: folder, name: name ?? derivative.name, version: modelVersion ?? derivative.version, license: license,
+            notices: notices, additionalTerms: try additionalTermsFile.map(readText), distribution: distribution,
             ignore: ignore, roles: RoleClassifier(overrides: role.map { ($0.glob, $0.role) }),
             followSymlinks: followSymlinks, createdAt: try createdAt())
-        let derivationRequest = derivative.request
         let signer = ModelSigner(engine: hashing.engine)
-        let counter = ByteCounter()
-        let progress = ProgressLine(counter: counter, total: 0, enabled: !hashing.quiet && !json)
+        let progress = hashing.progress(json: report.json)
         var predicate: ModelPredicate
         do {
             let extra = relativeInside(manifestPath).map { [Glob.escape($0)] } ?? []
-            predicate = try signer.describe(request, extraIgnores: extra, progress: counter)
-            progress.finish()
+            predicate = try signer.describe(request, extraIgnores: extra, progress: progress.counter)
+            progress.line.finish()
         } catch {
-            progress.finish()
-            throw fail(error.description, code: inputStatusOf(error))
+            progress.line.finish()
+            throw error
         }
         var ancestors: [AncestorEntry] = []
-        if let derivationRequest {
-            ancestors = try derivation.derive(derivationRequest, into: &predicate, quiet: json)
+        var parents: [LoadedParent] = []
+        if let derivationRequest = derivative.request {
+            parents = try Deriver.loadParents(derivationRequest)
+            if !report.json { reportParents(parents, keysGiven: !derivationRequest.trustedKeys.isEmpty) }
+            ancestors = try Deriver.apply(derivationRequest, parents: parents, to: &predicate)
         }
-        let result: SignResult
-        do {
-            result = try signer.sign(predicate, key: privateKey, ancestors: ancestors)
-        } catch {
-            throw fail(error.description, code: inputStatusOf(error))
-        }
-        try write(result.bundle)
-        report(result, algorithm: privateKey.algorithm)
-    }
-
-    private func appendSignature(_ privateKey: PrivateKey) throws {
-        var bundle: ManifestBundle
-        let manifest: SignedManifest
-        do {
-            bundle = try ManifestBundle.load(manifestPath)
-            manifest = try SignedManifest(envelope: bundle.dsseEnvelope)
-        } catch {
-            if case .unreadable(let fileError) = error {
-                throw fail("\(manifestPath): \(fileError.reasonText)", code: inputStatus(fileError))
+        var result = try signer.sign(predicate, key: privateKeys[0], ancestors: ancestors)
+        // Every further key signs the same payload.
+        if privateKeys.count > 1, let payload = base64Decode(result.bundle.dsseEnvelope.payload) {
+            for privateKey in privateKeys.dropFirst() {
+                try result.bundle.dsseEnvelope.addSignature(payload: payload, key: privateKey)
             }
-            throw fail("\(manifestPath): \(error)", code: Exit.dataError)
         }
-        let keyID = try privateKey.publicKey.keyID
-        if bundle.dsseEnvelope.signatures.contains(where: { $0.keyid == keyID }) {
-            throw fail("\(manifestPath): already signed by this key (\(short(keyID))…)", code: Exit.dataError)
+        try write(result.bundle, overwrite: force)
+        let added = try zip(privateKeys, result.bundle.dsseEnvelope.signatures.indices).map { privateKey, index in
+            SignReport.Signature(index: index + 1, keyid: try privateKey.publicKey.keyID, algorithm: privateKey.algorithm.displayName)
         }
-        // A countersignature vouches for the files: check them before signing.
-        let differences = filesDifferingFromManifest(folder: folder, manifestPath: manifestPath, engine: hashing.engine)
-        if !differences.isEmpty {
-            throw fail(
-                "\(manifestPath): the folder does not match the manifest; not countersigned:\n"
-                    + differences.map { "  \($0)" }.joined(separator: "\n"),
-                code: 1)
-        }
-        do {
-            try bundle.dsseEnvelope.addSignature(payload: manifest.payload, key: privateKey)
-        } catch {
-            throw fail("signing failed: \(error)", code: 70)
-        }
-        do {
-            try AtomicFile.write(try bundle.encoded(), to: manifestPath, overwrite: true)
-        } catch let error as FileError {
-            throw fail(error.description, code: Exit.cannotCreate)
-        }
-        if json {
-            try Console.json(["manifest": manifestPath, "keyid": keyID, "signatures": "\(bundle.dsseEnvelope.signatures.count)"])
-        } else {
-            Console.out("countersigned \(manifest.name): \(plural(manifest.entries.count, "file")) checked, signature \(bundle.dsseEnvelope.signatures.count) added")
-            Console.out("  key             \(privateKey.algorithm.displayName) \(keyID)")
-            Console.out("wrote \(manifestPath)")
-        }
-    }
-
-    private func write(_ bundle: ManifestBundle) throws {
-        do {
-            try AtomicFile.write(try bundle.encoded(), to: manifestPath, overwrite: force)
-        } catch let error as FileError {
-            throw fail(error.description, code: Exit.cannotCreate)
-        }
-    }
-
-    private func report(_ result: SignResult, algorithm: KeyAlgorithm) {
-        let predicate = result.statement.predicate
-        if json {
-            try? Console.json(SignSummary(result: result, manifest: manifestPath))
+        let predicateSigned = result.statement.predicate
+        if report.json {
+            try Console.json(SignReport(
+                mode: "sign", manifest: manifestPath, model: predicateSigned.model.name, rootDigest: result.rootDigest.hex,
+                manifestDigest: result.manifestDigest.hex, fileCount: predicateSigned.resources.count, bytes: result.totalBytes,
+                license: predicateSigned.license?.id, signatures: added, signatureCount: result.bundle.dsseEnvelope.signatures.count,
+                parents: parentRows(parents)))
             return
         }
-        Console.out("signed \(predicate.model.name): \(plural(predicate.resources.count, "file")), \(formatBytes(result.totalBytes))")
+        Console.out("signed \(predicateSigned.model.name): \(plural(predicateSigned.resources.count, "file")), \(formatBytes(result.totalBytes))")
         Console.out("  root digest     \(result.rootDigest.hex)")
         Console.out("  manifest digest \(result.manifestDigest.hex)")
-        Console.out("  key             \(algorithm.displayName) \(result.keyID)")
-        if let license = predicate.license {
+        for signature in added { Console.out("  key             \(signature.algorithm) \(signature.keyid)") }
+        if let license = predicateSigned.license {
             let files = license.files.map(\.name).joined(separator: ", ")
             Console.out("  license         \(license.id)\(files.isEmpty ? "" : " (\(files))")")
         }
-        if let lineage = predicate.lineage {
+        if let lineage = predicateSigned.lineage {
             for (parent, changes) in zip(lineage.parents, lineage.changes) {
                 var parts = ["\(changes.unchanged.count) unchanged"]
                 if !changes.modified.isEmpty { parts.append("\(changes.modified.count) modified") }
@@ -209,10 +171,75 @@ struct Sign: ParsableCommand {
                 let role = parent.role == "base" ? "" : " (\(parent.role))"
                 Console.out("  \(parent.relation.rawValue) of \(parent.name)\(role): \(parts.joined(separator: ", "))")
             }
-            let notices = predicate.notices
+            let notices = predicateSigned.notices
             Console.out("  notices         \(notices.retained.count) retained, \(notices.added.count) added, \(notices.dropped.count) dropped")
         }
         Console.out("wrote \(manifestPath)")
+    }
+
+    private func appendSignatures(_ privateKeys: [PrivateKey]) throws {
+        var bundle: ManifestBundle
+        let manifest: SignedManifest
+        do {
+            bundle = try ManifestBundle.load(manifestPath)
+            manifest = try SignedManifest(envelope: bundle.dsseEnvelope)
+        } catch {
+            throw CommandFailure("\(manifestPath): \(error.description)", status: error.exitStatus)
+        }
+        for privateKey in privateKeys {
+            let keyID = try privateKey.publicKey.keyID
+            if bundle.dsseEnvelope.signatures.contains(where: { $0.keyid == keyID }) {
+                throw CommandFailure("\(manifestPath): already signed by this key (\(short(keyID))…)", status: .dataError)
+            }
+        }
+        if bundle.dsseEnvelope.signatures.count + privateKeys.count > Limits.signaturesPerEnvelope {
+            throw CommandFailure(
+                "\(manifestPath): carries \(bundle.dsseEnvelope.signatures.count) signatures; \(privateKeys.count) more would pass the "
+                    + "limit of \(Limits.signaturesPerEnvelope) a verifier reads", status: .dataError)
+        }
+        // A countersignature vouches for the files: check them before signing.
+        let progress = hashing.progress(json: report.json)
+        let mismatch = FolderMismatch.check(folder: folder, manifestPath: manifestPath, engine: hashing.engine, progress: progress.counter)
+        progress.line.finish()
+        if !mismatch.isEmpty {
+            Console.error("\(manifestPath): the folder does not match the manifest; not countersigned:")
+            for line in mismatch.lines { Console.note("  \(line)") }
+            throw Finished(status: .failure)
+        }
+        var added: [SignReport.Signature] = []
+        for privateKey in privateKeys {
+            try bundle.dsseEnvelope.addSignature(payload: manifest.payload, key: privateKey)
+            added.append(SignReport.Signature(
+                index: bundle.dsseEnvelope.signatures.count, keyid: try privateKey.publicKey.keyID,
+                algorithm: privateKey.algorithm.displayName))
+        }
+        try write(bundle, overwrite: true)
+        let total = bundle.dsseEnvelope.signatures.count
+        if report.json {
+            try Console.json(SignReport(
+                mode: "append", manifest: manifestPath, model: manifest.name, rootDigest: manifest.rootDigest.hex,
+                manifestDigest: manifest.manifestDigest.hex, fileCount: manifest.entries.count, bytes: nil, license: manifest.predicate?.license?.id,
+                signatures: added, signatureCount: total, parents: []))
+            return
+        }
+        let numbers = added.map { String($0.index) }.joined(separator: ", ")
+        Console.out("countersigned \(manifest.name): \(plural(manifest.entries.count, "file")) checked, signature\(added.count == 1 ? "" : "s") \(numbers) added")
+        for signature in added { Console.out("  key             \(signature.algorithm) \(signature.keyid)") }
+        Console.out("wrote \(manifestPath)")
+    }
+
+    private func write(_ bundle: ManifestBundle, overwrite: Bool) throws {
+        let bytes: [UInt8]
+        do {
+            bytes = try bundle.encoded()
+        } catch {
+            throw CommandFailure("the manifest could not be encoded: \(error.localizedDescription)", status: .software)
+        }
+        do {
+            try AtomicFile.write(bytes, to: manifestPath, overwrite: overwrite)
+        } catch {
+            throw CommandFailure("\(error.description)", status: .cannotCreate)
+        }
     }
 
     /// The manifest's path relative to the folder when it is written inside it (and is not
@@ -220,43 +247,5 @@ struct Sign: ParsableCommand {
     private func relativeInside(_ path: String) -> String? {
         guard let relative = relativePath(of: path, inside: folder), relative != "pedigree.json" else { return nil }
         return relative
-    }
-}
-
-/// The time to record: `SOURCE_DATE_EPOCH` when set, else now.
-func createdAt() throws -> String {
-    do {
-        return try Timestamp.now(environment: ProcessInfo.processInfo.environment)
-    } catch {
-        throw fail(error.description, code: 64)
-    }
-}
-
-/// The contents of a small text file named on the command line.
-func readText(_ path: String) throws -> String {
-    do {
-        return String(decoding: try readSmallFile(path, limit: 16 << 20), as: UTF8.self)
-    } catch {
-        throw fail(error.description, code: inputStatus(error))
-    }
-}
-
-private struct SignSummary: Encodable {
-    var manifest: String
-    var model: String
-    var files: Int
-    var bytes: Int64
-    var rootDigest: String
-    var manifestDigest: String
-    var keyid: String
-
-    init(result: SignResult, manifest: String) {
-        self.manifest = manifest
-        model = result.statement.predicate.model.name
-        files = result.statement.predicate.resources.count
-        bytes = result.totalBytes
-        rootDigest = result.rootDigest.hex
-        manifestDigest = result.manifestDigest.hex
-        keyid = result.keyID
     }
 }

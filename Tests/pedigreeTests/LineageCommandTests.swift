@@ -74,7 +74,7 @@ extension Workspace {
     @Test(.needsOpenAtomText) func aThreeGenerationChainVerifiesAndChecks() throws {
         let work = try Workspace()
         try work.threeGenerations(genuine: true)
-        let verified = try work.run(["verify", "q4", "--key", "quantizer.pub", "--key", "tuner.pub", "--key", "base.pub"])
+        let verified = try work.run(["verify", "q4", "--trusted-key", "quantizer.pub", "--trusted-key", "tuner.pub", "--trusted-key", "base.pub"])
         #expect(verified.status == 0, "\(verified)")
         #expect(verified.stdout.contains("ancestor acme/sft (manifest "))
         #expect(verified.stdout.contains("  ancestor acme/base (manifest "))
@@ -151,7 +151,7 @@ extension Workspace {
         let graph = try work.run(["lineage", "child", "--format", "json"])
         let edges = (try JSONSerialization.jsonObject(with: graph.stdoutData) as! [String: Any])["edges"] as! [[String: Any]]
         #expect(edges[0]["relation"] as? String == relation.rawValue)
-        #expect(try work.run(["verify", "child", "--key", "child.pub"]).status == 0)
+        #expect(try work.run(["verify", "child", "--trusted-key", "child.pub"]).status == 0)
     }
 
     @Test func aMergeOfTwoParents() throws {
@@ -175,7 +175,7 @@ extension Workspace {
         let tree = try work.run(["lineage", "merged"])
         #expect(tree.stdout.contains("├── merge: SLERP t=0.5 ← acme/a [root "))
         #expect(tree.stdout.contains("└── merge: SLERP t=0.5 ← other/b [root "))
-        #expect(try work.run(["verify", "merged", "--key", "merger.pub"]).status == 0)
+        #expect(try work.run(["verify", "merged", "--trusted-key", "merger.pub"]).status == 0)
     }
 
     @Test func aDistillationNamesItsTeacher() throws {

@@ -42,7 +42,8 @@ public struct HashEngine: Sendable {
     /// Hashes every job.
     ///
     /// - Parameters:
-    ///   - progress: counts bytes as they are hashed.
+    ///   - progress: told the listed sizes of all the files first, then counts bytes as they
+    ///     are hashed.
     ///   - emit: receives each result in input order as soon as all earlier ones are known;
     ///     calls are serialized.
     /// - Returns: one result per job, in input order.
@@ -52,6 +53,7 @@ public struct HashEngine: Sendable {
         progress: ByteCounter? = nil,
         emit: (@Sendable (Int, Result<FileDigest, FileError>) -> Void)? = nil
     ) -> [Result<FileDigest, FileError>] {
+        progress?.expect(files.reduce(0) { $0 + max(0, $1.sizeHint) })
         let order = files.indices.sorted { files[$0].sizeHint > files[$1].sizeHint }
         let state = Mutex(EmitState(count: files.count))
         let next = Atomic<Int>(0)

@@ -211,8 +211,9 @@ public struct ObligationChecker: Sendable {
             var carriedCount = 0
             var carriers = Set<Int>()
             for notice in predicate.notices.retained.map(\.notice) {
-                let wanted = LicenseCatalog.normalize(notice.text)
-                if let index = texts.firstIndex(where: { $0.contains(wanted) }) {
+                // As given, or as pedigree's NOTICE shows it (control characters made visible).
+                let wanted = [notice.text, PlainText.text(notice.text)].map(LicenseCatalog.normalize)
+                if let index = texts.firstIndex(where: { text in wanted.contains { text.contains($0) } }) {
                     carriedCount += 1
                     carriers.insert(index)
                 } else {
@@ -254,8 +255,13 @@ public struct ObligationChecker: Sendable {
                 continue
             }
             // The notice that ships must name the file and say how it was modified.
-            let how = LicenseCatalog.normalize(description)
-            if let carrier = texts.first(where: { mentions($0.text, name) && $0.text.contains(how) }) {
+            // As written, or as MODIFICATIONS.md writes it: the name as a code span with control
+            // characters made visible, the description as escaped Markdown.
+            let names = [name, UnsafeScalars.escaped(name)]
+            let how = [description, Markdown.text(description)].map(LicenseCatalog.normalize)
+            if let carrier = texts.first(where: { text in
+                names.contains { mentions(text.text, $0) } && how.contains { text.text.contains($0) }
+            }) {
                 shippedIn.insert(carrier.name)
             } else {
                 result.problems.append("\(printable(name)): changed, and no notice file that ships names it with how it was modified")
