@@ -61,6 +61,8 @@ struct Sign: ParsableCommand {
 
     @OptionGroup(title: "Deriving from parents") var derivation: DerivationOptions
     @OptionGroup var hashing: HashingOptions
+    @OptionGroup(title: "Reusing digests") var cache: CacheOptions
+    @OptionGroup(title: "Signing from digests computed elsewhere") var supplied: DigestOptions
     @OptionGroup var passphrase: PassphraseOptions
 
     @Flag(help: "Print the result as JSON.")
@@ -73,11 +75,13 @@ struct Sign: ParsableCommand {
         if append, !derivation.parent.isEmpty || !derivation.teacher.isEmpty || derivation.spec != nil {
             throw ValidationError("--append countersigns an existing manifest; it takes no parents")
         }
+        if append, supplied.isEnabled { throw ValidationError("--append checks the folder itself; it takes no --digests") }
+        if supplied.noFolder, output == nil { throw ValidationError("--no-folder needs --output: there is no folder to write into") }
     }
 
     func run() throws {
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+        guard supplied.noFolder || FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue else {
             throw fail("\(folder): not a folder", code: Exit.noInput)
         }
         let privateKey: PrivateKey
@@ -108,18 +112,27 @@ struct Sign: ParsableCommand {
             ignore: ignore, roles: RoleClassifier(overrides: role.map { ($0.glob, $0.role) }),
             followSymlinks: followSymlinks, createdAt: try createdAt())
         let derivationRequest = derivative.request
-        let signer = ModelSigner(engine: hashing.engine)
+        var engine = hashing.engine
+        let digestCache = supplied.isEnabled ? nil : cache.open()
+        engine.memo = digestCache
+        let signer = ModelSigner(engine: engine)
         let counter = ByteCounter()
         let progress = ProgressLine(counter: counter, total: 0, enabled: !hashing.quiet && !json)
         var predicate: ModelPredicate
         do {
-            let extra = relativeInside(manifestPath).map { [Glob.escape($0)] } ?? []
-            predicate = try signer.describe(request, extraIgnores: extra, progress: counter)
+            let extra = supplied.noFolder ? [] : relativeInside(manifestPath).map { [Glob.escape($0)] } ?? []
+            if supplied.isEnabled {
+                defer { progress.finish() }
+                predicate = try supplied.describe(signer, request, extraIgnores: extra, progress: counter)
+            } else {
+                predicate = try signer.describe(request, extraIgnores: extra, progress: counter)
+            }
             progress.finish()
-        } catch {
+        } catch let error as SignError {
             progress.finish()
             throw fail(error.description, code: inputStatusOf(error))
         }
+        let reused = digestCache?.finish().reused
         var ancestors: [AncestorEntry] = []
         if let derivationRequest {
             ancestors = try derivation.derive(derivationRequest, into: &predicate, quiet: json)
@@ -131,7 +144,7 @@ struct Sign: ParsableCommand {
             throw fail(error.description, code: inputStatusOf(error))
         }
         try write(result.bundle)
-        report(result, algorithm: privateKey.algorithm)
+        report(result, algorithm: privateKey.algorithm, reused: reused)
     }
 
     private func appendSignature(_ privateKey: PrivateKey) throws {
@@ -185,13 +198,19 @@ struct Sign: ParsableCommand {
         }
     }
 
-    private func report(_ result: SignResult, algorithm: KeyAlgorithm) {
+    private func report(_ result: SignResult, algorithm: KeyAlgorithm, reused: Int?) {
         let predicate = result.statement.predicate
         if json {
-            try? Console.json(SignSummary(result: result, manifest: manifestPath))
+            try? Console.json(SignSummary(result: result, manifest: manifestPath, reused: reused))
             return
         }
         Console.out("signed \(predicate.model.name): \(plural(predicate.resources.count, "file")), \(formatBytes(result.totalBytes))")
+        if let reused {
+            Console.out("  digest cache    \(reused) of \(plural(predicate.resources.count, "file")) reused, the rest read")
+        }
+        if let supplied = predicate.suppliedDigests {
+            Console.out("  digests         \(supplied.summary)")
+        }
         Console.out("  root digest     \(result.rootDigest.hex)")
         Console.out("  manifest digest \(result.manifestDigest.hex)")
         Console.out("  key             \(algorithm.displayName) \(result.keyID)")
@@ -249,8 +268,11 @@ private struct SignSummary: Encodable {
     var rootDigest: String
     var manifestDigest: String
     var keyid: String
+    /// Files whose digest came from the digest cache; absent when the cache was not used.
+    var reused: Int?
+    var suppliedDigests: SuppliedDigests?
 
-    init(result: SignResult, manifest: String) {
+    init(result: SignResult, manifest: String, reused: Int?) {
         self.manifest = manifest
         model = result.statement.predicate.model.name
         files = result.statement.predicate.resources.count
@@ -258,5 +280,7 @@ private struct SignSummary: Encodable {
         rootDigest = result.rootDigest.hex
         manifestDigest = result.manifestDigest.hex
         keyid = result.keyID
+        self.reused = reused
+        suppliedDigests = result.statement.predicate.suppliedDigests
     }
 }

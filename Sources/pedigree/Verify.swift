@@ -30,6 +30,9 @@ struct Verify: ParsableCommand {
 
     @OptionGroup var hashing: HashingOptions
 
+    @Flag(help: "Take the digests of files unchanged since an earlier run from the digest cache; the report says how many.")
+    var trustCache = false
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -46,11 +49,15 @@ struct Verify: ParsableCommand {
             throw fail("\(folder): not a folder", code: Exit.noInput)
         }
         let manifestPath = manifest ?? joinPath(folder, "pedigree.json")
-        let verifier = ManifestVerifier(keys: keys, only: only.map(Glob.init), engine: hashing.engine)
+        var engine = hashing.engine
+        let digestCache = trustCache ? openDigestCache(mode: .readWrite) : nil
+        engine.memo = digestCache
+        let verifier = ManifestVerifier(keys: keys, only: only.map(Glob.init), engine: engine)
         let counter = ByteCounter()
         let progress = ProgressLine(counter: counter, total: 0, enabled: !hashing.quiet && !json)
-        let report = verifier.verify(folder: folder, manifestPath: manifestPath, progress: counter)
+        var report = verifier.verify(folder: folder, manifestPath: manifestPath, progress: counter)
         progress.finish()
+        if trustCache { report.reusedFromCache = digestCache?.finish().reused ?? 0 }
         if json {
             try Console.json(report)
         } else {
@@ -84,6 +91,12 @@ struct Verify: ParsableCommand {
             }
             let indent = String(repeating: "  ", count: ancestor.depth - 1)
             Console.out("\(indent)ancestor \(ancestor.name) (manifest \(short(ancestor.manifestDigest))…): \(detail)")
+        }
+        if let supplied = report.suppliedDigests {
+            Console.out("digests: \(supplied.summary)")
+        }
+        if let reused = report.reusedFromCache {
+            Console.out("digest cache (--trust-cache): \(plural(reused, "file")) taken from the cache, not re-read")
         }
         for file in report.files where !(hashing.quiet && file.status == .ok) {
             let detail = file.detail.map { " (\($0))" } ?? ""
