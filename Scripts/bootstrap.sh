@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what pedigree's build and tests need, where it is missing: OpenSSL's headers and
-# pkg-config (the build); and for the tests' independent cross-checks, the openssl and
+# Installs what pedigree's build and tests need, where it is missing: OpenSSL's and SQLite's
+# headers and pkg-config (the build); and for the tests' independent cross-checks, the openssl and
 # sha256sum tools, Graphviz (dot), Node.js with the Mermaid grammar from the PyPI package
 # mermaid-syntax-parser, and Python 3 with jsonschema, the OpenSSF reference signer
 # model_signing 1.1.1 (with pyopenssl), the CycloneDX schemas (cyclonedx-python-lib), the SPDX
@@ -13,6 +13,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 installed libssl-dev || apt_packages+=(libssl-dev)
+installed libsqlite3-dev || apt_packages+=(libsqlite3-dev)
 have pkg-config || apt_packages+=(pkg-config)
 have openssl || apt_packages+=(openssl)
 have sha256sum || apt_packages+=(coreutils)

@@ -91,6 +91,9 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
         var insert: SQLiteStatement?
         var pending: [(stamp: FileStamp, digest: FileDigest)] = []
         var stats = DigestCacheStats()
+        /// Whether a read transaction is open: lookups share one, so they take SQLite's file
+        /// locks once instead of once each.
+        var reading = false
     }
 
     /// The cache folder: `$XDG_CACHE_HOME/pedigree` when that is an absolute path, else
@@ -157,7 +160,11 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
     public func recall(_ stamp: FileStamp) -> FileDigest? {
         guard mode == .readWrite else { return nil }
         return state.withLock { state -> FileDigest? in
-            guard let lookup = state.lookup else { return nil }
+            guard let lookup = state.lookup, let database = state.database else { return nil }
+            if !state.reading {
+                guard (try? database.execute("BEGIN")) != nil else { return nil }
+                state.reading = true
+            }
             lookup.reset()
             lookup.bind(1, Int64(bitPattern: stamp.device))
             lookup.bind(2, Int64(bitPattern: stamp.inode))
@@ -283,6 +290,7 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
     /// Stops using a database that turned out to be damaged mid-run, and removes it so the
     /// next run starts afresh.
     private static func discard(_ state: inout State, path: String) {
+        state.reading = false
         state.lookup = nil
         state.insert = nil
         state.database = nil
@@ -292,6 +300,10 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
 
     /// Writes the pending rows in one transaction; on failure they are dropped and counted.
     private static func flush(_ state: inout State, path: String) {
+        if state.reading, let database = state.database {
+            try? database.execute("COMMIT")
+            state.reading = false
+        }
         guard !state.pending.isEmpty else { return }
         defer { state.pending = [] }
         guard let database = state.database, let insert = state.insert else {
