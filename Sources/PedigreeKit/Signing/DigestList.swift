@@ -128,12 +128,13 @@ public struct DigestList: Sendable, Equatable {
         return list
     }
 
-    /// Parses one list: a JSON report when its first non-blank byte is `{`, else `sha256sum` lines.
+    /// Parses one list: a JSON report when its first non-blank byte is `{` or `[`, else
+    /// `sha256sum` lines (which start with a hex digit, `SHA256 (` or a backslash).
     public static func parse(_ bytes: [UInt8], list: String, folder: String?) throws(DigestListError) -> DigestList {
         let first = bytes.first { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }
         var raw: [ListedDigest]
         let format: DigestListFormat
-        if first == UInt8(ascii: "{") {
+        if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
             raw = try parseReport(bytes, list: list)
             format = .pedigreeHashJSON
         } else {
