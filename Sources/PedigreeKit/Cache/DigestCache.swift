@@ -232,14 +232,20 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
         } catch let error as SQLiteError where error.isDamaged {
             throw NotOurs(reason: "is not an SQLite database, or is damaged")
         }
-        let lookup = try database.prepare(
-            "SELECT filesystem, size, mtime_s, mtime_ns, ctime_s, ctime_ns, sha256, seal FROM digests WHERE device = ?1 AND inode = ?2")
-        let insert = try database.prepare(
-            """
-            INSERT OR REPLACE INTO digests (device, inode, filesystem, size, mtime_s, mtime_ns, ctime_s, ctime_ns, sha256, seal)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-            """)
-        return (database, lookup, insert)
+        do throws(SQLiteError) {
+            let lookup = try database.prepare(
+                "SELECT filesystem, size, mtime_s, mtime_ns, ctime_s, ctime_ns, sha256, seal FROM digests WHERE device = ?1 AND inode = ?2")
+            let insert = try database.prepare(
+                """
+                INSERT OR REPLACE INTO digests (device, inode, filesystem, size, mtime_s, mtime_ns, ctime_s, ctime_ns, sha256, seal)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                """)
+            return (database, lookup, insert)
+        } catch {
+            if error.isBusy { throw error }
+            // Our id and version, but not our table: damaged or tampered with.
+            throw NotOurs(reason: "does not hold the table of its schema version")
+        }
     }
 
     /// Checks the schema of an opened database, creating it in a new (empty) one.

@@ -119,21 +119,23 @@ public struct FileStamp: Hashable, Sendable {
     /// exFAT, NTFS and SMB are not: there ctime is another file system's claim, a creation time,
     /// or settable by a client.
     static func keepsChangeTime(_ type: Int64) -> Bool {
-        let known: Set<Int64> = [
-            0xEF53,  // ext2, ext3, ext4
-            0x5846_5342,  // xfs
-            0x9123_683E,  // btrfs
-            0x0102_1994,  // tmpfs
-            0xF2F5_2010,  // f2fs
-            0x2FC1_2FC1,  // zfs
-            0x794C_7630,  // overlayfs
-            0xCA45_1A4E,  // bcachefs
-            0x3153_464A,  // jfs
-            0x5265_4973,  // reiserfs
-            0x7371_7368,  // squashfs (read-only)
-            0xE0F5_E1E2,  // erofs (read-only)
-            0x6969,  // nfs
-        ]
-        return known.contains(type)
+        trustedFileSystems.contains(type)
     }
+
+    /// The `statfs.f_type` magic numbers of `keepsChangeTime`.
+    private static let trustedFileSystems: Set<Int64> = [
+        0xEF53,  // ext2, ext3, ext4
+        0x5846_5342,  // xfs
+        0x9123_683E,  // btrfs
+        0x0102_1994,  // tmpfs
+        0xF2F5_2010,  // f2fs
+        0x2FC1_2FC1,  // zfs
+        0x794C_7630,  // overlayfs
+        0xCA45_1A4E,  // bcachefs
+        0x3153_464A,  // jfs
+        0x5265_4973,  // reiserfs
+        0x7371_7368,  // squashfs (read-only)
+        0xE0F5_E1E2,  // erofs (read-only)
+        0x6969,  // nfs
+    ]
 }

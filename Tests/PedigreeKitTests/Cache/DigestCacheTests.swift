@@ -228,6 +228,7 @@ private final class CacheBench: @unchecked Sendable {
         ("PRAGMA application_id = 1346651986; PRAGMA user_version = 7; CREATE TABLE digests (x)", "has schema version 7, not 1"),
         ("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine')", "is another program's database"),
         ("PRAGMA application_id = 42", "is another program's database"),
+        ("PRAGMA application_id = 1346651986; PRAGMA user_version = 1; CREATE TABLE other (x)", "does not hold the table of its schema version"),
     ])
     func aDatabaseOfAnotherSchemaIsRebuilt(_ sql: String, _ reason: String) throws {
         let bench = try CacheBench(files: ["a.txt": "alpha"])
