@@ -37,6 +37,16 @@ func openDigestCache(mode: DigestCache.Mode) -> DigestCache? {
     }
 }
 
+/// Writes what the cache still holds and returns how many digests it gave back; says on
+/// stderr when some could not be recorded (the run is not affected).
+func finishDigestCache(_ cache: DigestCache) -> Int {
+    let stats = cache.finish()
+    if stats.writeFailures > 0 {
+        Console.error("warning: the digest cache \(cache.path): \(stats.writeFailures) digests could not be recorded; they are read again next time")
+    }
+    return stats.reused
+}
+
 /// `sign`'s options for signing from digests computed elsewhere.
 struct DigestOptions: ParsableArguments {
     @Option(help: ArgumentHelp(

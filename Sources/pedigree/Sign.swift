@@ -132,7 +132,7 @@ struct Sign: ParsableCommand {
             progress.finish()
             throw fail(error.description, code: inputStatusOf(error))
         }
-        let reused = digestCache?.finish().reused
+        let reused = digestCache.map(finishDigestCache)
         var ancestors: [AncestorEntry] = []
         if let derivationRequest {
             ancestors = try derivation.derive(derivationRequest, into: &predicate, quiet: json)

@@ -57,7 +57,7 @@ struct Verify: ParsableCommand {
         let progress = ProgressLine(counter: counter, total: 0, enabled: !hashing.quiet && !json)
         var report = verifier.verify(folder: folder, manifestPath: manifestPath, progress: counter)
         progress.finish()
-        if trustCache { report.reusedFromCache = digestCache?.finish().reused ?? 0 }
+        if trustCache { report.reusedFromCache = digestCache.map(finishDigestCache) ?? 0 }
         if json {
             try Console.json(report)
         } else {

@@ -285,3 +285,50 @@ private final class CacheBench: @unchecked Sendable {
         #expect(FileStamp(descriptor: directory) == nil)
     }
 }
+
+@Suite struct DigestCacheUnderContention {
+    @Test(.timeLimit(.minutes(1)))
+    func aWriteThatCannotBeMadeLosesTheDigestsNotTheRun() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha", "b.txt": "beta"])
+        bench.settle()
+        try bench.run()
+        try bench.sh("printf 'changed' > a.txt")
+        bench.settle()
+        // Another process holds the write lock for longer than the busy timeout.
+        let other = try SQLiteDatabase(path: bench.database, create: false)
+        try other.execute("BEGIN IMMEDIATE")
+        defer { try? other.execute("ROLLBACK") }
+        let blocked = try bench.run()
+        #expect(blocked.stats.writeFailures == 1)
+        #expect(blocked.stats.reused == 1)
+        #expect(blocked.digests == (try bench.truth()))
+    }
+
+    @Test func concurrentRunsInOneProcessAgree() throws {
+        let bench = try CacheBench(files: Dictionary(uniqueKeysWithValues: (0..<200).map { ("f\($0).txt", "file \($0)") }))
+        bench.settle()
+        let truth = try bench.truth()
+        let outcomes = ConcurrentOutcomes()
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            outcomes.add(try? bench.run().digests)
+        }
+        #expect(outcomes.values.count == 4)
+        #expect(outcomes.values.allSatisfy { $0 == truth })
+        #expect(try bench.run().stats.reused == 200)
+    }
+}
+
+private final class ConcurrentOutcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [[String: String]] = []
+    func add(_ value: [String: String]?) {
+        lock.lock()
+        if let value { stored.append(value) }
+        lock.unlock()
+    }
+    var values: [[String: String]] {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
+    }
+}
