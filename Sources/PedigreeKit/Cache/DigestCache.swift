@@ -72,6 +72,11 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
     static let schemaVersion: Int64 = 1
     /// Rows written per transaction.
     static let batchSize = 512
+    /// How long a remembered digest is kept (90 days); hits do not renew it, so nothing is
+    /// written when nothing changed.
+    static let retentionSeconds: Int64 = 90 * 24 * 3600
+    /// One run in this many prunes the cache.
+    static let pruneOdds = 32
     /// How long a call waits for another process's lock.
     static let busyTimeoutMilliseconds: Int32 = 5_000
 
@@ -138,6 +143,9 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
         }
         rebuiltBecause = rebuilt
         guard let (database, lookup, insert) = opened else { throw .cannotOpen(path: path, reason: "not opened") }
+        // Rows of files long gone would pile up: now and then, forget what was stored long ago
+        // (a file still there is read once more and remembered again).
+        if Int.random(in: 0..<Self.pruneOdds) == 0 { Self.prune(database, olderThan: runStart.seconds - Self.retentionSeconds) }
         state = Mutex(State(database: database, lookup: lookup, insert: insert))
     }
 
@@ -237,8 +245,8 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
                 "SELECT filesystem, size, mtime_s, mtime_ns, ctime_s, ctime_ns, sha256, seal FROM digests WHERE device = ?1 AND inode = ?2")
             let insert = try database.prepare(
                 """
-                INSERT OR REPLACE INTO digests (device, inode, filesystem, size, mtime_s, mtime_ns, ctime_s, ctime_ns, sha256, seal)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                INSERT OR REPLACE INTO digests (device, inode, filesystem, size, mtime_s, mtime_ns, ctime_s, ctime_ns, sha256, seal, stored)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                 """)
             return (database, lookup, insert)
         } catch {
@@ -270,7 +278,7 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
                         device INTEGER NOT NULL, inode INTEGER NOT NULL, filesystem INTEGER NOT NULL,
                         size INTEGER NOT NULL, mtime_s INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
                         ctime_s INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
-                        sha256 BLOB NOT NULL, seal BLOB NOT NULL,
+                        sha256 BLOB NOT NULL, seal BLOB NOT NULL, stored INTEGER NOT NULL,
                         PRIMARY KEY (device, inode)
                     ) WITHOUT ROWID;
                     PRAGMA application_id = \(applicationID);
@@ -286,6 +294,13 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
         }
         // Readers never wait for a writer in WAL mode; a failure leaves the rollback journal.
         try? database.execute("PRAGMA journal_mode = WAL")
+    }
+
+    /// Deletes the rows stored before `cutoff` (seconds since the epoch); a failure is ignored.
+    static func prune(_ database: SQLiteDatabase, olderThan cutoff: Int64) {
+        guard let delete = try? database.prepare("DELETE FROM digests WHERE stored < ?1") else { return }
+        delete.bind(1, cutoff)
+        _ = try? delete.step()
     }
 
     /// Removes the database and its companion files.
@@ -316,6 +331,7 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
             state.stats.writeFailures += state.pending.count
             return
         }
+        let now = StampTime.now().seconds
         do throws(SQLiteError) {
             try database.execute("BEGIN IMMEDIATE")
             for (stamp, digest) in state.pending {
@@ -330,6 +346,7 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
                 insert.bind(8, stamp.changed.nanoseconds)
                 insert.bind(9, digest.digest.bytes)
                 insert.bind(10, seal(stamp, digest.digest.bytes))
+                insert.bind(11, now)
                 _ = try insert.step()
             }
             insert.reset()

@@ -78,6 +78,17 @@ private final class CacheBench: @unchecked Sendable {
         #expect(try bench.run().stats.reused == 0)
     }
 
+    @Test func digestsStoredLongAgoArePruned() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha", "b.txt": "beta"])
+        bench.settle()
+        try bench.run()
+        let database = try SQLiteDatabase(path: bench.database, create: false)
+        try database.execute("UPDATE digests SET stored = 1000 WHERE length(sha256) = 32 AND inode = (SELECT min(inode) FROM digests)")
+        DigestCache.prune(database, olderThan: 2000)
+        #expect(try bench.run().stats.reused == 1)
+        #expect(try bench.run().stats.reused == 2)
+    }
+
     @Test func refreshReadsEverythingAndRecordsIt() throws {
         let bench = try CacheBench(files: ["a.txt": "alpha", "b.txt": "beta"])
         bench.settle()
