@@ -2,8 +2,9 @@
 # Sets up a Debian or Ubuntu machine (with Swift 6) for pedigree. Safe to run again: it installs
 # only what is missing, and does nothing when everything is there.
 #
-#   bash Scripts/bootstrap.sh           what the build needs: OpenSSL's headers (libssl-dev) and
-#                                       pkg-config, with apt (sudo when not root)
+#   bash Scripts/bootstrap.sh           what the build needs: the headers of OpenSSL (libssl-dev) and
+#                                       SQLite (libsqlite3-dev), and pkg-config, with apt (sudo when
+#                                       not root)
 #   bash Scripts/bootstrap.sh --tests   that, and the tools the tests cross-check pedigree against:
 #                                       openssl, sha256sum, Graphviz, Node.js, unzip and Python 3
 #                                       with venv from apt; the pinned Python packages of
@@ -16,7 +17,7 @@
 set -euo pipefail
 
 # Debian packages the build needs. A new build need is one more word here.
-build_packages=(libssl-dev pkg-config)
+build_packages=(libssl-dev libsqlite3-dev pkg-config)
 # Debian packages the tests need.
 test_packages=(openssl coreutils graphviz nodejs unzip python3 python3-venv)
 # The Mermaid grammar: a self-contained parser for Node.js inside this PyPI wheel.

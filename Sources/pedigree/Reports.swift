@@ -138,6 +138,10 @@ struct SignReport: Encodable {
     /// How many signatures the envelope now carries.
     var signatureCount: Int
     var parents: [Parent]
+    /// Files whose digest came from the digest cache; absent when the cache was not used.
+    var reusedFromCache: Int?
+    /// How the digests were supplied, when they came from a list (`--digests`).
+    var suppliedDigests: SuppliedDigests?
 
     struct Signature: Encodable {
         var index: Int
@@ -174,6 +178,10 @@ struct VerifyReport: Encodable {
     var only: [String]?
     var listed: Int
     var summary: [String: Int]
+    /// How the digests were supplied, when the manifest was signed from a list (`--digests`).
+    var suppliedDigests: SuppliedDigests?
+    /// Files whose digest came from the digest cache (`--trust-cache`); absent without it.
+    var reusedFromCache: Int?
 
     struct Ancestor: Encodable {
         var name: String
@@ -212,6 +220,8 @@ struct VerifyReport: Encodable {
         problems = report.problems
         only = report.only
         listed = report.listed
+        suppliedDigests = report.suppliedDigests
+        reusedFromCache = report.reusedFromCache
         var summary: [String: Int] = [:]
         for status in [FileStatusCode.ok, .modified, .missing, .unexpected, .unreadable] {
             summary[status.rawValue.lowercased()] = report.count(status)

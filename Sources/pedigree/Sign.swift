@@ -64,6 +64,8 @@ struct Sign: ParsableCommand {
     @OptionGroup(title: "Deriving from parents") var derivation: DerivationOptions
     @OptionGroup(title: "Trusted keys (for the parents)") var trust: TrustOptions
     @OptionGroup var hashing: HashingOptions
+    @OptionGroup(title: "Reusing digests") var cache: CacheOptions
+    @OptionGroup(title: "Signing from digests computed elsewhere") var supplied: DigestOptions
     @OptionGroup var passphrase: PassphraseOptions
     @OptionGroup var report: JSONOption
 
@@ -81,10 +83,12 @@ struct Sign: ParsableCommand {
         if append, trust.given {
             throw ValidationError("--trusted-key and --trusted-keys check parents' signatures; --append takes no parents")
         }
+        if append, supplied.isEnabled { throw ValidationError("--append checks the folder itself; it takes no --digests") }
+        if supplied.noFolder, output == nil { throw ValidationError("--no-folder needs --output: there is no folder to write into") }
     }
 
     func run() throws {
-        guard isFolder(folder) else { throw CommandFailure("\(folder): not a folder", status: .noInput) }
+        guard supplied.noFolder || isFolder(folder) else { throw CommandFailure("\(folder): not a folder", status: .noInput) }
         let privateKeys = try passphrase.privateKeys(key)
         var seen: [String: String] = [:]
         for (path, privateKey) in zip(key, privateKeys) {
@@ -115,17 +119,22 @@ struct Sign: ParsableCommand {
             notices: notices, additionalTerms: try additionalTermsFile.map(readText), distribution: distribution,
             ignore: ignore, roles: RoleClassifier(overrides: role.map { ($0.glob, $0.role) }),
             followSymlinks: followSymlinks, createdAt: try createdAt())
-        let signer = ModelSigner(engine: hashing.engine)
+        var engine = hashing.engine
+        let digestCache = supplied.isEnabled ? nil : cache.open()
+        engine.memo = digestCache
+        let signer = ModelSigner(engine: engine)
         let progress = hashing.progress(json: report.json)
         var predicate: ModelPredicate
         do {
-            let extra = relativeInside(manifestPath).map { [Glob.escape($0)] } ?? []
-            predicate = try signer.describe(request, extraIgnores: extra, progress: progress.counter)
-            progress.line.finish()
-        } catch {
-            progress.line.finish()
-            throw error
+            defer { progress.line.finish() }
+            let extra = supplied.noFolder ? [] : relativeInside(manifestPath).map { [Glob.escape($0)] } ?? []
+            if supplied.isEnabled {
+                predicate = try supplied.describe(signer, request, extraIgnores: extra, progress: progress.counter)
+            } else {
+                predicate = try signer.describe(request, extraIgnores: extra, progress: progress.counter)
+            }
         }
+        let reused = digestCache.map(finishDigestCache)
         var ancestors: [AncestorEntry] = []
         var parents: [LoadedParent] = []
         if let derivationRequest = derivative.request {
@@ -150,10 +159,16 @@ struct Sign: ParsableCommand {
                 mode: "sign", manifest: manifestPath, model: predicateSigned.model.name, rootDigest: result.rootDigest.hex,
                 manifestDigest: result.manifestDigest.hex, fileCount: predicateSigned.resources.count, bytes: result.totalBytes,
                 license: predicateSigned.license?.id, signatures: added, signatureCount: result.bundle.dsseEnvelope.signatures.count,
-                parents: parentRows(parents)))
+                parents: parentRows(parents), reusedFromCache: reused, suppliedDigests: predicateSigned.suppliedDigests))
             return
         }
         Console.out("signed \(predicateSigned.model.name): \(plural(predicateSigned.resources.count, "file")), \(formatBytes(result.totalBytes))")
+        if let reused {
+            Console.out("  digest cache    \(reused) of \(plural(predicateSigned.resources.count, "file")) reused, the rest read")
+        }
+        if let supplied = predicateSigned.suppliedDigests {
+            Console.out("  digests         \(supplied.summary)")
+        }
         Console.out("  root digest     \(result.rootDigest.hex)")
         Console.out("  manifest digest \(result.manifestDigest.hex)")
         for signature in added { Console.out("  key             \(signature.algorithm) \(signature.keyid)") }
@@ -219,7 +234,7 @@ struct Sign: ParsableCommand {
             try Console.json(SignReport(
                 mode: "append", manifest: manifestPath, model: manifest.name, rootDigest: manifest.rootDigest.hex,
                 manifestDigest: manifest.manifestDigest.hex, fileCount: manifest.entries.count, bytes: nil, license: manifest.predicate?.license?.id,
-                signatures: added, signatureCount: total, parents: []))
+                signatures: added, signatureCount: total, parents: [], reusedFromCache: nil, suppliedDigests: nil))
             return
         }
         let numbers = added.map { String($0.index) }.joined(separator: ", ")

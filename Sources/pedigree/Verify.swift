@@ -26,6 +26,10 @@ struct Verify: ParsableCommand {
     var only: [String] = []
 
     @OptionGroup var hashing: HashingOptions
+
+    @Flag(help: "Take the digests of files unchanged since an earlier run from the digest cache; the report says how many.")
+    var trustCache = false
+
     @OptionGroup var output: JSONOption
 
     func validate() throws {
@@ -41,10 +45,14 @@ struct Verify: ParsableCommand {
         if source == "model.sig", !output.json {
             Console.note("\(folder) has no pedigree.json; verifying \(manifestPath) (an OpenSSF Model Signing bundle)")
         }
-        let verifier = ManifestVerifier(keys: keys, only: only.map(Glob.init), engine: hashing.engine)
+        var engine = hashing.engine
+        let digestCache = trustCache ? openDigestCache(mode: .readWrite) : nil
+        engine.memo = digestCache
+        let verifier = ManifestVerifier(keys: keys, only: only.map(Glob.init), engine: engine)
         let progress = hashing.progress(json: output.json)
-        let report = verifier.verify(folder: folder, manifestPath: manifestPath, progress: progress.counter)
+        var report = verifier.verify(folder: folder, manifestPath: manifestPath, progress: progress.counter)
         progress.line.finish()
+        if trustCache { report.reusedFromCache = digestCache.map(finishDigestCache) ?? 0 }
         if output.json {
             try Console.json(VerifyReport(report, source: source))
         } else {
@@ -85,6 +93,12 @@ struct Verify: ParsableCommand {
             }
             let indent = String(repeating: "  ", count: max(0, ancestor.depth - 1))
             Console.out("\(indent)ancestor \(ancestor.name) (manifest \(short(ancestor.manifestDigest))…): \(detail)")
+        }
+        if let supplied = report.suppliedDigests {
+            Console.out("digests: \(supplied.summary)")
+        }
+        if let reused = report.reusedFromCache {
+            Console.out("digest cache (--trust-cache): \(plural(reused, "file")) taken from the cache, not re-read")
         }
         for file in report.files {
             let detail: TerminalText = file.detail.map { " (\($0))" } ?? ""

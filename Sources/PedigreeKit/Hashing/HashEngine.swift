@@ -31,6 +31,9 @@ public struct HashEngine: Sendable {
     public var readAhead: Bool?
     /// Called on the hashing thread after every chunk of every file (tests only).
     var afterChunk: (@Sendable (String, Int64) -> Void)?
+    /// Digests remembered from earlier runs, asked before each file is read and told after;
+    /// `nil` reads every file.
+    public var memo: (any DigestMemo)?
 
     /// An engine using `jobs` threads (all processors when `nil`).
     public init(jobs: Int? = nil, bufferSize: Int = HashEngine.defaultBufferSize, readAhead: Bool? = nil) {
@@ -60,10 +63,12 @@ public struct HashEngine: Sendable {
         let threads = min(jobs, files.count)
         let bufferSize = self.bufferSize
         let afterChunk = self.afterChunk
+        let memo = self.memo
         // With a core to spare per thread, each thread reads ahead on a second one.
         let pipelined = readAhead ?? (threads * 2 <= availableProcessors())
         runOnThreads(threads) { _ in
             let hasher = FileHasher(bufferSize: bufferSize, pipelined: pipelined)
+            hasher.memo = memo
             while true {
                 let slot = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 guard slot < order.count else { break }

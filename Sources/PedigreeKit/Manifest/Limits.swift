@@ -9,6 +9,8 @@ public enum Limits {
     public static let ignorePatternBytes = 16 << 10
     /// The largest manifest file read.
     public static let manifestBytes = 256 << 20
+    /// The largest digest list read by `sign --digests`: about the size of the manifest it makes.
+    public static let digestListBytes = 256 << 20
     /// The deepest nesting of JSON lists and objects read.
     public static let jsonDepth = JSONReader.defaultMaxDepth
 }

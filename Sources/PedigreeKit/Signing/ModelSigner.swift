@@ -114,11 +114,19 @@ public struct ModelSigner: Sendable {
         }
         guard failures.isEmpty else { throw .problems(failures) }
         let sources = Dictionary(listing.files.map { (ByteKey($0.name), $0.job.source) }, uniquingKeysWith: { a, _ in a })
+        return makePredicate(request, resources: resources, ignorePatterns: folder.ignorePatterns, sources: sources)
+    }
+
+    /// The predicate (everything but lineage) for `resources`; `sources` open the files whose
+    /// text is read to recognise the license (none when signing from a list without the folder).
+    func makePredicate(
+        _ request: SignRequest, resources: [Resource], ignorePatterns: [String], sources: [ByteKey: FileSource]
+    ) -> ModelPredicate {
         let name = request.name ?? defaultModelName(request.folder)
         return ModelPredicate(
             model: ModelInfo(name: name, version: request.version),
             resources: resources,
-            serialization: Serialization(allowSymlinks: request.followSymlinks, ignorePaths: folder.ignorePatterns),
+            serialization: Serialization(allowSymlinks: request.followSymlinks, ignorePaths: ignorePatterns),
             license: licenseInfo(request, resources: resources, sources: sources),
             notices: Notices(added: request.notices, additionalTerms: request.additionalTerms),
             lineage: nil,
