@@ -20,8 +20,13 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+        ),
         .target(name: "PedigreeCrypto", dependencies: ["COpenSSL"]),
-        .target(name: "PedigreeKit", dependencies: ["PedigreeCrypto", .product(name: "Yams", package: "Yams")]),
+        .target(name: "PedigreeKit", dependencies: ["PedigreeCrypto", "CSQLite", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "pedigree",
             dependencies: [

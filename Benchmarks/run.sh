@@ -10,8 +10,16 @@
 # DATA_DIR (default /tmp/pedigree-bench) receives 4 x 512 MiB files (set/) and one 2 GiB
 # file (single/big.bin) of random bytes, made once and reused. Each command runs ROUNDS
 # times (default 5), interleaved with the others; the best time of each is reported, since
-# on a shared machine noise only ever adds time. Needs `model_signing` 1.1.1 and pyopenssl
-# (`python3 -m pip install model-signing==1.1.1 pyopenssl`).
+# on a shared machine noise only ever adds time. Needs `model_signing` 1.1.1 and pyopenssl,
+# which `bash Scripts/bootstrap.sh --tests` installs in .build/test-tools/venv.
+#
+# Optional sections (issue 12), off by default so the default run stays short:
+#   BENCH_MANY_FILES=1    200,000 tiny files (many/): `pedigree sign`, `pedigree verify` and
+#                         `model_signing sign key`, time and peak RSS (MANY_ROUNDS, default 1).
+#   BENCH_INCREMENTAL=1   a 2 GiB file and 20,000 small ones (incremental/): a full sign
+#                         (--no-cache) against a re-sign through the digest cache after one
+#                         small edit; goal: the re-sign takes <= 5 % of the full sign.
+#   BENCH_DEFAULT=0       skips the default sections (to run only the optional ones).
 set -euo pipefail
 
 data=${1:-/tmp/pedigree-bench}
@@ -23,24 +31,27 @@ echo "== building pedigree (release)"
 swift build -c release --package-path "$root" >/dev/null
 bin=$(swift build -c release --package-path "$root" --show-bin-path)/pedigree
 
-command -v model_signing >/dev/null || { echo "model_signing is not installed (pip install model-signing==1.1.1 pyopenssl)" >&2; exit 2; }
+tools=${PEDIGREE_TEST_TOOLS:-$root/.build/test-tools}
+[ -d "$tools/venv/bin" ] && PATH="$tools/venv/bin:$PATH"
+command -v model_signing >/dev/null || { echo "model_signing is not installed (run bash Scripts/bootstrap.sh --tests)" >&2; exit 2; }
 
+run_default=${BENCH_DEFAULT:-1}
 mkdir -p "$data/set" "$data/single"
-for i in 1 2 3 4; do
-  [ -s "$data/set/part$i.bin" ] || head -c 512M /dev/urandom > "$data/set/part$i.bin"
-done
+if [ "$run_default" = 1 ]; then
+  for i in 1 2 3 4; do
+    [ -s "$data/set/part$i.bin" ] || head -c 512M /dev/urandom > "$data/set/part$i.bin"
+  done
+fi
 [ -s "$data/single/big.bin" ] || head -c 2G /dev/urandom > "$data/single/big.bin"
 keys=$(mktemp -d)
 trap 'rm -rf "$keys"' EXIT
 openssl ecparam -name prime256v1 -genkey -noout -out "$keys/ec.key"
+openssl ec -in "$keys/ec.key" -pubout -out "$keys/ec.pub" 2>/dev/null
 sigs=$(mktemp -d)
 trap 'rm -rf "$keys" "$sigs"' EXIT
 set_files=("$data"/set/part*.bin)
 set_bytes=$((4 * 512 * 1024 * 1024))
 big_bytes=$((2 * 1024 * 1024 * 1024))
-
-echo "== warming the page cache"
-cat "${set_files[@]}" "$data/single/big.bin" > /dev/null
 
 # time_best NAME COMMAND...: records the best elapsed seconds and peak RSS (KiB) of ROUNDS runs.
 declare -A best rss
@@ -52,6 +63,11 @@ measure() {
   if [ -z "${best[$name]:-}" ] || awk "BEGIN{exit !($secs < ${best[$name]})}"; then best[$name]=$secs; fi
   if [ -z "${rss[$name]:-}" ] || [ "$kib" -gt "${rss[$name]}" ]; then rss[$name]=$kib; fi
 }
+ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
+
+if [ "$run_default" = 1 ]; then
+echo "== warming the page cache"
+cat "${set_files[@]}" "$data/single/big.bin" > /dev/null
 
 echo "== $rounds rounds"
 for round in $(seq "$rounds"); do
@@ -75,7 +91,6 @@ ceiling_one=$(speed)
 ceiling_all=$(speed -multi "$cores")
 
 rate() { awk "BEGIN{printf \"%.0f\", $1 / $2 / 1e6}"; }
-ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
 
 echo
 echo "One 2 GiB file (best of $rounds)"
@@ -114,3 +129,68 @@ echo "Ratios (higher is better for pedigree)"
 echo "  one file:  ${big_vs_openssl} x openssl dgst speed (target >= 0.95), ${big_vs_sha256sum} x sha256sum, ${big_vs_ceiling} x the 1-core ceiling"
 echo "  4 files:   ${set_vs_ceiling} x the -multi $cores ceiling (target >= 0.85), ${set_vs_sha256sum} x sha256sum"
 echo "  sign:      ${sign_set} x faster than model_signing on 4 files, ${sign_big} x on one 2 GiB file (target >= 1.3)"
+fi
+
+# Writes COUNT tiny files into FOLDER (1,000 per subfolder), once (FOLDER.done marks it made).
+tiny_files() {
+  local folder=$1 count=$2
+  [ -f "$folder.done" ] && return
+  rm -rf "$folder"; mkdir -p "$folder"
+  python3 - "$folder" "$count" <<'PY'
+import os, sys
+root, count = sys.argv[1], int(sys.argv[2])
+for i in range(count):
+    d = os.path.join(root, "d%04d" % (i // 1000))
+    if i % 1000 == 0: os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "f%06d.bin" % i), "wb") as f: f.write(b"file %d\n" % i)
+PY
+  touch "$folder.done"
+}
+
+if [ "${BENCH_MANY_FILES:-0}" = 1 ]; then
+  many_rounds=${MANY_ROUNDS:-1}
+  echo "== 200,000 tiny files ($many_rounds rounds)"
+  tiny_files "$data/many" 200000
+  find "$data/many" -type f -exec cat {} + > /dev/null
+  for round in $(seq "$many_rounds"); do
+    measure "sign many"   "$bin" sign "$data/many" --key "$keys/ec.key" --output "$sigs/many.json" --force --quiet --no-cache
+    measure "verify many" "$bin" verify "$data/many" --manifest "$sigs/many.json" --key "$keys/ec.pub" --quiet
+    measure "model_signing many" model_signing sign key "$data/many" --private_key "$keys/ec.key" --signature "$sigs/many.sig"
+    printf '.'
+  done
+  echo
+  manifest_kib=$(( $(stat -c %s "$sigs/many.json") / 1024 ))
+  echo
+  echo "200,000 tiny files (best of $many_rounds; manifest $manifest_kib KiB)"
+  printf '  %-24s %8s %12s\n' command seconds "peak RSS"
+  for which in "sign many" "verify many" "model_signing many"; do
+    printf '  %-24s %8s %8s KiB\n' "${which% many}" "${best[$which]}" "${rss[$which]}"
+  done
+  echo "  sign: $(ratio "${best[model_signing many]}" "${best[sign many]}") x faster than model_signing, peak RSS $(ratio "${rss[sign many]}" "$manifest_kib") x the manifest"
+fi
+
+if [ "${BENCH_INCREMENTAL:-0}" = 1 ]; then
+  echo "== incremental re-sign: 2 GiB + 20,000 files ($rounds rounds)"
+  inc="$data/incremental"
+  tiny_files "$inc/shards" 20000
+  [ -e "$inc/big.bin" ] || ln "$data/single/big.bin" "$inc/big.bin" 2>/dev/null || cp "$data/single/big.bin" "$inc/big.bin"
+  echo "# a model" > "$inc/README.md"
+  cat "$inc/big.bin" > /dev/null
+  export XDG_CACHE_HOME="$keys/cache"
+  # The cache is filled once (not measured); the files' change times must lie a moment in the past.
+  sleep 1
+  "$bin" sign "$inc" --key "$keys/ec.key" --output "$sigs/inc.json" --force --quiet --rehash > /dev/null
+  for round in $(seq "$rounds"); do
+    measure "full sign inc" "$bin" sign "$inc" --key "$keys/ec.key" --output "$sigs/inc.json" --force --quiet --no-cache
+    echo "edit $round" >> "$inc/README.md"
+    measure "re-sign inc" "$bin" sign "$inc" --key "$keys/ec.key" --output "$sigs/inc.json" --force --quiet
+    printf '.'
+  done
+  echo
+  echo
+  echo "Re-sign after one small edit, 2 GiB + 20,000 files (best of $rounds)"
+  printf '  %-24s %8s %12s\n' command seconds "peak RSS"
+  printf '  %-24s %8s %8s KiB\n' "full sign (--no-cache)" "${best[full sign inc]}" "${rss[full sign inc]}"
+  printf '  %-24s %8s %8s KiB\n' "re-sign (digest cache)" "${best[re-sign inc]}" "${rss[re-sign inc]}"
+  echo "  re-sign: $(awk "BEGIN{printf \"%.1f\", 100 * ${best[re-sign inc]} / ${best[full sign inc]}}") % of the full sign (goal <= 5 %)"
+fi

@@ -19,4 +19,4 @@ run() {
 }
 run keygen --out publisher.key
 run sign tiny-model --key publisher.key --license openatom
-run verify tiny-model --key publisher.pub
+run verify tiny-model --trusted-key publisher.pub

@@ -1,58 +1,96 @@
 #!/usr/bin/env bash
-# Installs what pedigree's build and tests need, where it is missing: OpenSSL's headers and
-# pkg-config (the build); and for the tests' independent cross-checks, the openssl and
-# sha256sum tools, Graphviz (dot), Node.js with the Mermaid grammar from the PyPI package
-# mermaid-syntax-parser, and Python 3 with jsonschema, the OpenSSF reference signer
-# model_signing 1.1.1 (with pyopenssl), the CycloneDX schemas (cyclonedx-python-lib), the SPDX
-# 3 bindings (spdx-python-model) and the in-toto attestation bindings. Safe to run again: it
-# installs nothing that is already there.
+# Sets up a Debian or Ubuntu machine (with Swift 6) for pedigree. Safe to run again: it installs
+# only what is missing, and does nothing when everything is there.
+#
+#   bash Scripts/bootstrap.sh           what the build needs: the headers of OpenSSL (libssl-dev) and
+#                                       SQLite (libsqlite3-dev), and pkg-config, with apt (sudo when
+#                                       not root)
+#   bash Scripts/bootstrap.sh --tests   that, and the tools the tests cross-check pedigree against:
+#                                       openssl, sha256sum, Graphviz, Node.js, unzip and Python 3
+#                                       with venv from apt; the pinned Python packages of
+#                                       Scripts/test-requirements.txt in a virtual environment at
+#                                       .build/test-tools/venv (never the system Python); and the
+#                                       Mermaid grammar in .build/test-tools/mermaid_parser
+#
+# PEDIGREE_TEST_TOOLS=DIR puts the test tools in DIR instead of .build/test-tools (the tests read
+# the same variable); PEDIGREE_PYTHON=PATH builds the environment with another Python 3.
 set -euo pipefail
 
-apt_packages=()
-have() { command -v "$1" >/dev/null 2>&1; }
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+# Debian packages the build needs. A new build need is one more word here.
+build_packages=(libssl-dev libsqlite3-dev pkg-config)
+# Debian packages the tests need.
+test_packages=(openssl coreutils graphviz nodejs unzip python3 python3-venv)
+# The Mermaid grammar: a self-contained parser for Node.js inside this PyPI wheel.
+mermaid_parser=mermaid-syntax-parser==0.2.2
 
-installed libssl-dev || apt_packages+=(libssl-dev)
-have pkg-config || apt_packages+=(pkg-config)
-have openssl || apt_packages+=(openssl)
-have sha256sum || apt_packages+=(coreutils)
-have python3 || apt_packages+=(python3 python3-pip)
-have dot || apt_packages+=(graphviz)
-have node || apt_packages+=(nodejs)
-have unzip || apt_packages+=(unzip)
+repo=$(cd "$(dirname "$0")/.." && pwd)
+tests=false
+case "${1:-}" in
+  "") ;;
+  --tests) tests=true ;;
+  -h | --help) sed -n '2,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  *) echo "usage: bash Scripts/bootstrap.sh [--tests]" >&2; exit 64 ;;
+esac
 
-if [ ${#apt_packages[@]} -gt 0 ]; then
-  echo "bootstrap: installing ${apt_packages[*]}" >&2
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo=sudo
+# The command each package gives; a package counts as present when dpkg has it, or when its
+# command is already on PATH (installed some other way).
+declare -A command_of=([pkg-config]=pkg-config [openssl]=openssl [coreutils]=sha256sum [graphviz]=dot
+  [nodejs]=node [unzip]=unzip)
+
+present() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' && return 0
+  [ -n "${command_of[$1]:-}" ] && command -v "${command_of[$1]}" >/dev/null 2>&1
+}
+
+apt_install() {
+  local missing=() package
+  for package in "$@"; do present "$package" || missing+=("$package"); done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  echo "bootstrap: installing ${missing[*]} (apt)" >&2
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "bootstrap: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+    sudo=sudo
+  fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${apt_packages[@]}" >/dev/null
-fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
 
-# Python packages the tests cross-check against, pinned where the format matters.
-python_missing=()
-python3 -c 'import jsonschema' 2>/dev/null || python_missing+=("jsonschema>=4.18")
-python3 -c 'import cyclonedx.validation.json, license_expression' 2>/dev/null \
-  || python_missing+=("cyclonedx-python-lib[json-validation]==11.12.0")
-python3 -c 'import spdx_python_model' 2>/dev/null || python_missing+=("spdx-python-model==0.0.6")
-python3 -c 'import in_toto_attestation' 2>/dev/null || python_missing+=("in-toto-attestation==0.9.3")
-python3 - <<'PY' 2>/dev/null || python_missing+=("model-signing==1.1.1" "pyopenssl")
-import importlib.metadata as m, OpenSSL
-assert m.version("model-signing") == "1.1.1"
-PY
-if [ ${#python_missing[@]} -gt 0 ]; then
-  echo "bootstrap: installing ${python_missing[*]}" >&2
-  python3 -m pip install --quiet --disable-pip-version-check "${python_missing[@]}"
+if ! $tests; then
+  apt_install "${build_packages[@]}"
+  exit 0
 fi
-command -v model_signing >/dev/null || { echo "bootstrap: model_signing is not on PATH after installing it" >&2; exit 1; }
+apt_install "${build_packages[@]}" "${test_packages[@]}"
 
-# The Mermaid grammar (a self-contained parser for Node.js inside a PyPI wheel), for checking
-# the diagrams `pedigree lineage --format mermaid` writes. Tests find it through the same path.
-tools=${PEDIGREE_TEST_TOOLS:-$HOME/.cache/pedigree-test-tools}
-parser="$tools/mermaid_parser/lib/mermaid_syntax_parser.cjs"
-if [ ! -s "$parser" ]; then
-  echo "bootstrap: fetching mermaid-syntax-parser 0.2.2" >&2
+tools=${PEDIGREE_TEST_TOOLS:-$repo/.build/test-tools}
+venv=$tools/venv
+requirements=$repo/Scripts/test-requirements.txt
+stamp=$venv/pedigree-requirements.txt   # the requirements the environment was built from
+python=${PEDIGREE_PYTHON:-/usr/bin/python3}
+
+# The virtual environment, rebuilt from scratch when the pinned requirements change (so a
+# package taken off the list goes too), when its interpreter no longer runs, or when it was
+# moved (its scripts name the interpreter by its old path).
+current() {
+  cmp -s "$requirements" "$stamp" && "$venv/bin/python3" -c '' 2>/dev/null \
+    && [ "$(head -n 1 "$venv/bin/pip")" = "#!$venv/bin/python3" ]
+}
+if ! current; then
+  echo "bootstrap: building the test tools' Python environment in $venv" >&2
+  rm -rf "$venv"
   mkdir -p "$tools"
-  python3 -m pip download --quiet --no-deps --disable-pip-version-check mermaid-syntax-parser==0.2.2 -d "$tools"
-  unzip -q -o "$tools"/mermaid_syntax_parser-0.2.2-*.whl 'mermaid_parser/lib/mermaid_syntax_parser.cjs' -d "$tools"
+  "$python" -m venv "$venv"
+  "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check --no-input -r "$requirements"
+  cp "$requirements" "$stamp.tmp" && mv "$stamp.tmp" "$stamp"
+fi
+
+parser_dir=$tools/mermaid_parser
+if ! { [ -s "$parser_dir/lib/mermaid_syntax_parser.cjs" ] && [ "$(cat "$parser_dir/.pinned" 2>/dev/null)" = "$mermaid_parser" ]; }; then
+  echo "bootstrap: fetching $mermaid_parser" >&2
+  downloads=$(mktemp -d)
+  trap 'rm -rf "$downloads"' EXIT
+  "$venv/bin/python3" -m pip download --quiet --disable-pip-version-check --no-input --no-deps "$mermaid_parser" -d "$downloads"
+  rm -rf "$parser_dir"
+  unzip -q -o "$downloads"/*.whl 'mermaid_parser/lib/mermaid_syntax_parser.cjs' -d "$tools"
+  echo "$mermaid_parser" > "$parser_dir/.pinned"
 fi

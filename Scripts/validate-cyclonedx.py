@@ -7,7 +7,8 @@ uses only listed ids or LicenseRef-s.
 
 Usage: validate-cyclonedx.py FILE...
 Prints one line per problem; exits 1 if there is any, 0 (silently) when all files are valid.
-Needs: pip install "cyclonedx-python-lib[json-validation]"
+Needs cyclonedx-python-lib[json-validation]: run it with the test tools' Python,
+.build/test-tools/venv/bin/python3, which `bash Scripts/bootstrap.sh --tests` sets up.
 """
 import json
 

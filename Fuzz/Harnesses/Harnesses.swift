@@ -12,8 +12,11 @@ public enum FuzzHarness {
         "bundle": fuzzBundle,
         "statement": fuzzStatement,
         "checksum-list": fuzzChecksumList,
+        "digest-list": fuzzDigestList,
         "glob": fuzzGlob,
         "spec": fuzzSpec,
+        "safetensors": fuzzSafetensors,
+        "gguf": fuzzGGUF,
     ]
 }
 

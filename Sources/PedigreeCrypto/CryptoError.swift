@@ -11,7 +11,7 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidKey(String)
     /// The key is encrypted and no passphrase was given, or the passphrase is wrong.
     case passphrase(String)
-    /// The key type is not one of Ed25519, ECDSA P-256, ECDSA P-384.
+    /// The key type is not one of Ed25519, ECDSA P-256, P-384, P-521.
     case unsupportedKeyType(String)
 
     public var description: String {
@@ -21,7 +21,7 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidKey(reason): return "invalid key: \(reason)"
         case let .passphrase(reason): return reason
         case let .unsupportedKeyType(type):
-            return "unsupported key type \(type) (supported: Ed25519, ECDSA P-256, ECDSA P-384)"
+            return "unsupported key type \(type) (supported: Ed25519, ECDSA P-256, ECDSA P-384, ECDSA P-521)"
         }
     }
 

@@ -8,13 +8,41 @@ public enum KeyAlgorithm: String, Sendable, CaseIterable, Codable {
     case ecdsaP256 = "ecdsa-p256"
     /// ECDSA on NIST P-384 over SHA-384, DER-encoded signatures.
     case ecdsaP384 = "ecdsa-p384"
+    /// ECDSA on NIST P-521 over SHA-512, DER-encoded signatures (OMS algorithm registry).
+    case ecdsaP521 = "ecdsa-p521"
 
-    /// A name for people: `Ed25519`, `ECDSA P-256`, `ECDSA P-384`.
+    /// A name for people: `Ed25519`, `ECDSA P-256`, `ECDSA P-384`, `ECDSA P-521`.
     public var displayName: String {
         switch self {
         case .ed25519: return "Ed25519"
         case .ecdsaP256: return "ECDSA P-256"
         case .ecdsaP384: return "ECDSA P-384"
+        case .ecdsaP521: return "ECDSA P-521"
+        }
+    }
+
+    /// The NIST name of the curve (`P-256`, `P-384`, `P-521`); `nil` for Ed25519.
+    public var curveName: String? {
+        switch self {
+        case .ed25519: return nil
+        case .ecdsaP256: return "P-256"
+        case .ecdsaP384: return "P-384"
+        case .ecdsaP521: return "P-521"
+        }
+    }
+
+    /// The name of the digest an ECDSA signature is computed over (`sha256`, `sha384`,
+    /// `sha512`, as `openssl dgst -<name>` spells it); `nil` for Ed25519, which signs the
+    /// message itself.
+    ///
+    /// The pairing curve → digest is the one model_signing uses (`get_ec_key_hash`) and the
+    /// Sigstore algorithm registry lists.
+    public var digestName: String? {
+        switch self {
+        case .ed25519: return nil
+        case .ecdsaP256: return "sha256"
+        case .ecdsaP384: return "sha384"
+        case .ecdsaP521: return "sha512"
         }
     }
 
@@ -27,6 +55,7 @@ public enum KeyAlgorithm: String, Sendable, CaseIterable, Codable {
         case .ed25519: return nil
         case .ecdsaP256: return EVP_sha256()
         case .ecdsaP384: return EVP_sha384()
+        case .ecdsaP521: return EVP_sha512()
         }
     }
 }
@@ -54,6 +83,7 @@ private func algorithm(of key: OpaquePointer) throws(CryptoError) -> KeyAlgorith
         switch curve {
         case "prime256v1", "P-256", "secp256r1": return .ecdsaP256
         case "secp384r1", "P-384": return .ecdsaP384
+        case "secp521r1", "P-521": return .ecdsaP521
         default: throw CryptoError.unsupportedKeyType("ECDSA on curve \(curve)")
         }
     case EVP_PKEY_RSA:
@@ -79,13 +109,12 @@ public struct PrivateKey: Sendable {
         let context: OpaquePointer?
         switch algorithm {
         case .ed25519: context = EVP_PKEY_CTX_new_from_name(nil, "ED25519", nil)
-        case .ecdsaP256, .ecdsaP384: context = EVP_PKEY_CTX_new_from_name(nil, "EC", nil)
+        case .ecdsaP256, .ecdsaP384, .ecdsaP521: context = EVP_PKEY_CTX_new_from_name(nil, "EC", nil)
         }
         guard let context else { throw CryptoError.fromQueue("EVP_PKEY_CTX_new_from_name") }
         defer { EVP_PKEY_CTX_free(context) }
         guard EVP_PKEY_keygen_init(context) == 1 else { throw CryptoError.fromQueue("EVP_PKEY_keygen_init") }
-        if algorithm.isECDSA {
-            let group = algorithm == .ecdsaP256 ? "P-256" : "P-384"
+        if let group = algorithm.curveName {
             guard EVP_PKEY_CTX_set_group_name(context, group) == 1 else {
                 throw CryptoError.fromQueue("EVP_PKEY_CTX_set_group_name")
             }
@@ -95,8 +124,8 @@ public struct PrivateKey: Sendable {
         return try PrivateKey(handle: KeyHandle(key))
     }
 
-    /// Loads a PEM private key: PKCS#8 (plain or encrypted), or a traditional `EC PRIVATE KEY`
-    /// as `openssl ecparam -genkey` writes it.
+    /// Loads a PEM private key: PKCS#8 (plain or encrypted), or a traditional SEC1
+    /// `EC PRIVATE KEY` as `openssl ecparam -genkey` writes it.
     ///
     /// - Parameter passphrase: the passphrase of an encrypted key. OpenSSL never prompts.
     /// - Throws: `.passphrase` when the key is encrypted and no or a wrong passphrase is given,
@@ -156,8 +185,8 @@ public struct PrivateKey: Sendable {
         }
     }
 
-    /// Signs `message`: Ed25519 over the message itself, ECDSA over its SHA-256 (P-256) or
-    /// SHA-384 (P-384), DER-encoded.
+    /// Signs `message`: Ed25519 over the message itself, ECDSA over its SHA-256 (P-256),
+    /// SHA-384 (P-384) or SHA-512 (P-521), DER-encoded.
     public func sign(_ message: [UInt8]) throws(CryptoError) -> [UInt8] {
         guard let context = EVP_MD_CTX_new() else { throw CryptoError.fromQueue("EVP_MD_CTX_new") }
         defer { EVP_MD_CTX_free(context) }

@@ -24,31 +24,25 @@ struct Check: ParsableCommand {
     @Option(help: "Check as distributed this way (files or hosted), whatever the manifest says.")
     var distribution: Distribution?
 
-    @Flag(help: "Print the report as JSON.")
-    var json = false
+    @OptionGroup var output: JSONOption
 
     func run() throws {
-        let manifestPath = manifest ?? joinPath(folder, "pedigree.json")
+        let manifestPath = manifest ?? ModelChain.manifestFile(for: folder)
         let chain = try loadChain(manifestPath)
-        let report: CheckReport
-        do {
-            report = try ObligationChecker().check(folder: folder, chain: chain, distribution: distribution)
-        } catch {
-            if case .folder(let fileError) = error { throw fail(error.description, code: inputStatus(fileError)) }
-            throw fail(error.description, code: Exit.dataError)
-        }
-        if json {
-            try Console.json(report)
+        let report = try ObligationChecker().check(folder: folder, chain: chain, distribution: distribution)
+        if output.json {
+            try Console.json(CheckJSONReport(report, manifest: manifestPath))
         } else {
-            Console.out("\(report.model): \(report.licenses.isEmpty ? "no license" : report.licenses.joined(separator: ", ")), distributed as \(report.distribution.rawValue)")
+            let licenses = report.licenses.isEmpty ? "no license" : report.licenses.joined(separator: ", ")
+            Console.out("\(report.model): \(licenses), distributed as \(report.distribution.rawValue)")
             for obligation in report.obligations {
-                let head = "\(obligation.verdict.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(obligation.clause) \(obligation.title)"
-                Console.out(head + (obligation.evidence.isEmpty ? "" : ": " + obligation.evidence.joined(separator: "; ")))
+                let evidence: TerminalText = obligation.evidence.isEmpty ? "" : ": \(obligation.evidence.joined(separator: "; "))"
+                Console.out("\(obligation.verdict.rawValue, width: 9) \(obligation.clause) \(obligation.title)\(evidence)")
                 for problem in obligation.problems { Console.out("          - \(problem)") }
             }
-            for warning in report.warnings { Console.error("warning: \(warning)") }
+            for warning in report.warnings { Console.warning("\(warning)") }
         }
-        if report.failed { throw ExitCode.failure }
-        if report.unchecked { throw ExitCode(2) }
+        if report.failed { throw Finished(status: .failure) }
+        if report.unchecked { throw Finished(status: .unchecked) }
     }
 }

@@ -3,61 +3,99 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
+import PedigreeCrypto
+import PedigreeKit
+import Synchronization
 
-/// Writing to the terminal: results on stdout, diagnostics on stderr.
+/// The one place the tool writes to the terminal: results on stdout, diagnostics on stderr.
 ///
-/// Reports carry names from file systems and manifests, which may hold control characters;
-/// `out`, `error` and `note` escape them (line breaks and tabs excepted) so that no name can
-/// move the cursor, hide a line or retitle the terminal. `checksumLine` writes as `sha256sum`
-/// does, byte for byte.
+/// Lines are `TerminalText`, so every name from a file system or a manifest in them is
+/// escaped; JSON reports go through `JSONOutput`, whose escapes are terminal-safe too, and
+/// documents (exports) through their format's writer. Every write first erases the progress
+/// line if one is showing, under one lock, so no output lands in the middle of it.
 enum Console {
-    /// Writes `text` and a newline to standard output, control characters escaped.
-    static func out(_ text: String) { write(STDOUT_FILENO, safe(text) + "\n") }
+    private static let state = Mutex(State())
 
-    /// Writes a `sha256sum`-format line as it is (it escapes what it must itself).
-    static func checksumLine(_ text: String) { write(STDOUT_FILENO, text + "\n") }
+    private struct State {
+        /// Whether a progress line is on stderr now.
+        var progressShown = false
+    }
 
-    /// Writes `pedigree: <text>` to standard error, control characters escaped.
-    static func error(_ text: String) { write(STDERR_FILENO, "pedigree: \(safe(text))\n") }
+    /// Writes `text` and a newline to standard output.
+    static func out(_ text: TerminalText) { write(STDOUT_FILENO, text.rendered + "\n") }
 
-    /// Writes `text` and a newline to standard error, control characters escaped.
-    static func note(_ text: String) { write(STDERR_FILENO, safe(text) + "\n") }
+    /// Writes `pedigree: <text>` to standard error.
+    static func error(_ text: TerminalText) { write(STDERR_FILENO, "pedigree: \(text.rendered)\n") }
 
-    /// `text` with every control character but line feed and tab written as `\xNN` / `\u{…}`.
-    static func safe(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if isControl(scalar) {
-                out += scalar.value < 0x100 ? "\\x" + String(scalar.value, radix: 16).leftPadded(2) : "\\u{\(String(scalar.value, radix: 16))}"
-            } else {
-                out.unicodeScalars.append(scalar)
+    /// Writes `pedigree: warning: <text>` to standard error.
+    static func warning(_ text: TerminalText) { error("warning: \(text)") }
+
+    /// Writes `text` and a newline to standard error.
+    static func note(_ text: TerminalText) { write(STDERR_FILENO, text.rendered + "\n") }
+
+    /// Writes `value` as a JSON report on standard output (`JSONOutput`).
+    static func json(_ value: some Encodable) throws(JSONOutput.EncodingFailure) {
+        write(STDOUT_FILENO, try JSONOutput.text(value))
+    }
+
+    /// Writes a document made by a format's own writer (an export) on standard output, as it is.
+    static func document(_ bytes: [UInt8]) { write(STDOUT_FILENO, String(decoding: bytes, as: UTF8.self)) }
+
+    /// Writes a line in `sha256sum`'s format on standard output: byte for byte what `sha256sum`
+    /// would print (it escapes `\`, line feed and carriage return in names itself) when the
+    /// output is data for another program; on a terminal, other unsafe characters are escaped too.
+    static func checksumLine(_ line: ChecksumOutputLine) {
+        let text = stdoutIsTerminal ? TerminalText.escaping(line.text).rendered : line.text
+        write(STDOUT_FILENO, text + "\n")
+    }
+
+    /// Writes an ArgumentParser message (help, usage, a parse error): its lines as laid out,
+    /// each escaped, on stdout for help and stderr otherwise.
+    static func parserMessage(_ message: String, toStandardOutput: Bool) {
+        let lines = message.split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.escaping($0).rendered }
+        write(toStandardOutput ? STDOUT_FILENO : STDERR_FILENO, lines.joined(separator: "\n") + "\n")
+    }
+
+    /// Draws `line` as the progress line on stderr, replacing the one shown.
+    static func showProgress(_ line: TerminalText) {
+        state.withLock { state in
+            rawWrite(STDERR_FILENO, "\r\u{1B}[K" + line.rendered)
+            state.progressShown = true
+        }
+    }
+
+    /// Erases the progress line, if one is shown.
+    static func clearProgress() {
+        state.withLock { state in
+            if state.progressShown { rawWrite(STDERR_FILENO, "\r\u{1B}[K") }
+            state.progressShown = false
+        }
+    }
+
+    /// Whether standard error is a terminal (progress is shown only there).
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    /// Whether standard output is a terminal.
+    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+
+    private static func write(_ fd: Int32, _ text: String) {
+        state.withLock { state in
+            if state.progressShown {
+                rawWrite(STDERR_FILENO, "\r\u{1B}[K")
+                state.progressShown = false
             }
+            rawWrite(fd, text)
         }
-        return out
-    }
-
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x0a, 0x09: return false
-        case 0x00..<0x20, 0x7f..<0xa0, 0x2028, 0x2029, 0x202a...0x202e, 0x2066...0x2069: return true
-        default: return false
-        }
-    }
-
-    /// Writes `text` with no newline added: to standard error (progress lines) by default.
-    static func raw(_ text: String, toStandardOutput: Bool = false) {
-        write(toStandardOutput ? STDOUT_FILENO : STDERR_FILENO, text)
     }
 
     /// Writes all of `text` to `fd`, unbuffered, so stdout and stderr keep their order.
-    private static func write(_ fd: Int32, _ text: String) {
+    private static func rawWrite(_ fd: Int32, _ text: String) {
         var text = text
         text.withUTF8 { buffer in
+            guard let base = buffer.baseAddress else { return }
             var offset = 0
             while offset < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                let n = Glibc.write(fd, base + offset, buffer.count - offset)
                 if n > 0 {
                     offset += n
                 } else if n < 0, errno == EINTR {
@@ -68,21 +106,33 @@ enum Console {
             }
         }
     }
-
-    /// Whether standard error is a terminal (progress is shown only there).
-    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
-
-    /// Prints `value` as pretty, key-sorted JSON on standard output.
-    static func json<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        out(String(decoding: data, as: UTF8.self))
-    }
 }
 
-extension String {
-    fileprivate func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
+/// A line of `sha256sum` output, built only from a digest line or a check result.
+struct ChecksumOutputLine {
+    fileprivate let text: String
+
+    /// `<hex>  <path>` or `SHA256 (<path>) = <hex>`, escaped as `sha256sum` escapes names.
+    init(format: ChecksumLine, digest: SHA256Digest, path: String) {
+        text = format.format(digest: digest, path: path)
+    }
+
+    /// `<path>: OK` and the like, as `sha256sum -c` writes them (a name holding `\`, a line
+    /// feed or a carriage return is escaped and the line starts with `\`).
+    init(path: String, result: StaticString) {
+        guard path.utf8.contains(where: { $0 == 0x5C || $0 == 0x0A || $0 == 0x0D }) else {
+            text = path + ": " + result.description
+            return
+        }
+        var name = ""
+        for scalar in path.unicodeScalars {
+            switch scalar {
+            case "\\": name += "\\\\"
+            case "\n": name += "\\n"
+            case "\r": name += "\\r"
+            default: name.unicodeScalars.append(scalar)
+            }
+        }
+        text = "\\" + name + ": " + result.description
     }
 }

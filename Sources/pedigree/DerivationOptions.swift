@@ -34,12 +34,6 @@ struct DerivationOptions: ParsableArguments {
     @Option(help: "'MATCH: REASON': do not carry the inherited notice containing MATCH (repeatable).")
     var dropNotice: [String] = []
 
-    @Option(help: "A public key to check the parents' signatures with (repeatable).")
-    var trustedKey: [String] = []
-
-    @Option(help: "A folder of public keys to check the parents' signatures with.")
-    var trustedKeys: String?
-
     func validate() throws {
         for value in parameters where !value.contains("=") || value.hasPrefix("=") {
             throw ValidationError("--param takes KEY=VALUE, not '\(value)'")
@@ -56,72 +50,73 @@ struct DerivationOptions: ParsableArguments {
     }
 
     /// What the options and the spec say: the derivation (`nil` for a model with no parents)
-    /// and the spec's name and version for the model.
-    func resolve() throws -> (request: DerivationRequest?, name: String?, version: String?) {
-        var spec = DerivationSpec()
+    /// and the spec's name and version for the model; parents' signatures are checked with
+    /// `trust`'s keys.
+    func resolve(trust: TrustOptions) throws -> (request: DerivationRequest?, name: String?, version: String?) {
+        var spec: DerivationSpec?
         var specFolder = ""
         if let path = self.spec {
+            let text = try readText(path)
             do {
-                spec = try DerivationSpec.parse(try readText(path))
-            } catch let error as SpecError {
-                throw fail("\(path): \(error)", code: Exit.dataError)
+                spec = try DerivationSpec.parse(text)
+            } catch {
+                throw CommandFailure("\(path): \(error.description)", status: .dataError)
             }
             specFolder = parentPath(path)
         }
-        var parents = (spec.parents ?? []).map {
+        var parents = (spec?.parents ?? []).map {
             ParentSource(path: $0.path.hasPrefix("/") || specFolder.isEmpty ? $0.path : joinPath(specFolder, $0.path),
                          role: $0.role ?? .base)
         }
         parents += parent.map { ParentSource(path: $0, role: .base) } + teacher.map { ParentSource(path: $0, role: .teacher) }
         guard !parents.isEmpty else {
-            if let path = self.spec, spec.relation != nil || spec.method != nil {
-                throw fail("\(path): a derivation needs at least one parent", code: Exit.dataError)
+            if let path = self.spec, spec?.relation != nil || spec?.method != nil {
+                throw CommandFailure("\(path): a derivation needs at least one parent", status: .dataError)
             }
-            return (nil, spec.name, spec.version)
+            return (nil, spec?.name, spec?.version)
         }
-        guard let relation = relation ?? spec.relation else {
-            throw fail("a derivative needs --relation (\(Relation.allCases.map(\.rawValue).joined(separator: ", ")))", code: 64)
+        guard let relation = relation ?? spec?.relation else {
+            throw ValidationError("a derivative needs --relation (\(Relation.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        var parameters = spec.parameters ?? [:]
+        var parameters = spec?.parameters ?? [:]
         for value in self.parameters {
             let parts = value.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             parameters[String(parts[0])] = String(parts[1])
         }
         let derivation = Derivation(
-            method: method ?? spec.method, parameters: parameters,
-            datasets: (spec.datasets ?? []) + dataset.map(Dataset.init(parsing:)),
-            tool: tool.map(Tool.init(parsing:)) ?? spec.tool)
+            method: method ?? spec?.method, parameters: parameters,
+            datasets: (spec?.datasets ?? []) + dataset.map(Dataset.init(parsing:)),
+            tool: tool.map(Tool.init(parsing:)) ?? spec?.tool)
         let rules = modification.compactMap(splitRule).map { ModificationRule(glob: Glob($0.0), description: $0.1) }
-            + (spec.modifications ?? []).map { ModificationRule(glob: Glob($0.files), description: $0.description) }
+            + (spec?.modifications ?? []).map { ModificationRule(glob: Glob($0.files), description: $0.description) }
         let drops = dropNotice.compactMap(splitRule).map { NoticeDrop(match: $0.0, reason: $0.1) }
-            + (spec.dropNotices ?? []).map { NoticeDrop(match: $0.match, reason: $0.reason) }
+            + (spec?.dropNotices ?? []).map { NoticeDrop(match: $0.match, reason: $0.reason) }
         let request = DerivationRequest(
             parents: parents, relation: relation, derivation: derivation, modifications: rules, drops: drops,
-            trustedKeys: try loadTrustedKeys(files: trustedKey, folder: trustedKeys))
-        return (request, spec.name, spec.version)
+            trustedKeys: try trust.load())
+        return (request, spec?.name, spec?.version)
     }
+}
 
-    /// Reads the parents and fills in the derivative's lineage, notices and modification
-    /// notices; tells on stderr how far each parent is trusted.
-    func derive(_ request: DerivationRequest, into predicate: inout ModelPredicate, quiet: Bool) throws -> [AncestorEntry] {
-        do {
-            let parents = try Deriver.loadParents(request)
-            if !quiet {
-                for parent in parents {
-                    let who = "parent \(parent.reference.name) (manifest \(short(parent.reference.manifestDigest.hex))…)"
-                    if parent.reference.trusted {
-                        Console.note("\(who): signed by a trusted key")
-                    } else if request.trustedKeys.isEmpty {
-                        Console.note("\(who): no trusted keys given; recorded as untrusted")
-                    } else {
-                        Console.note("\(who): signed by an unknown key; recorded as untrusted")
-                    }
-                }
-            }
-            return try Deriver.apply(request, parents: parents, to: &predicate)
-        } catch {
-            throw fail(error.description, code: error.exitStatus.rawValue)
+/// One line per parent on stderr: its name, manifest digest and how far it is trusted.
+func reportParents(_ parents: [LoadedParent], keysGiven: Bool) {
+    for parent in parents {
+        let who: TerminalText = "parent \(parent.reference.name) (manifest \(short(parent.reference.manifestDigest.hex))…)"
+        if parent.reference.trusted {
+            Console.note(who + ": signed by a trusted key")
+        } else if !keysGiven {
+            Console.note(who + ": no trusted keys given; recorded as untrusted")
+        } else {
+            Console.note(who + ": signed by an unknown key; recorded as untrusted")
         }
+    }
+}
+
+/// The parents as the JSON reports list them.
+func parentRows(_ parents: [LoadedParent]) -> [SignReport.Parent] {
+    parents.map {
+        SignReport.Parent(name: $0.reference.name, manifestDigest: $0.reference.manifestDigest.hex, relation: $0.reference.relation.rawValue,
+                          role: $0.reference.role.rawValue, trusted: $0.reference.trusted)
     }
 }
 

@@ -8,7 +8,9 @@ struct Hash: ParsableCommand {
         abstract: "Print or check SHA-256 digests, compatible with sha256sum.",
         discussion: """
             Folders are walked in sorted order. With --check, each PATH is a list written by \
-            sha256sum (text or --tag form) and every file it names is verified.
+            sha256sum (text or --tag form) and every file it names is verified. --quiet hides the \
+            progress line, as on every command; with --check it also hides OK lines, as \
+            sha256sum's --quiet does.
             """
     )
 
@@ -30,7 +32,7 @@ struct Hash: ParsableCommand {
     @Flag(help: "Follow symbolic links found inside folders.")
     var followSymlinks = false
 
-    @Flag(name: .shortAndLong, help: "No progress line; with --check, do not print OK lines.")
+    @Flag(name: .shortAndLong, help: "No progress line; with --check, also no OK lines (as sha256sum's --quiet).")
     var quiet = false
 
     @Flag(help: "With --check, print nothing; the exit code tells.")
@@ -75,50 +77,50 @@ struct Hash: ParsableCommand {
             }
         }
         let counter = ByteCounter()
-        let progress = ProgressLine(
-            counter: counter, total: jobs.reduce(0) { $0 + $1.sizeHint }, enabled: !quiet && !json)
+        let progress = ProgressLine(counter: counter, enabled: !quiet && !json)
         let format: ChecksumLine = tag ? .tag : .text
-        let printer = OrderedPrinter(items: items, slots: slots, format: format, silent: json, progress: progress)
+        let printer = OrderedPrinter(items: items, slots: slots, format: format, silent: json)
         let results = engine.hash(jobs, progress: counter) { index, result in printer.deliver(index, result) }
         progress.finish()
         printer.flush()
 
         var failed = false
-        var rows: [HashRow] = []
+        var rows: [HashReport.Row] = []
         for (item, slot) in zip(items, slots) {
             switch item {
             case .failure(let error):
                 failed = true
-                rows.append(HashRow(path: error.path, error: error.reasonText))
+                rows.append(HashReport.Row(path: error.path, status: "unreadable", error: error.reasonText))
             case .file(_, let job):
                 switch results[slot!] {
                 case .success(let file):
-                    rows.append(HashRow(path: job.displayPath, sha256: file.digest.hex, size: file.size))
+                    rows.append(HashReport.Row(path: job.displayPath, status: "ok", sha256: file.digest.hex, size: file.size))
                 case .failure(let error):
                     failed = true
-                    rows.append(HashRow(path: error.path, error: error.reasonText))
+                    rows.append(HashReport.Row(path: error.path, status: "unreadable", error: error.reasonText))
                 }
             }
         }
         if json {
-            let summary = HashSummary(
+            let summary = HashReport.Summary(
                 files: rows.count { $0.sha256 != nil }, bytes: rows.reduce(0) { $0 + ($1.size ?? 0) },
                 failed: rows.count { $0.error != nil })
-            try Console.json(HashReport(results: rows, summary: summary))
+            try Console.json(HashReport(ok: !failed, files: rows, summary: summary))
         }
-        if failed { throw ExitCode.failure }
+        if failed { throw Finished(status: .failure) }
     }
 
     private func runCheck(engine: HashEngine) throws {
         var anyFailure = false
-        var reports: [CheckListReport] = []
+        var reports: [HashCheckReport.List] = []
         for listPath in paths {
             let text: String
             do {
                 text = try readChecksumList(listPath)
             } catch {
-                Console.error(error.description)
+                Console.error("\(error.description)")
                 anyFailure = true
+                reports.append(HashCheckReport.List(list: listPath, files: [], malformedLines: [], error: error.reasonText))
                 continue
             }
             let list = ChecksumList(parsing: text)
@@ -129,23 +131,22 @@ struct Hash: ParsableCommand {
             if list.entries.isEmpty {
                 Console.error("\(shownName): no properly formatted checksum lines found")
                 anyFailure = true
-                reports.append(CheckListReport(list: listPath, results: [], malformedLines: list.malformedLines))
+                reports.append(HashCheckReport.List(list: listPath, files: [], malformedLines: list.malformedLines))
                 continue
             }
             let counter = ByteCounter()
-            let progress = ProgressLine(counter: counter, total: 0, enabled: !quiet && !status && !json)
+            let progress = ProgressLine(counter: counter, enabled: !quiet && !status && !json)
             let verbose = !quiet && !status && !json
             let silent = status || json
             let results = list.check(engine: engine, ignoreMissing: ignoreMissing, progress: counter) { entry, outcome in
                 guard !json else { return }
-                progress.finish()
                 pendingWarnings.report(before: entry.line)
                 switch outcome {
-                case .ok: if verbose { Console.checksumLine("\(entry.path): OK") }
-                case .failed: if !silent { Console.checksumLine("\(entry.path): FAILED") }
+                case .ok: if verbose { Console.checksumLine(ChecksumOutputLine(path: entry.path, result: "OK")) }
+                case .failed: if !silent { Console.checksumLine(ChecksumOutputLine(path: entry.path, result: "FAILED")) }
                 case .unreadable(let error):
-                    Console.error(error.description)
-                    if !silent { Console.checksumLine("\(entry.path): FAILED open or read") }
+                    Console.error("\(error.description)")
+                    if !silent { Console.checksumLine(ChecksumOutputLine(path: entry.path, result: "FAILED open or read")) }
                 case .skipped: break
                 }
             }
@@ -174,13 +175,13 @@ struct Hash: ParsableCommand {
                 anyFailure = true
             }
             reports.append(
-                CheckListReport(
+                HashCheckReport.List(
                     list: listPath,
-                    results: zip(list.entries, results).map { CheckRow(entry: $0, status: $1) },
+                    files: zip(list.entries, results).map { HashCheckReport.Row(entry: $0, status: $1) },
                     malformedLines: list.malformedLines))
         }
-        if json { try Console.json(reports) }
-        if anyFailure { throw ExitCode.failure }
+        if json { try Console.json(HashCheckReport(ok: !anyFailure, lists: reports)) }
+        if anyFailure { throw Finished(status: .failure) }
     }
 
     private func readChecksumList(_ path: String) throws(FileError) -> String {
@@ -213,16 +214,14 @@ private final class OrderedPrinter: @unchecked Sendable {
     private let slots: [Int?]
     private let format: ChecksumLine
     private let silent: Bool
-    private let progress: ProgressLine
     private var nextItem = 0
     private var results: [Int: Result<FileDigest, FileError>] = [:]
 
-    init(items: [WalkItem], slots: [Int?], format: ChecksumLine, silent: Bool, progress: ProgressLine) {
+    init(items: [WalkItem], slots: [Int?], format: ChecksumLine, silent: Bool) {
         self.items = items
         self.slots = slots
         self.format = format
         self.silent = silent
-        self.progress = progress
     }
 
     /// Takes the result for job `index` (calls arrive serialized and in job order).
@@ -238,70 +237,19 @@ private final class OrderedPrinter: @unchecked Sendable {
         while nextItem < items.count {
             switch items[nextItem] {
             case .failure(let error):
-                if !silent {
-                    progress.finish()
-                    Console.error(error.description)
-                }
+                if !silent { Console.error("\(error.description)") }
             case .file(_, let job):
                 let slot = slots[nextItem]!
                 guard slot <= limit, let result = results.removeValue(forKey: slot) else { return }
                 guard !silent else { break }
                 switch result {
                 case .success(let file):
-                    Console.checksumLine(format.format(digest: file.digest, path: job.displayPath))
+                    Console.checksumLine(ChecksumOutputLine(format: format, digest: file.digest, path: job.displayPath))
                 case .failure(let error):
-                    progress.finish()
-                    Console.error(error.description)
+                    Console.error("\(error.description)")
                 }
             }
             nextItem += 1
         }
     }
-}
-
-private struct HashRow: Encodable {
-    var path: String
-    var sha256: String?
-    var size: Int64?
-    var error: String?
-}
-
-private struct HashSummary: Encodable {
-    var files: Int
-    var bytes: Int64
-    var failed: Int
-}
-
-private struct HashReport: Encodable {
-    var results: [HashRow]
-    var summary: HashSummary
-}
-
-private struct CheckRow: Encodable {
-    var path: String
-    var expected: String
-    var status: String
-    var actual: String?
-    var error: String?
-
-    init(entry: ChecksumEntry, status: ChecksumStatus) {
-        path = entry.path
-        expected = entry.digest.hex
-        switch status {
-        case .ok: self.status = "OK"
-        case .failed(let actual):
-            self.status = "FAILED"
-            self.actual = actual.hex
-        case .unreadable(let error):
-            self.status = "FAILED open or read"
-            self.error = error.reasonText
-        case .skipped: self.status = "SKIPPED"
-        }
-    }
-}
-
-private struct CheckListReport: Encodable {
-    var list: String
-    var results: [CheckRow]
-    var malformedLines: [Int]
 }

@@ -24,8 +24,7 @@ struct Keygen: ParsableCommand {
 
     @OptionGroup var passphrase: PassphraseOptions
 
-    @Flag(help: "Print the result as JSON.")
-    var json = false
+    @OptionGroup var output: JSONOption
 
     var publicPath: String {
         if let publicOut { return publicOut }
@@ -39,7 +38,7 @@ struct Keygen: ParsableCommand {
     func run() throws {
         let secret = try passphrase.passphrase()
         for path in [out, publicPath] where FileManager.default.fileExists(atPath: path) {
-            throw fail("\(path): already exists; keys are never overwritten", code: Exit.cannotCreate)
+            throw CommandFailure("\(path): already exists; keys are never overwritten", status: .cannotCreate)
         }
         let key: PrivateKey
         let privatePEM: String
@@ -49,25 +48,24 @@ struct Keygen: ParsableCommand {
             privatePEM = try key.pkcs8PEM(passphrase: secret)
             publicKey = try key.publicKey
         } catch {
-            throw fail("key generation failed: \(error)", code: 70)
+            throw CommandFailure("key generation failed: \(error.description)", status: .software)
         }
         do {
             try AtomicFile.write(Array(privatePEM.utf8), to: out, mode: 0o600, overwrite: false)
         } catch {
-            throw fail(error.description, code: Exit.cannotCreate)
+            throw CommandFailure("\(error.description)", status: .cannotCreate)
         }
         do {
             try AtomicFile.write(Array(publicKey.pem.utf8), to: publicPath, mode: 0o644, overwrite: false)
         } catch {
             // Leave no half pair behind.
             unlink(out)
-            throw fail(error.description, code: Exit.cannotCreate)
+            throw CommandFailure("\(error.description)", status: .cannotCreate)
         }
-        if json {
-            try Console.json([
-                "algorithm": algorithm.rawValue, "privateKey": out, "publicKey": publicPath,
-                "keyid": publicKey.keyID, "encrypted": secret == nil ? "false" : "true",
-            ])
+        if output.json {
+            try Console.json(KeygenReport(
+                algorithm: algorithm.rawValue, keyid: publicKey.keyID, privateKey: out, publicKey: publicPath,
+                encrypted: secret != nil))
         } else {
             Console.out("private key  \(out) (\(algorithm.displayName), PKCS#8\(secret == nil ? "" : ", encrypted"), mode 0600)")
             Console.out("public key   \(publicPath)")

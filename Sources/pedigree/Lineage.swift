@@ -10,7 +10,7 @@ struct LineageCommand: ParsableCommand {
             Reads only the manifest: no network, no other files. Each node shows its name, how \
             it was derived (relation and method), its root digest, its signer and, with keys, \
             whether that signer is trusted. --search FOLDER also lists the manifests under \
-            FOLDER that descend from the model.
+            FOLDER that descend from the model. --json is --format json.
             """
     )
 
@@ -22,61 +22,45 @@ struct LineageCommand: ParsableCommand {
     var model: String
 
     @Option(name: .shortAndLong, help: "The output format.")
-    var format: Format = .tree
+    var format: Format?
 
-    @Option(name: .shortAndLong, help: "A trusted public key (repeatable).")
-    var key: [String] = []
-
-    @Option(help: "A folder of trusted public keys.")
-    var trustedKeys: String?
+    @OptionGroup(title: "Trusted keys") var trust: TrustOptions
 
     @Option(help: "Also find the models under this folder that descend from this one.")
     var search: String?
 
+    @OptionGroup var output: JSONOption
+
+    func validate() throws {
+        if output.json, let format, format != .json { throw ValidationError("--json prints JSON; it cannot go with --format \(format.rawValue)") }
+    }
+
     func run() throws {
         let path = ModelChain.manifestFile(for: model)
         let chain = try loadChain(path)
-        let keys = key.isEmpty && trustedKeys == nil ? nil : try loadTrustedKeys(files: key, folder: trustedKeys)
-        let graph = LineageGraph(chain: chain, keys: keys)
+        let graph = LineageGraph(chain: chain, keys: try trust.loadIfGiven())
         var descendants: [Descendant]? = nil
-        if let search {
-            do {
-                descendants = try Descendants.find(of: chain.manifest, under: search)
-            } catch {
-                throw fail(error.description, code: inputStatus(error))
-            }
-        }
-        switch format {
+        if let search { descendants = try Descendants.find(of: chain.manifest, under: search) }
+        let problems = chain.problems()
+        switch output.json ? .json : format ?? .tree {
         case .tree:
-            Console.raw(Console.safe(graph.tree()), toStandardOutput: true)
-            if let descendants {
-                Console.out(descendants.isEmpty ? "no descendants under \(search!)" : "descendants under \(search!):")
+            Console.out(graph.tree())
+            if let descendants, let search {
+                Console.out(descendants.isEmpty ? "no descendants under \(search)" : "descendants under \(search):")
                 for descendant in descendants {
-                    let path = descendant.path.map { "\($0.relation.rawValue) of \($0.parent)" }.joined(separator: " ← ")
-                    Console.out("  \(descendant.name) (\(descendant.manifest)): \(path)")
+                    let steps = descendant.path.map { "\($0.relation.rawValue) of \($0.parent)" }.joined(separator: " ← ")
+                    Console.out("  \(descendant.name) (\(descendant.manifest)): \(steps)")
                 }
             }
         case .json:
-            try Console.json(LineageReport(graph: graph, descendants: descendants))
+            try Console.json(LineageReport(ok: problems.isEmpty, manifest: path, nodes: graph.nodes, edges: graph.edges,
+                                           descendants: descendants, problems: problems))
         case .mermaid:
-            Console.raw(graph.mermaid(), toStandardOutput: true)
+            Console.document(Array(graph.mermaid().utf8))
         case .dot:
-            Console.raw(graph.dot(), toStandardOutput: true)
+            Console.document(Array(graph.dot().utf8))
         }
-        let problems = chain.problems()
-        for problem in problems { Console.error(problem) }
-        if !problems.isEmpty { throw ExitCode.failure }
-    }
-}
-
-private struct LineageReport: Encodable {
-    var nodes: [LineageGraph.Node]
-    var edges: [LineageGraph.Edge]
-    var descendants: [Descendant]?
-
-    init(graph: LineageGraph, descendants: [Descendant]?) {
-        nodes = graph.nodes
-        edges = graph.edges
-        self.descendants = descendants
+        for problem in problems { Console.error("\(problem)") }
+        if !problems.isEmpty { throw Finished(status: .failure) }
     }
 }

@@ -38,50 +38,39 @@ struct Notices: ParsableCommand {
     var force = false
 
     @OptionGroup(title: "Deriving from parents") var derivation: DerivationOptions
+    @OptionGroup(title: "Trusted keys (for the parents)") var trust: TrustOptions
     @OptionGroup var hashing: HashingOptions
+    @OptionGroup var output: JSONOption
 
     func run() throws {
-        let derivative = try derivation.resolve()
+        let derivative = try derivation.resolve(trust: trust)
         guard let request = derivative.request else {
-            throw fail("notices are written for a derivative: give --parent (or --spec)", code: 64)
+            throw ValidationError("notices are written for a derivative: give --parent (or --spec)")
         }
-        let targets = [NoticeFiles.noticeName, NoticeFiles.modificationsName].map { joinPath(folder, $0) }
         var notices = attribution.map { Notice(kind: .attribution, text: $0) }
         for file in noticeFile { notices += NoticeText.parse(try readText(file)) }
-        let signRequest = SignRequest(
+        let model = SignRequest(
             folder: folder, name: name ?? derivative.name, notices: notices, additionalTerms: try additionalTermsFile.map(readText),
             ignore: ignore, followSymlinks: followSymlinks, createdAt: Timestamp.format(0))
-        var predicate: ModelPredicate
+        let progress = hashing.progress(json: output.json)
+        let result: NoticesResult
         do {
-            predicate = try ModelSigner(engine: hashing.engine).describe(signRequest)
+            result = try NoticeWriter(engine: hashing.engine).write(
+                NoticesRequest(model: model, derivation: request, force: force), progress: progress.counter)
+            progress.line.finish()
         } catch {
-            throw fail(error.description, code: error == .empty(folder) ? Exit.dataError : inputStatusOf(error))
+            progress.line.finish()
+            throw error
         }
-        _ = try derivation.derive(request, into: &predicate, quiet: hashing.quiet)
-        let contents = [NoticeFiles.notice(predicate), NoticeFiles.modifications(predicate)]
-        // An existing file is replaced without --force only when every paragraph of it is kept.
-        for (path, text) in zip(targets, contents) where !force {
-            guard let old = FileManager.default.contents(atPath: path) else { continue }
-            let kept = NoticeText.parse(text).map(\.text)
-            let lost = NoticeText.parse(String(decoding: old, as: UTF8.self)).filter { !kept.contains($0.text) }
-            if !lost.isEmpty {
-                throw fail(
-                    "\(path): already exists and the new one would not keep \(plural(lost.count, "paragraph")) of it; "
-                        + "not overwritten (use --force to replace it)",
-                    code: Exit.cannotCreate)
-            }
+        if output.json {
+            try Console.json(NoticesReport(
+                model: model.name ?? defaultModelName(folder),
+                written: [.init(path: result.noticePath, kind: "notice"), .init(path: result.modificationsPath, kind: "modifications")],
+                noticeCount: result.noticeCount, modifiedFileCount: result.modifiedFileCount, parents: parentRows(result.parents)))
+            return
         }
-        do {
-            try AtomicFile.write(zip(contents, targets).map { (Array($0.utf8), $1) }, overwrite: true)
-        } catch {
-            throw fail(error.description, code: Exit.cannotCreate)
-        }
-        let noticeCount = predicate.notices.retained.count + predicate.notices.added.count
-        let changed = predicate.modifications.reduce(0) { $0 + $1.files.count }
-        Console.out("wrote \(targets[0]) (\(plural(noticeCount, "notice")))")
-        Console.out("wrote \(targets[1]) (\(plural(changed, "modified or added file")))")
+        reportParents(result.parents, keysGiven: !request.trustedKeys.isEmpty)
+        Console.out("wrote \(result.noticePath) (\(plural(result.noticeCount, "notice")))")
+        Console.out("wrote \(result.modificationsPath) (\(plural(result.modifiedFileCount, "modified or added file")))")
     }
 }
-
-/// The exit status for a signing error.
-func inputStatusOf(_ error: SignError) -> Int32 { error.exitStatus.rawValue }

@@ -9,16 +9,20 @@ struct Sign: ParsableCommand {
         discussion: """
             The manifest is an in-toto Statement v1 in a DSSE envelope. It is written \
             atomically and never over an existing file without --force; model files are never \
-            modified. With --append, an existing manifest gets one more signature over the same \
-            payload after the folder is checked against it.
+            modified. Each --key signs the same payload: several keys give several signatures. \
+            With --append, an existing manifest gets one more signature per key over the same \
+            payload after the folder is checked against it, walked as the manifest says only \
+            when a --trusted-key signed it or with --accept-manifest-serialization. \
+            --trusted-key and --trusted-keys check the parents' signatures, or with --append \
+            the manifest's.
             """
     )
 
     @Argument(help: "The model folder.")
     var folder: String
 
-    @Option(name: .shortAndLong, help: "The private key (PEM).")
-    var key: String
+    @Option(name: .shortAndLong, help: "A private key to sign with (PEM; repeatable: each key signs).")
+    var key: [String] = []
 
     @Option(name: .shortAndLong, help: "Where to write the manifest (default: DIR/pedigree.json).")
     var output: String?
@@ -26,7 +30,7 @@ struct Sign: ParsableCommand {
     @Flag(help: "Replace an existing manifest.")
     var force = false
 
-    @Flag(help: "Add a signature to the existing manifest instead of writing a new one.")
+    @Flag(help: "Add signatures to the existing manifest instead of writing a new one.")
     var append = false
 
     @Flag(help: "With --append: check the folder with the manifest's own ignore patterns and link setting, though no trusted key signed it.")
@@ -36,7 +40,7 @@ struct Sign: ParsableCommand {
     var name: String?
 
     @Option(help: "The model's version.")
-    var version: String?
+    var modelVersion: String?
 
     @Option(help: "The license: an SPDX id, or 'openatom' for the OpenAtom Model License 1.0.")
     var license: String?
@@ -63,15 +67,20 @@ struct Sign: ParsableCommand {
     var followSymlinks = false
 
     @OptionGroup(title: "Deriving from parents") var derivation: DerivationOptions
+    @OptionGroup(title: "Trusted keys (for the parents, or with --append the manifest's signer)") var trust: TrustOptions
     @OptionGroup var hashing: HashingOptions
+    @OptionGroup(title: "Reusing digests") var cache: CacheOptions
+    @OptionGroup(title: "Signing from digests computed elsewhere") var supplied: DigestOptions
     @OptionGroup var passphrase: PassphraseOptions
-
-    @Flag(help: "Print the result as JSON.")
-    var json = false
+    @OptionGroup var report: JSONOption
 
     var manifestPath: String { output ?? joinPath(folder, "pedigree.json") }
 
     func validate() throws {
+        if key.isEmpty { throw ValidationError("give the private key to sign with: --key FILE") }
+        if key.count > Limits.signaturesPerEnvelope {
+            throw ValidationError("at most \(Limits.signaturesPerEnvelope) signatures fit in a manifest; --key was given \(key.count) times")
+        }
         if append, force { throw ValidationError("--append adds to a manifest; --force would replace it") }
         if append, !derivation.parent.isEmpty || !derivation.teacher.isEmpty || derivation.spec != nil {
             throw ValidationError("--append countersigns an existing manifest; it takes no parents")
@@ -79,138 +88,166 @@ struct Sign: ParsableCommand {
         if acceptManifestSerialization, !append {
             throw ValidationError("--accept-manifest-serialization goes with --append")
         }
+        if append, supplied.isEnabled { throw ValidationError("--append checks the folder itself; it takes no --digests") }
+        if supplied.noFolder, output == nil { throw ValidationError("--no-folder needs --output: there is no folder to write into") }
     }
 
     func run() throws {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw fail("\(folder): not a folder", code: Exit.noInput)
-        }
-        let privateKey: PrivateKey
-        do {
-            privateKey = try KeyFiles.privateKey(key, passphrase: try passphrase.passphrase())
-        } catch let error as KeyFileError {
-            throw fail(error.description, code: error.isUnreadable ? Exit.noInput : Exit.dataError)
+        guard supplied.noFolder || isFolder(folder) else { throw CommandFailure("\(folder): not a folder", status: .noInput) }
+        let privateKeys = try passphrase.privateKeys(key)
+        var seen: [String: String] = [:]
+        for (path, privateKey) in zip(key, privateKeys) {
+            let id = try privateKey.publicKey.keyID
+            if let first = seen[id] {
+                throw CommandFailure("\(path) and \(first) are the same key (\(short(id))…); each key signs once", status: .usage)
+            }
+            seen[id] = path
         }
         if append {
-            try appendSignature(privateKey)
+            try appendSignatures(privateKeys)
         } else {
-            try signAnew(privateKey)
+            try signAnew(privateKeys)
         }
     }
 
-    private func signAnew(_ privateKey: PrivateKey) throws {
+    private func signAnew(_ privateKeys: [PrivateKey]) throws {
         if !force, FileManager.default.fileExists(atPath: manifestPath) {
-            throw fail("\(manifestPath): already exists; not overwritten (use --force to replace it)", code: Exit.cannotCreate)
+            throw CommandFailure("\(manifestPath): already exists; not overwritten (use --force to replace it)", status: .cannotCreate)
         }
-        let derivative = try derivation.resolve()
+        let derivative = try derivation.resolve(trust: trust)
         var notices = attribution.map { Notice(kind: .attribution, text: $0) }
         for file in noticeFile {
             notices += NoticeText.parse(try readText(file))
         }
         let request = SignRequest(
-            folder: folder, name: name ?? derivative.name, version: version ?? derivative.version, license: license, notices: notices,
-            additionalTerms: try additionalTermsFile.map(readText), distribution: distribution,
+            folder: folder, name: name ?? derivative.name, version: modelVersion ?? derivative.version, license: license,
+            notices: notices, additionalTerms: try additionalTermsFile.map(readText), distribution: distribution,
             ignore: ignore, roles: RoleClassifier(overrides: role.map { ($0.glob, $0.role) }),
             followSymlinks: followSymlinks, createdAt: try createdAt())
-        let derivationRequest = derivative.request
-        let signer = ModelSigner(engine: hashing.engine)
-        let counter = ByteCounter()
-        let progress = ProgressLine(counter: counter, total: 0, enabled: !hashing.quiet && !json)
+        var engine = hashing.engine
+        let digestCache = supplied.isEnabled ? nil : cache.open()
+        engine.memo = digestCache
+        let signer = ModelSigner(engine: engine)
+        let progress = hashing.progress(json: report.json)
         var predicate: ModelPredicate
         do {
-            let extra = relativeInside(manifestPath).map { [Glob.escape($0)] } ?? []
-            predicate = try signer.describe(request, extraIgnores: extra, progress: counter)
-            progress.finish()
-        } catch {
-            progress.finish()
-            throw fail(error.description, code: inputStatusOf(error))
+            defer { progress.line.finish() }
+            let extra = supplied.noFolder ? [] : relativeInside(manifestPath).map { [Glob.escape($0)] } ?? []
+            if supplied.isEnabled {
+                predicate = try supplied.describe(signer, request, extraIgnores: extra, progress: progress.counter)
+            } else {
+                predicate = try signer.describe(request, extraIgnores: extra, progress: progress.counter)
+            }
         }
+        let reused = digestCache.map(finishDigestCache)
         var ancestors: [AncestorEntry] = []
-        if let derivationRequest {
-            ancestors = try derivation.derive(derivationRequest, into: &predicate, quiet: json)
+        var parents: [LoadedParent] = []
+        if let derivationRequest = derivative.request {
+            parents = try Deriver.loadParents(derivationRequest)
+            if !report.json { reportParents(parents, keysGiven: !derivationRequest.trustedKeys.isEmpty) }
+            ancestors = try Deriver.apply(derivationRequest, parents: parents, to: &predicate)
         }
-        let result: SignResult
-        do {
-            result = try signer.sign(predicate, key: privateKey, ancestors: ancestors)
-        } catch {
-            throw fail(error.description, code: inputStatusOf(error))
+        var result = try signer.sign(predicate, key: privateKeys[0], ancestors: ancestors)
+        // Every further key signs the same payload.
+        for privateKey in privateKeys.dropFirst() {
+            try result.bundle.dsseEnvelope.addSignature(key: privateKey)
         }
-        try write(result.bundle)
-        report(result, algorithm: privateKey.algorithm)
-    }
-
-    private func appendSignature(_ privateKey: PrivateKey) throws {
-        let result: CountersignResult
-        do {
-            result = try Countersigner.countersign(
-                folder: folder, manifestPath: manifestPath, key: privateKey,
-                trustedKeys: try loadTrustedKeys(files: derivation.trustedKey, folder: derivation.trustedKeys),
-                acceptManifestSerialization: acceptManifestSerialization, engine: hashing.engine)
-        } catch let error as CountersignError {
-            if case .manifest(_, .unreadable(let fileError)) = error {
-                throw fail("\(manifestPath): \(fileError.reasonText)", code: inputStatus(fileError))
-            }
-            throw fail(error.description, code: error.exitStatus.rawValue)
+        try write(result.bundle, overwrite: force)
+        let added = try zip(privateKeys, result.bundle.dsseEnvelope.signatures.indices).map { privateKey, index in
+            SignReport.Signature(index: index + 1, keyid: try privateKey.publicKey.keyID, algorithm: privateKey.algorithm.displayName)
         }
-        do {
-            try AtomicFile.write(try result.bundle.encoded(), to: manifestPath, overwrite: true)
-        } catch let error as FileError {
-            throw fail(error.description, code: Exit.cannotCreate)
-        }
-        let check = result.check
-        if json {
-            try Console.json(["manifest": manifestPath, "keyid": result.keyID, "signatures": "\(result.signatureIndex)"])
-        } else {
-            Console.out("countersigned \(check.manifest.name): \(plural(check.filesChecked, "file")) checked, signature \(result.signatureIndex) added")
-            Console.out("  key             \(privateKey.algorithm.displayName) \(result.keyID)")
-            if !check.manifestPatterns.isEmpty || check.followedLinks {
-                let how = check.signerTrusted ? "its signer is trusted" : "accepted with --accept-manifest-serialization"
-                let patterns = check.manifestPatterns.map { "'\($0)'" }.joined(separator: ", ")
-                Console.out("  walked as       the manifest says (\(how)): "
-                            + [patterns.isEmpty ? nil : "leaving out \(patterns)", check.followedLinks ? "following links" : nil]
-                                .compactMap { $0 }.joined(separator: ", "))
-            }
-            Console.out("wrote \(manifestPath)")
-        }
-    }
-
-    private func write(_ bundle: ManifestBundle) throws {
-        do {
-            try AtomicFile.write(try bundle.encoded(), to: manifestPath, overwrite: force)
-        } catch let error as FileError {
-            throw fail(error.description, code: Exit.cannotCreate)
-        }
-    }
-
-    private func report(_ result: SignResult, algorithm: KeyAlgorithm) {
-        let predicate = result.predicate
-        if json {
-            try? Console.json(SignSummary(result: result, manifest: manifestPath))
+        let predicateSigned = result.predicate
+        if report.json {
+            try Console.json(SignReport(
+                mode: "sign", manifest: manifestPath, model: predicateSigned.model.name, rootDigest: result.rootDigest.hex,
+                manifestDigest: result.manifestDigest.hex, fileCount: predicateSigned.resources.count, bytes: result.totalBytes,
+                license: predicateSigned.license?.id, signatures: added, signatureCount: result.bundle.dsseEnvelope.signatures.count,
+                parents: parentRows(parents), reusedFromCache: reused, suppliedDigests: predicateSigned.suppliedDigests))
             return
         }
-        Console.out("signed \(predicate.model.name): \(plural(predicate.resources.count, "file")), \(formatBytes(result.totalBytes))")
+        Console.out("signed \(predicateSigned.model.name): \(plural(predicateSigned.resources.count, "file")), \(formatBytes(result.totalBytes))")
+        if let reused {
+            Console.out("  digest cache    \(reused) of \(plural(predicateSigned.resources.count, "file")) reused, the rest read")
+        }
+        if let supplied = predicateSigned.suppliedDigests {
+            Console.out("  digests         \(supplied.summary)")
+        }
         Console.out("  root digest     \(result.rootDigest.hex)")
         Console.out("  manifest digest \(result.manifestDigest.hex)")
-        Console.out("  key             \(algorithm.displayName) \(result.keyID)")
-        if let license = predicate.license {
+        for signature in added { Console.out("  key             \(signature.algorithm) \(signature.keyid)") }
+        if let license = predicateSigned.license {
             let files = license.files.map(\.name.string).joined(separator: ", ")
             Console.out("  license         \(license.id)\(files.isEmpty ? "" : " (\(files))")")
         }
-        if let lineage = predicate.lineage {
+        if let lineage = predicateSigned.lineage {
             for (parent, changes) in zip(lineage.parents, lineage.changes) {
                 var parts = ["\(changes.unchanged.count) unchanged"]
                 if !changes.modified.isEmpty { parts.append("\(changes.modified.count) modified") }
                 if !changes.added.isEmpty { parts.append("\(changes.added.count) added") }
                 if !changes.removed.isEmpty { parts.append("\(changes.removed.count) removed") }
                 if !changes.renamed.isEmpty { parts.append("\(changes.renamed.count) renamed") }
-                let role = parent.role == .base ? "" : " (\(parent.role.rawValue))"
+                let role: TerminalText = parent.role == .base ? "" : " (\(parent.role.rawValue))"
                 Console.out("  \(parent.relation.rawValue) of \(parent.name)\(role): \(parts.joined(separator: ", "))")
             }
-            let notices = predicate.notices
+            let notices = predicateSigned.notices
             Console.out("  notices         \(notices.retained.count) retained, \(notices.added.count) added, \(notices.dropped.count) dropped")
         }
         Console.out("wrote \(manifestPath)")
+    }
+
+    private func appendSignatures(_ privateKeys: [PrivateKey]) throws {
+        // A countersignature vouches for the files: the service checks them (walked as the
+        // manifest says only when a trusted key signed it, or when told to) before signing.
+        guard let keys = NonEmptyArray(privateKeys) else { throw ValidationError("give the private key to sign with: --key FILE") }
+        let progress = hashing.progress(json: report.json)
+        let result: CountersignResult
+        do {
+            defer { progress.line.finish() }
+            result = try Countersigner.countersign(
+                folder: folder, manifestPath: manifestPath, keys: keys, trustedKeys: try trust.load(),
+                acceptManifestSerialization: acceptManifestSerialization, engine: hashing.engine, progress: progress.counter)
+        }
+        try write(result.bundle, overwrite: true)
+        let added = zip(privateKeys, result.signatures).map { privateKey, signature in
+            SignReport.Signature(index: signature.index, keyid: signature.keyID, algorithm: privateKey.algorithm.displayName)
+        }
+        let check = result.check
+        let manifest = check.manifest
+        if report.json {
+            try Console.json(SignReport(
+                mode: "append", manifest: manifestPath, model: manifest.name, rootDigest: manifest.rootDigest.hex,
+                manifestDigest: manifest.manifestDigest.hex, fileCount: manifest.entries.count, bytes: nil, license: manifest.predicate?.license?.id,
+                signatures: added, signatureCount: result.bundle.dsseEnvelope.signatures.count, parents: [], reusedFromCache: nil,
+                suppliedDigests: nil))
+            return
+        }
+        let numbers = added.map { String($0.index) }.joined(separator: ", ")
+        Console.out("countersigned \(manifest.name): \(plural(check.filesChecked, "file")) checked, signature\(added.count == 1 ? "" : "s") \(numbers) added")
+        for signature in added { Console.out("  key             \(signature.algorithm) \(signature.keyid)") }
+        if !check.manifestPatterns.isEmpty || check.followedLinks {
+            let how: TerminalText = check.signerTrusted ? "its signer is trusted" : "accepted with --accept-manifest-serialization"
+            var what: [TerminalText] = []
+            if !check.manifestPatterns.isEmpty {
+                what.append("leaving out " + check.manifestPatterns.map { "'\($0)'" as TerminalText }.joined(separator: ", "))
+            }
+            if check.followedLinks { what.append("following links") }
+            Console.out("  walked as       the manifest says (" + how + "): " + what.joined(separator: ", "))
+        }
+        Console.out("wrote \(manifestPath)")
+    }
+
+    private func write(_ bundle: ManifestBundle, overwrite: Bool) throws {
+        let bytes: [UInt8]
+        do {
+            bytes = try bundle.encoded()
+        } catch {
+            throw CommandFailure("the manifest could not be encoded: \(error.localizedDescription)", status: .software)
+        }
+        do {
+            try AtomicFile.write(bytes, to: manifestPath, overwrite: overwrite)
+        } catch {
+            throw CommandFailure("\(error.description)", status: .cannotCreate)
+        }
     }
 
     /// The manifest's path relative to the folder when it is written inside it (and is not
@@ -218,43 +255,5 @@ struct Sign: ParsableCommand {
     private func relativeInside(_ path: String) -> String? {
         guard let relative = relativePath(of: path, inside: folder), relative != "pedigree.json" else { return nil }
         return relative
-    }
-}
-
-/// The time to record: `SOURCE_DATE_EPOCH` when set, else now.
-func createdAt() throws -> String {
-    do {
-        return try Timestamp.now(environment: ProcessInfo.processInfo.environment)
-    } catch {
-        throw fail(error.description, code: 64)
-    }
-}
-
-/// The contents of a small text file named on the command line.
-func readText(_ path: String) throws -> String {
-    do {
-        return String(decoding: try readSmallFile(path, limit: 16 << 20), as: UTF8.self)
-    } catch {
-        throw fail(error.description, code: inputStatus(error))
-    }
-}
-
-private struct SignSummary: Encodable {
-    var manifest: String
-    var model: String
-    var files: Int
-    var bytes: Int64
-    var rootDigest: String
-    var manifestDigest: String
-    var keyid: String
-
-    init(result: SignResult, manifest: String) {
-        self.manifest = manifest
-        model = result.predicate.model.name
-        files = result.predicate.resources.count
-        bytes = result.totalBytes
-        rootDigest = result.rootDigest.hex
-        manifestDigest = result.manifestDigest.hex
-        keyid = result.keyID
     }
 }

@@ -3,28 +3,22 @@ import Foundation
 import PedigreeCrypto
 import PedigreeKit
 
-/// Exit statuses beyond success (0), failure (1) and usage errors (64), from `sysexits.h`.
-enum Exit {
-    /// Input that exists but is malformed: a manifest, a key, a spec, a folder that cannot be signed.
-    static let dataError: Int32 = 65
-    /// An input file or folder that does not exist or cannot be read.
-    static let noInput: Int32 = 66
-    /// An output that cannot be created: it exists (without `--force`) or cannot be written.
-    static let cannotCreate: Int32 = 73
-}
+/// Why a command stopped, said in the command's words: the message (escaped already) and the
+/// exit status. Library errors are thrown as they are; `Pedigree.main` reports both.
+struct CommandFailure: Error, ExitStatusProviding {
+    var message: TerminalText
+    var exitStatus: ExitStatus
 
-/// Prints `pedigree: message` on stderr and exits with `code`.
-func fail(_ message: String, code: Int32) -> ExitCode {
-    Console.error(message)
-    return ExitCode(code)
-}
-
-/// The exit status for a file that could not be read: missing or unreadable → 66, else 65.
-func inputStatus(_ error: FileError) -> Int32 {
-    switch error.reason {
-    case .system: return Exit.noInput
-    default: return Exit.dataError
+    init(_ message: TerminalText, status: ExitStatus) {
+        self.message = message
+        exitStatus = status
     }
+}
+
+/// The command has reported its outcome itself (a failed verification, a failed check): end
+/// with this status and print nothing more.
+struct Finished: Error {
+    var status: ExitStatus
 }
 
 /// Where a key's passphrase comes from: a file, or the `PEDIGREE_PASSWORD` environment
@@ -36,15 +30,10 @@ struct PassphraseOptions: ParsableArguments {
     /// The passphrase bytes, or `nil` when none was given.
     func passphrase() throws -> [UInt8]? {
         if let passwordFile {
-            let bytes: [UInt8]
-            do {
-                bytes = try readSmallFile(passwordFile, limit: 64 << 10, allowPipes: true)
-            } catch {
-                throw fail(error.description, code: inputStatus(error))
-            }
+            let bytes = try readSmallFile(passwordFile, limit: 64 << 10, allowPipes: true)
             let line = bytes.split(separator: UInt8(ascii: "\n"), maxSplits: 1, omittingEmptySubsequences: false).first ?? []
             let trimmed = line.last == UInt8(ascii: "\r") ? Array(line.dropLast()) : Array(line)
-            guard !trimmed.isEmpty else { throw fail("\(passwordFile): the passphrase is empty", code: Exit.dataError) }
+            guard !trimmed.isEmpty else { throw CommandFailure("\(passwordFile): the passphrase is empty", status: .dataError) }
             return trimmed
         }
         if let value = ProcessInfo.processInfo.environment["PEDIGREE_PASSWORD"], !value.isEmpty {
@@ -52,9 +41,15 @@ struct PassphraseOptions: ParsableArguments {
         }
         return nil
     }
+
+    /// The private keys at `paths`, decrypted with the passphrase if they are encrypted.
+    func privateKeys(_ paths: [String]) throws -> [PrivateKey] {
+        let secret = try passphrase()
+        return try paths.map { try KeyFiles.privateKey($0, passphrase: secret) }
+    }
 }
 
-/// Options every hashing command shares.
+/// Options every command that hashes shares.
 struct HashingOptions: ParsableArguments {
     @Option(name: [.short, .long], help: "Files hashed at once (default: all processors).")
     var jobs: Int?
@@ -67,6 +62,41 @@ struct HashingOptions: ParsableArguments {
     }
 
     var engine: HashEngine { HashEngine(jobs: jobs) }
+
+    /// A progress display for a run, off with `--quiet` or `--json` (and off the terminal).
+    func progress(json: Bool = false) -> (counter: ByteCounter, line: ProgressLine) {
+        let counter = ByteCounter()
+        return (counter, ProgressLine(counter: counter, enabled: !quiet && !json))
+    }
+}
+
+/// The public keys a command checks signatures with: given the same way on every command.
+struct TrustOptions: ParsableArguments {
+    @Option(name: .customLong("trusted-key"), help: "A trusted public key (PEM; repeatable).")
+    var trustedKey: [String] = []
+
+    @Option(help: "A folder of trusted public keys (*.pub, *.pem).")
+    var trustedKeys: String?
+
+    /// Whether any key was given.
+    var given: Bool { !trustedKey.isEmpty || trustedKeys != nil }
+
+    /// The keys given, files first, then the folder's (sorted by name).
+    func load() throws -> [TrustedKey] {
+        var keys: [TrustedKey] = []
+        for file in trustedKey { keys.append(try KeyFiles.publicKey(file)) }
+        if let trustedKeys { keys += try KeyFiles.publicKeys(inFolder: trustedKeys) }
+        return keys
+    }
+
+    /// The keys given, or `nil` when none was.
+    func loadIfGiven() throws -> [TrustedKey]? { given ? try load() : nil }
+}
+
+/// `--json`, on every command that reports.
+struct JSONOption: ParsableArguments {
+    @Flag(help: "Print the report as JSON.")
+    var json = false
 }
 
 extension KeyAlgorithm: ExpressibleByArgument {
@@ -75,6 +105,7 @@ extension KeyAlgorithm: ExpressibleByArgument {
         case "ed25519": self = .ed25519
         case "ecdsa-p256", "p256", "p-256", "ecdsa": self = .ecdsaP256
         case "ecdsa-p384", "p384", "p-384": self = .ecdsaP384
+        case "ecdsa-p521", "p521", "p-521": self = .ecdsaP521
         default: return nil
         }
     }
@@ -84,6 +115,7 @@ extension KeyAlgorithm: ExpressibleByArgument {
 
 extension Distribution: ExpressibleByArgument {}
 extension Relation: ExpressibleByArgument {}
+extension ExportFormat: ExpressibleByArgument {}
 
 /// `GLOB=ROLE` from `--role`.
 struct RoleOverride: ExpressibleByArgument {
@@ -101,27 +133,28 @@ struct RoleOverride: ExpressibleByArgument {
     static var defaultCompletionKind: CompletionKind { .default }
 }
 
-/// Loads the trusted public keys named by `--key` and `--trusted-keys`.
-func loadTrustedKeys(files: [String], folder: String?) throws -> [TrustedKey] {
-    var keys: [TrustedKey] = []
-    do {
-        for file in files { keys.append(try KeyFiles.publicKey(file)) }
-        if let folder { keys += try KeyFiles.publicKeys(inFolder: folder) }
-    } catch {
-        throw fail(error.description, code: error.isUnreadable ? Exit.noInput : Exit.dataError)
-    }
-    return keys
-}
-
-/// Loads the manifest chain at `path`, or exits naming the file and what is wrong with it:
+/// Loads the manifest chain at `path`, or fails naming the file and what is wrong with it:
 /// 66 when it cannot be read, 65 when it is not a manifest.
 func loadChain(_ path: String) throws -> ModelChain {
     do {
         return try ModelChain.load(path)
     } catch {
-        if case .unreadable(let fileError) = error {
-            throw fail("\(path): \(fileError.reasonText)", code: inputStatus(fileError))
-        }
-        throw fail("\(path): \(error)", code: Exit.dataError)
+        throw CommandFailure("\(path): \(error.description)", status: error.exitStatus)
     }
+}
+
+/// Whether `path` names an existing folder.
+func isFolder(_ path: String) -> Bool {
+    var isFolder: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
+}
+
+/// The time to record: `SOURCE_DATE_EPOCH` when set, else now.
+func createdAt() throws -> String {
+    try Timestamp.now(environment: ProcessInfo.processInfo.environment)
+}
+
+/// The contents of a small text file named on the command line.
+func readText(_ path: String) throws -> String {
+    String(decoding: try readSmallFile(path, limit: 16 << 20), as: UTF8.self)
 }

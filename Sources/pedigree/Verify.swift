@@ -9,21 +9,18 @@ struct Verify: ParsableCommand {
             Checks the manifest's structure, its signatures against the trusted keys, that \
             every name in it is a safe relative path, and that its subject digest matches its \
             files; then re-hashes the folder and reports each file as OK, MODIFIED, MISSING, \
-            UNEXPECTED or UNREADABLE. Exits 0 only when everything holds.
+            UNEXPECTED or UNREADABLE. Exits 0 only when everything holds. Without --manifest, \
+            the folder's pedigree.json is used, or its model.sig when it has no pedigree.json.
             """
     )
 
     @Argument(help: "The model folder.")
     var folder: String
 
-    @Option(name: .shortAndLong, help: "The manifest (default: DIR/pedigree.json).")
+    @Option(name: .shortAndLong, help: "The manifest (default: DIR/pedigree.json, else DIR/model.sig).")
     var manifest: String?
 
-    @Option(name: .shortAndLong, help: "A trusted public key (PEM; repeatable).")
-    var key: [String] = []
-
-    @Option(help: "A folder of trusted public keys (*.pub, *.pem).")
-    var trustedKeys: String?
+    @OptionGroup(title: "Trusted keys") var trust: TrustOptions
 
     @Option(help: "Verify only files matching this pattern (repeatable).")
     var only: [String] = []
@@ -33,34 +30,46 @@ struct Verify: ParsableCommand {
 
     @OptionGroup var hashing: HashingOptions
 
-    @Flag(help: "Print the report as JSON.")
-    var json = false
+    @Flag(help: "Take the digests of files unchanged since an earlier run from the digest cache; the report says how many.")
+    var trustCache = false
+
+    @OptionGroup var output: JSONOption
 
     func validate() throws {
-        if key.isEmpty && trustedKeys == nil {
-            throw ValidationError("give the signer's public key with --key, or a folder of keys with --trusted-keys")
+        if !trust.given {
+            throw ValidationError("give the signer's public key with --trusted-key FILE, or a folder of keys with --trusted-keys DIR")
         }
     }
 
     func run() throws {
-        let keys = try loadTrustedKeys(files: key, folder: trustedKeys)
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw fail("\(folder): not a folder", code: Exit.noInput)
+        let keys = try trust.load()
+        guard isFolder(folder) else { throw CommandFailure("\(folder): not a folder", status: .noInput) }
+        let (manifestPath, source) = manifestToVerify()
+        if source == "model.sig", !output.json {
+            Console.note("\(folder) has no pedigree.json; verifying \(manifestPath) (an OpenSSF Model Signing bundle)")
         }
-        let manifestPath = manifest ?? joinPath(folder, "pedigree.json")
+        var engine = hashing.engine
+        let digestCache = trustCache ? openDigestCache(mode: .readWrite) : nil
+        engine.memo = digestCache
         let verifier = ManifestVerifier(
-            keys: keys, only: only.map(Glob.init), engine: hashing.engine, requireTrustedChain: requireTrustedChain)
-        let counter = ByteCounter()
-        let progress = ProgressLine(counter: counter, total: 0, enabled: !hashing.quiet && !json)
-        let report = verifier.verify(folder: folder, manifestPath: manifestPath, progress: counter)
-        progress.finish()
-        if json {
-            try Console.json(report)
+            keys: keys, only: only.map(Glob.init), engine: engine, requireTrustedChain: requireTrustedChain)
+        let progress = hashing.progress(json: output.json)
+        var report = verifier.verify(folder: folder, manifestPath: manifestPath, progress: progress.counter)
+        progress.line.finish()
+        if trustCache { report.reusedFromCache = digestCache.map(finishDigestCache) ?? 0 }
+        if output.json {
+            try Console.json(VerifyReport(report, source: source))
         } else {
             printReport(report)
         }
-        if !report.verified { throw ExitCode.failure }
+        if !report.verified { throw Finished(status: .failure) }
+    }
+
+    /// The manifest to verify and where it came from: `given`, `pedigree.json` or `model.sig`.
+    private func manifestToVerify() -> (path: String, source: String) {
+        if let manifest { return (manifest, "given") }
+        let found = ModelChain.manifestFile(for: folder)
+        return lastComponent(found) == "model.sig" ? (found, "model.sig") : (joinPath(folder, "pedigree.json"), "pedigree.json")
     }
 
     private func printReport(_ report: VerificationReport) {
@@ -82,23 +91,29 @@ struct Verify: ParsableCommand {
         }
         for ancestor in report.ancestors {
             let signer = ancestor.signatures.first { $0.status != .unknownKey }
-            let detail: String
+            let detail: TerminalText
             switch ancestor.trust {
             case .trusted: detail = "trusted (\(signer?.algorithm ?? "?"), \(signer?.key ?? "?"))"
             case .untrusted: detail = "untrusted: signed by an unknown key"
             case .invalid: detail = "INVALID signature for \(signer?.key ?? "a trusted key")"
             }
-            let indent = String(repeating: "  ", count: ancestor.depth - 1)
+            let indent = String(repeating: "  ", count: max(0, ancestor.depth - 1))
             Console.out("\(indent)ancestor \(ancestor.name) (manifest \(short(ancestor.manifestDigest))…): \(detail)")
         }
-        for file in report.files where !(hashing.quiet && file.status == .ok) {
-            let detail = file.detail.map { " (\($0))" } ?? ""
-            Console.out("\(printable(file.name)): \(file.status.rawValue)\(detail)")
+        if let supplied = report.suppliedDigests {
+            Console.out("digests: \(supplied.summary)")
+        }
+        if let reused = report.reusedFromCache {
+            Console.out("digest cache (--trust-cache): \(plural(reused, "file")) taken from the cache, not re-read")
+        }
+        for file in report.files {
+            let detail: TerminalText = file.detail.map { " (\($0))" } ?? ""
+            Console.out("\(file.name): \(file.status.rawValue)\(detail)")
         }
         for problem in report.problems {
-            Console.error(problem)
+            Console.error("\(problem)")
         }
-        let subset = report.only.map { " matching \($0.joined(separator: ", ")) (of \(report.listed) in the manifest)" } ?? ""
+        let subset: TerminalText = report.only.map { " matching \($0.joined(separator: ", ")) (of \(report.listed) in the manifest)" } ?? ""
         if report.verified {
             Console.out("verified: \(plural(report.files.count, "file")) OK\(subset), signed by a trusted key")
         } else {
@@ -110,8 +125,11 @@ struct Verify: ParsableCommand {
             if !report.problems.isEmpty {
                 parts.insert(report.problems.count == 1 ? "1 problem with the manifest" : "\(report.problems.count) problems with the manifest", at: 0)
             }
-            let checked = report.files.isEmpty ? "" : " (\(plural(report.files.count, "file"))\(subset))"
+            let checked: TerminalText = report.files.isEmpty ? "" : " (\(plural(report.files.count, "file"))\(subset))"
             Console.out("FAILED: \(parts.joined(separator: ", "))\(checked)")
+            if report.problems.contains(where: { $0.contains("No such file or directory") }), manifest == nil, report.format == nil {
+                Console.note("hint: the folder has neither pedigree.json nor model.sig; name the manifest with --manifest FILE")
+            }
         }
     }
 }

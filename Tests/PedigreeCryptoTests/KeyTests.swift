@@ -63,9 +63,12 @@ private func bytes(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf
         let rsa = folder.url("rsa.pem")
         try shell("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out '\(rsa)' 2>/dev/null")
         #expect(throws: CryptoError.unsupportedKeyType("RSA")) { try PrivateKey(pem: try bytes(rsa)) }
-        let p521 = folder.url("p521.pem")
-        try shell("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -out '\(p521)'")
-        #expect(throws: CryptoError.unsupportedKeyType("ECDSA on curve secp521r1")) { try PrivateKey(pem: try bytes(p521)) }
+        let k256 = folder.url("secp256k1.pem")
+        try shell("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:secp256k1 -out '\(k256)'")
+        #expect(throws: CryptoError.unsupportedKeyType("ECDSA on curve secp256k1")) { try PrivateKey(pem: try bytes(k256)) }
+        let x25519 = folder.url("x25519.pem")
+        try shell("openssl genpkey -algorithm X25519 -out '\(x25519)'")
+        #expect(throws: CryptoError.unsupportedKeyType("X25519")) { try PrivateKey(pem: try bytes(x25519)) }
     }
 }
 
@@ -76,6 +79,10 @@ private func bytes(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf
         ("P-256 traditional", .ecdsaP256, "openssl ecparam -name prime256v1 -genkey -noout -out key.pem"),
         ("P-256 PKCS#8", .ecdsaP256, "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out key.pem"),
         ("P-384 traditional", .ecdsaP384, "openssl ecparam -name secp384r1 -genkey -noout -out key.pem"),
+        ("P-384 PKCS#8", .ecdsaP384, "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out key.pem"),
+        ("P-521 traditional", .ecdsaP521, "openssl ecparam -name secp521r1 -genkey -noout -out key.pem"),
+        ("P-521 PKCS#8", .ecdsaP521, "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -out key.pem"),
+        ("P-521 traditional with parameters", .ecdsaP521, "openssl ecparam -name secp521r1 -genkey -out key.pem"),
     ]
 
     @Test(arguments: generators.indices)
@@ -112,7 +119,7 @@ private func bytes(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf
         let message = pseudoRandomBytes(1000, seed: 9)
         try folder.write("message", message)
         try folder.write("ours.sig", Data(try key.sign(Array(message))))
-        let digest = algorithm == .ecdsaP384 ? "-sha384" : "-sha256"
+        let digest = "-" + (algorithm.digestName ?? "")
         let verify: String
         let sign: String
         if algorithm == .ed25519 {
@@ -128,6 +135,39 @@ private func bytes(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf
         try shell(sign, currentDirectory: folder.path)
         let theirs = try bytes(folder.url("theirs.sig"))
         #expect(try key.publicKey.isValidSignature(theirs, for: Array(message)))
+    }
+}
+
+/// P-521 signs over SHA-512 (OMS algorithm registry; model_signing's `get_ec_key_hash`), which
+/// `openssl pkeyutl` checks on the digest itself, not only through `openssl dgst`.
+@Suite struct P521AgainstOpenSSL {
+    @Test func signsSHA512DigestsPkeyutlVerifies() throws {
+        let folder = try TemporaryFolder()
+        try shell("openssl ecparam -name secp521r1 -genkey -noout -out key.pem && openssl pkey -in key.pem -pubout -out pub.pem",
+                  currentDirectory: folder.path)
+        let key = try PrivateKey(pem: try bytes(folder.url("key.pem")))
+        #expect(key.algorithm == .ecdsaP521)
+        #expect(key.algorithm.digestName == "sha512")
+        let message = Array(pseudoRandomBytes(4096, seed: 21))
+        try folder.write("message", Data(message))
+        try folder.write("ours.sig", Data(try key.sign(message)))
+        let pkeyutl = try shell("""
+            openssl dgst -sha512 -binary -out message.sha512 message && \
+            openssl pkeyutl -verify -pubin -inkey pub.pem -in message.sha512 -sigfile ours.sig
+            """, currentDirectory: folder.path)
+        #expect(pkeyutl.status == 0 && pkeyutl.stdout == "Signature Verified Successfully\n", "\(pkeyutl)")
+        // Over SHA-256 instead, the same signature does not verify: the digest is SHA-512.
+        let wrongDigest = try shell("""
+            openssl dgst -sha256 -binary -out message.sha256 message && \
+            openssl pkeyutl -verify -pubin -inkey pub.pem -in message.sha256 -sigfile ours.sig
+            """, currentDirectory: folder.path)
+        #expect(wrongDigest.status != 0)
+        // openssl's signature over the SHA-512 digest verifies with us.
+        try shell("openssl pkeyutl -sign -inkey key.pem -in message.sha512 -out theirs.sig", currentDirectory: folder.path)
+        #expect(try key.publicKey.isValidSignature(try bytes(folder.url("theirs.sig")), for: message))
+        // A P-521 ECDSA signature is a DER SEQUENCE of two integers of up to 66 bytes.
+        let signature = try key.sign(message)
+        #expect(signature.first == 0x30 && signature.count > 130 && signature.count <= 139)
     }
 }
 

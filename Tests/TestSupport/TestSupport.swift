@@ -204,18 +204,3 @@ public let packageRoot: String = {
     for _ in 0..<3 { url.deleteLastPathComponent() }
     return url.path
 }()
-
-/// The genuine text of the OpenAtom Model License 1.0, which the project does not carry: it is
-/// read from `../shared/reference/` beside the repository (where CI has it), or from the folder
-/// `PEDIGREE_REFERENCE_DIR` names.
-public func openAtomLicenseText() throws -> Data {
-    let folder = ProcessInfo.processInfo.environment["PEDIGREE_REFERENCE_DIR"] ?? packageRoot + "/../shared/reference"
-    let path = folder + "/OpenAtom-Model-License-1.0.txt"
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw ToolError(message: """
-            the genuine OpenAtom Model License text was not found at \(path): tests read it from \
-            ../shared/reference/ beside the repository, or from PEDIGREE_REFERENCE_DIR
-            """)
-    }
-    return data
-}

@@ -12,7 +12,7 @@ private func editBundle(_ work: Workspace, _ relative: String, _ edit: (inout [S
 }
 
 private func verifyQ4(_ work: Workspace) throws -> ProcessResult {
-    try work.run(["verify", "q4", "--key", "quantizer.pub", "--key", "tuner.pub", "--key", "base.pub"])
+    try work.run(["verify", "q4", "--trusted-key", "quantizer.pub", "--trusted-key", "tuner.pub", "--trusted-key", "base.pub"])
 }
 
 @Suite struct TamperedChains {
@@ -68,7 +68,7 @@ private func verifyQ4(_ work: Workspace) throws -> ProcessResult {
         try work.threeGenerations()
         // A different, validly signed base put where the real one was.
         try work.exampleModel("impostor")
-        try work.folder.write("impostor/LICENSE", try openAtomLicenseText())
+        try work.folder.write("impostor/LICENSE", Reference.standInOpenAtomText)
         try work.folder.write("impostor/backdoor.py", "import os")
         #expect(try work.run(["sign", "impostor", "--key", "base.key", "--name", "acme/base"]).status == 0)
         let impostor = try JSONSerialization.jsonObject(with: work.read("impostor/pedigree.json")) as! [String: Any]
@@ -157,11 +157,11 @@ private func verifyQ4(_ work: Workspace) throws -> ProcessResult {
         #expect(signed.stderr.contains("): signed by an unknown key; recorded as untrusted\n"))
         let parent = (((try work.statement("child/pedigree.json")["predicate"] as! [String: Any])["lineage"] as! [String: Any])["parents"] as! [[String: Any]])[0]
         #expect(parent["trusted"] as? Bool == false)
-        let verified = try work.run(["verify", "child", "--key", "child.pub"])
+        let verified = try work.run(["verify", "child", "--trusted-key", "child.pub"])
         #expect(verified.status == 0)
         #expect(verified.stdout.contains("ancestor acme/base (manifest "))
         #expect(verified.stdout.contains("): untrusted: signed by an unknown key\n"))
-        let graph = try work.run(["lineage", "child", "--format", "json", "--key", "child.pub"])
+        let graph = try work.run(["lineage", "child", "--format", "json", "--trusted-key", "child.pub"])
         let nodes = (try JSONSerialization.jsonObject(with: graph.stdoutData) as! [String: Any])["nodes"] as! [[String: Any]]
         #expect(nodes.map { $0["trust"] as! String } == ["trusted", "untrusted"])
     }
@@ -203,7 +203,7 @@ private func verifyQ4(_ work: Workspace) throws -> ProcessResult {
     @Test func jsonIsCheckedFieldByField() throws {
         let work = try Workspace()
         try work.threeGenerations()
-        let result = try work.run(["lineage", "q4", "--format", "json", "--key", "quantizer.pub", "--key", "base.pub"])
+        let result = try work.run(["lineage", "q4", "--format", "json", "--trusted-key", "quantizer.pub", "--trusted-key", "base.pub"])
         #expect(result.status == 0, "\(result)")
         let object = try JSONSerialization.jsonObject(with: result.stdoutData) as! [String: Any]
         let nodes = object["nodes"] as! [[String: Any]]
@@ -260,15 +260,15 @@ private func verifyQ4(_ work: Workspace) throws -> ProcessResult {
         #expect(mermaid.stdout.hasPrefix("flowchart TD\n"))
         #expect(mermaid.stdout.split(separator: "\n").filter { $0.contains("-->") }.count == 3)
         try work.folder.write("lineage.mmd", mermaid.stdout)
-        let parsed = try run("/bin/bash", [packageRoot + "/Scripts/validate-mermaid.sh", work.folder.url("lineage.mmd")])
+        let parsed = try TestTools.validate("validate-mermaid.sh", [work.folder.url("lineage.mmd")])
         #expect(parsed.status == 0, "\(parsed)\n\(mermaid.stdout)")
         // And the parser does reject a broken diagram.
         try work.folder.write("broken.mmd", "flowchart TD\n    m0[\"unclosed --> m1\n")
-        #expect(try run("/bin/bash", [packageRoot + "/Scripts/validate-mermaid.sh", work.folder.url("broken.mmd")]).status == 1)
+        #expect(try TestTools.validate("validate-mermaid.sh", [work.folder.url("broken.mmd")]).status == 1)
 
         let dot = try work.run(["lineage", "odd", "--format", "dot"])
         try work.folder.write("lineage.dot", dot.stdout)
-        let rendered = try shell("dot -Tsvg lineage.dot -o lineage.svg", currentDirectory: work.path)
+        let rendered = try run(TestTools.dot, ["-Tsvg", "lineage.dot", "-o", "lineage.svg"], currentDirectory: work.path)
         #expect(rendered.status == 0, "\(rendered)\n\(dot.stdout)")
         let svg = String(decoding: try work.read("lineage.svg"), as: UTF8.self)
         #expect(svg.contains("acme/base"))

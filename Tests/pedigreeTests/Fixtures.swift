@@ -49,8 +49,7 @@ final class Workspace: @unchecked Sendable {
 
     /// Validates bundles against Schemas/ with Python's jsonschema; the problems it finds.
     func schemaProblems(_ relatives: [String]) throws -> String {
-        let check = try TestSupport.run(
-            "/usr/bin/env", ["python3", packageRoot + "/Scripts/validate-manifest.py"] + relatives.map(folder.url))
+        let check = try TestTools.validate("validate-manifest.py", relatives.map(folder.url))
         return check.status == 0 && check.stdout.isEmpty ? "" : check.stdout + check.stderr
     }
 

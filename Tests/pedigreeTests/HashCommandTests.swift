@@ -65,8 +65,11 @@ private func makeMixedTree(in folder: TemporaryFolder) throws {
         let result = try pedigree(["hash", "--json", "m", "m/missing"], currentDirectory: folder.path)
         #expect(result.status == 1)
         let object = try JSONSerialization.jsonObject(with: result.stdoutData) as! [String: Any]
-        let rows = object["results"] as! [[String: Any]]
+        #expect(object["version"] as? Int == 1)
+        #expect(object["ok"] as? Bool == false)
+        let rows = object["files"] as! [[String: Any]]
         #expect(rows.count == 3)
+        #expect(rows.map { $0["status"] as? String } == ["ok", "ok", "unreadable"])
         #expect(rows[0]["path"] as? String == "m/a")
         #expect(rows[0]["sha256"] as? String == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(rows[0]["size"] as? Int == 3)
@@ -243,9 +246,12 @@ private func makeMixedTree(in folder: TemporaryFolder) throws {
         try makeList(in: folder)
         let result = try pedigree(["hash", "-c", "--json", "list"], currentDirectory: folder.path)
         #expect(result.status == 1)
-        let lists = try JSONSerialization.jsonObject(with: result.stdoutData) as! [[String: Any]]
-        let rows = lists[0]["results"] as! [[String: String]]
-        #expect(rows.map { $0["status"]! } == ["OK", "FAILED", "FAILED open or read"])
+        let report = try JSONSerialization.jsonObject(with: result.stdoutData) as! [String: Any]
+        #expect(report["mode"] as? String == "check")
+        #expect(report["ok"] as? Bool == false)
+        let lists = report["lists"] as! [[String: Any]]
+        let rows = lists[0]["files"] as! [[String: String]]
+        #expect(rows.map { $0["status"]! } == ["ok", "failed", "unreadable"])
         #expect(rows[1]["actual"] == (try systemSHA256(folder.url("bad"))))
         #expect(rows[2]["error"] == "No such file or directory")
         #expect(lists[0]["malformedLines"] as? [Int] == [4])
@@ -286,7 +292,7 @@ private let ptyProbe = #"""
         _ = pwrite(fd, "tail", 4, off_t(size - 4))
         close(fd)
         try folder.write("probe.py", ptyProbe)
-        let ours = try run("/usr/bin/env", ["python3", folder.url("probe.py"), pedigreeExecutable, path], timeout: 300)
+        let ours = try TestTools.runPython(folder.url("probe.py"), [pedigreeExecutable, path], timeout: 300)
         let reference = try shell("openssl dgst -sha256 -r '\(path)'", timeout: 300)
         let lines = ours.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines[0] == "0", "\(ours)")

@@ -21,12 +21,12 @@ import TestSupport
         statement["predicate"] = predicate
         // Signed by a key the verifier does not trust: its patterns are not used at all.
         try work.forge(statement, key: "stranger.key", to: "model/pedigree.json")
-        let untrusted = try work.run(["verify", "model", "--key", "signer.pub"], timeout: 30)
+        let untrusted = try work.run(["verify", "model", "--trusted-key", "signer.pub"], timeout: 30)
         #expect(untrusted.status == 1)
         #expect(untrusted.stderr.contains("no signature is by a trusted key"))
         // Signed by the trusted key, patterns past the budget are replaced by the defaults.
         try work.forge(statement, key: "signer.key", to: "model/pedigree.json")
-        let oversized = try work.run(["verify", "model", "--key", "signer.pub"], timeout: 30)
+        let oversized = try work.run(["verify", "model", "--trusted-key", "signer.pub"], timeout: 30)
         #expect(oversized.status == 1)
         #expect(oversized.stderr.contains("the manifest's ignore_paths exceed 16384 bytes; the defaults were used instead"))
     }
@@ -42,7 +42,7 @@ import TestSupport
         envelope["signatures"] = Array(repeating: signatures[0], count: 65)
         object["dsseEnvelope"] = envelope
         try work.folder.write("model/pedigree.json", try JSONSerialization.data(withJSONObject: object))
-        let result = try work.run(["verify", "model", "--key", "signer.pub"], timeout: 30)
+        let result = try work.run(["verify", "model", "--trusted-key", "signer.pub"], timeout: 30)
         #expect(result.status == 1)
         #expect(result.stderr == "pedigree: model/pedigree.json: dsseEnvelope.signatures holds 65 signatures; at most 64 are read\n")
     }
@@ -84,12 +84,12 @@ import TestSupport
         try work.keygen("signer")
         #expect(try work.run(["sign", "m", "--key", "signer.key"]).status == 0)
         try work.folder.write("m/\(nfd)", "decomposed")
-        let added = try work.run(["verify", "m", "--key", "signer.pub"])
+        let added = try work.run(["verify", "m", "--trusted-key", "signer.pub"])
         #expect(added.status == 1)
         #expect(added.stdout.contains("\(nfc): OK\n"))
         #expect(added.stdout.contains("\(nfd): UNEXPECTED\n"))
         try FileManager.default.removeItem(atPath: work.folder.url("m/\(nfc)"))
-        let swapped = try work.run(["verify", "m", "--key", "signer.pub"])
+        let swapped = try work.run(["verify", "m", "--trusted-key", "signer.pub"])
         #expect(swapped.status == 1)
         #expect(swapped.stdout.contains("\(nfc): MISSING\n"))
         #expect(swapped.stdout.contains("\(nfd): UNEXPECTED\n"))
@@ -101,7 +101,7 @@ import TestSupport
         try work.keygen("signer")
         #expect(try work.run(["sign", "model", "--key", "signer.key", "--name", "evil\u{1B}]0;pwned\u{07}\u{1B}[8m"]).status == 0)
         #expect(symlink("/nonexistent\u{1B}[8m", work.folder.url("model/evil\u{1B}[2J")) == 0)
-        let result = try work.run(["verify", "model", "--key", "signer.pub"])
+        let result = try work.run(["verify", "model", "--trusted-key", "signer.pub"])
         #expect(result.status == 1)
         #expect(!result.stdout.contains("\u{1B}"))
         #expect(!result.stderr.contains("\u{1B}"))

@@ -4,15 +4,15 @@ import PedigreeKit
 import Testing
 import TestSupport
 
-/// Runs the OpenSSF reference CLI (`model_signing` 1.1.1, installed by Scripts/bootstrap.sh).
+/// Runs the OpenSSF reference CLI (`model_signing` 1.1.1, installed by `Scripts/bootstrap.sh --tests`).
 @discardableResult
 private func modelSigning(_ arguments: [String], in work: Workspace) throws -> ProcessResult {
-    try run("/usr/bin/env", ["model_signing"] + arguments, currentDirectory: work.path, timeout: 300)
+    try run(TestTools.modelSigning, arguments, currentDirectory: work.path, timeout: 300)
 }
 
 /// Runs a validator from Scripts/ on files of the workspace.
 private func validate(_ script: String, _ files: [String], in work: Workspace) throws -> ProcessResult {
-    try run("/usr/bin/env", ["python3", packageRoot + "/Scripts/" + script] + files.map(work.folder.url))
+    try TestTools.validate(script, files.map(work.folder.url))
 }
 
 @Suite struct OMSInterop {
@@ -65,7 +65,7 @@ private func validate(_ script: String, _ files: [String], in work: Workspace) t
                   currentDirectory: work.path)
         let signed = try modelSigning(["sign", "key", "model", "--private_key", "oms.key", "--signature", "model/model.sig"], in: work)
         #expect(signed.status == 0, "\(signed)")
-        let verified = try work.run(["verify", "model", "--manifest", "model/model.sig", "--key", "oms.pub"])
+        let verified = try work.run(["verify", "model", "--manifest", "model/model.sig", "--trusted-key", "oms.pub"])
         #expect(verified.status == 0, "\(verified)")
         #expect(verified.stdout.contains("(oms)"))
         #expect(verified.stdout.contains("signature 1: trusted (ECDSA P-384, oms.pub)"))
@@ -79,14 +79,14 @@ private func validate(_ script: String, _ files: [String], in work: Workspace) t
         // Tampering is reported file by file, with the same report as a pedigree manifest.
         try work.folder.write("model/sub/weights.bin", pseudoRandomBytes(3 << 20, seed: 20))
         try work.folder.write("model/injected.py", "import os")
-        let tampered = try work.run(["verify", "model", "--manifest", "model/model.sig", "--key", "oms.pub"])
+        let tampered = try work.run(["verify", "model", "--manifest", "model/model.sig", "--trusted-key", "oms.pub"])
         #expect(tampered.status == 1)
         #expect(tampered.stdout.contains("sub/weights.bin: MODIFIED\n"))
         #expect(tampered.stdout.contains("injected.py: UNEXPECTED\n"))
         // A bundle by another key is not trusted.
         try shell("openssl ecparam -name prime256v1 -genkey -noout -out other.key && openssl ec -in other.key -pubout -out other.pub 2>/dev/null",
                   currentDirectory: work.path)
-        let wrongKey = try work.run(["verify", "model", "--manifest", "model/model.sig", "--key", "other.pub", "--only", "config.json"])
+        let wrongKey = try work.run(["verify", "model", "--manifest", "model/model.sig", "--trusted-key", "other.pub", "--only", "config.json"])
         #expect(wrongKey.status == 1)
         #expect(wrongKey.stderr.contains("no signature is by a trusted key"))
     }
@@ -114,7 +114,7 @@ private func validate(_ script: String, _ files: [String], in work: Workspace) t
         // The child's bundle carries the OMS bundle's envelope and hint; verify walks it.
         let bundle = try work.bundle("child/pedigree.json")
         #expect(bundle.ancestors.first?.verificationMaterial?.publicKeyHint == (try systemSHA256(work.folder.url("oms.pub"))))
-        let verified = try work.run(["verify", "child", "--key", "tuner.pub", "--key", "oms.pub"])
+        let verified = try work.run(["verify", "child", "--trusted-key", "tuner.pub", "--trusted-key", "oms.pub"])
         #expect(verified.status == 0, "\(verified)")
         #expect(verified.stdout.contains("ancestor base (manifest "))
         #expect(verified.stdout.contains("): trusted (ECDSA P-256, oms.pub)\n"))
@@ -140,7 +140,7 @@ private func validate(_ script: String, _ files: [String], in work: Workspace) t
         #expect(again.status == 73)
         #expect(again.stderr == "pedigree: model/model.sig: already exists; not overwritten (use --force to replace it)\n")
         // A bundle beside the manifest is ignored by pedigree's own scans.
-        #expect(try work.run(["verify", "model", "--key", "publisher.pub"]).status == 0)
+        #expect(try work.run(["verify", "model", "--trusted-key", "publisher.pub"]).status == 0)
     }
 }
 

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 @Suite struct KeygenCommand {
-    @Test(arguments: [("ed25519", "ED25519"), ("ecdsa-p256", "prime256v1"), ("ecdsa-p384", "secp384r1")])
+    @Test(arguments: [("ed25519", "ED25519"), ("ecdsa-p256", "prime256v1"), ("ecdsa-p384", "secp384r1"), ("ecdsa-p521", "secp521r1")])
     func writesAKeyPairOpensslReads(_ algorithm: String, _ opensslName: String) throws {
         let work = try Workspace()
         let result = try work.keygen("signer", algorithm)

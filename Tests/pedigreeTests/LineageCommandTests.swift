@@ -5,11 +5,11 @@ import Testing
 import TestSupport
 
 extension Workspace {
-    /// The example model with the genuine license text, signed by `base.key` as acme/base
-    /// with the notices of its NOTICE file.
-    func signedBase(_ folder: String = "base", name: String = "acme/base", key: String = "base") throws {
+    /// The example model with a stand-in OpenAtom license text (the genuine one when `genuine`),
+    /// signed by `base.key` as acme/base with the notices of its NOTICE file.
+    func signedBase(_ folder: String = "base", name: String = "acme/base", key: String = "base", genuine: Bool = false) throws {
         try exampleModel(folder)
-        try self.folder.write("\(folder)/LICENSE", try openAtomLicenseText())
+        try self.folder.write("\(folder)/LICENSE", genuine ? try Reference.openAtomText() : Data(Reference.standInOpenAtomText.utf8))
         if !exists("\(key).key") { try keygen(key) }
         let result = try run(["sign", folder, "--key", "\(key).key", "--name", name, "--notice-file", "\(folder)/NOTICE"])
         #expect(result.status == 0, "\(result)")
@@ -50,9 +50,10 @@ extension Workspace {
         return signed
     }
 
-    /// base → sft (finetune) → q4 (quantization), each signed by its own key.
-    func threeGenerations() throws {
-        try signedBase()
+    /// base → sft (finetune) → q4 (quantization), each signed by its own key; the base carries
+    /// the genuine license text when `genuine`.
+    func threeGenerations(genuine: Bool = false) throws {
+        try signedBase(genuine: genuine)
         try copyModel("base", to: "sft", modified: ["model.safetensors"], added: ["adapter_config.json"])
         try derive("sft", key: "tuner", name: "acme/sft", [
             "--parent", "base", "--relation", "finetune", "--method", "LoRA r=16, merged",
@@ -70,10 +71,10 @@ extension Workspace {
 }
 
 @Suite struct Derivatives {
-    @Test func aThreeGenerationChainVerifiesAndChecks() throws {
+    @Test(.needsOpenAtomText) func aThreeGenerationChainVerifiesAndChecks() throws {
         let work = try Workspace()
-        try work.threeGenerations()
-        let verified = try work.run(["verify", "q4", "--key", "quantizer.pub", "--key", "tuner.pub", "--key", "base.pub"])
+        try work.threeGenerations(genuine: true)
+        let verified = try work.run(["verify", "q4", "--trusted-key", "quantizer.pub", "--trusted-key", "tuner.pub", "--trusted-key", "base.pub"])
         #expect(verified.status == 0, "\(verified)")
         #expect(verified.stdout.contains("ancestor acme/sft (manifest "))
         #expect(verified.stdout.contains("  ancestor acme/base (manifest "))
@@ -87,7 +88,7 @@ extension Workspace {
             #expect(check.status == 0, "\(model): \(check)")
         }
         let check = try work.run(["check", "q4"])
-        #expect(check.stdout.contains("PASS      OpenAtom-1.0 §3.1(1) a copy of the license: LICENSE sha256:3631212b7c59 (the OpenAtom Model License 1.0 text; the same file acme/sft, acme/base carried)"))
+        #expect(check.stdout.contains("PASS      OpenAtom-1.0 §3.1(1) a copy of the license: LICENSE sha256:3631212b7c59 (the published text of the OpenAtom Model License 1.0; the same file acme/sft, acme/base carried)"))
         #expect(check.stdout.contains("PASS      OpenAtom-1.0 §3.1(2) notices retained: 2 of 2 notices of 1 ancestor retained in the manifest"))
         #expect(check.stdout.contains("PASS      OpenAtom-1.0 §3.1(3) notices of modification: 2 changed files against 1 parent, named in MODIFICATIONS.md sha256:"))
         #expect(check.stdout.contains("DECLARED  OpenAtom-1.0 §3.1(4) lawful use"))
@@ -150,7 +151,7 @@ extension Workspace {
         let graph = try work.run(["lineage", "child", "--format", "json"])
         let edges = (try JSONSerialization.jsonObject(with: graph.stdoutData) as! [String: Any])["edges"] as! [[String: Any]]
         #expect(edges[0]["relation"] as? String == relation.rawValue)
-        #expect(try work.run(["verify", "child", "--key", "child.pub"]).status == 0)
+        #expect(try work.run(["verify", "child", "--trusted-key", "child.pub"]).status == 0)
     }
 
     @Test func aMergeOfTwoParents() throws {
@@ -174,7 +175,7 @@ extension Workspace {
         let tree = try work.run(["lineage", "merged"])
         #expect(tree.stdout.contains("├── merge: SLERP t=0.5 ← acme/a [root "))
         #expect(tree.stdout.contains("└── merge: SLERP t=0.5 ← other/b [root "))
-        #expect(try work.run(["verify", "merged", "--key", "merger.pub"]).status == 0)
+        #expect(try work.run(["verify", "merged", "--trusted-key", "merger.pub"]).status == 0)
     }
 
     @Test func aDistillationNamesItsTeacher() throws {
@@ -278,11 +279,11 @@ extension Workspace {
         #expect(owed.stdout.contains("FAIL      OpenAtom-1.0 §3.1(2) notices retained"))
     }
 
-    @Test func anAlteredOrMissingLicenseFails() throws {
+    @Test(.needsOpenAtomText) func anAlteredOrMissingLicenseFails() throws {
         let work = try Workspace()
-        try work.signedBase()
+        try work.signedBase(genuine: true)
         try work.copyModel("base", to: "child", modified: ["model.safetensors"])
-        let text = String(decoding: try openAtomLicenseText(), as: UTF8.self).replacingOccurrences(of: "solely responsible", with: "partly responsible")
+        let text = String(decoding: try Reference.openAtomText(), as: UTF8.self).replacingOccurrences(of: "solely responsible", with: "partly responsible")
         try work.folder.write("child/LICENSE", text)
         try work.derive("child", key: "child", name: "acme/child", ["--parent", "base", "--relation", "finetune", "--method", "m"])
         let check = try work.run(["check", "child"])

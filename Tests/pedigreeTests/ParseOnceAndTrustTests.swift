@@ -49,7 +49,7 @@ private func replacingFirst(_ pattern: String, in text: String, with template: S
         try work.keygen("signer")
         let signed = try work.run(["sign", "model", "--key", "signer.key"])
         #expect(signed.status == 0, "\(signed)")
-        let verified = try work.run(["verify", "model", "--key", "signer.pub"])
+        let verified = try work.run(["verify", "model", "--trusted-key", "signer.pub"])
         #expect(verified.status == 0, "\(verified)")
         #expect(verified.stdout.contains("\n...: OK\n"))
     }
@@ -68,7 +68,7 @@ private func replacingFirst(_ pattern: String, in text: String, with template: S
         try work.forge(statement, key: "child.key", to: "child/pedigree.json")
         let message = "child/pedigree.json: the signed payload is not an in-toto Statement v1: "
             + "predicate.lineage.parents is empty; a lineage names at least one parent"
-        let verified = try work.run(["verify", "child", "--key", "child.pub"])
+        let verified = try work.run(["verify", "child", "--trusted-key", "child.pub"])
         #expect(verified.status == 1)
         #expect(verified.stderr == "pedigree: \(message)\n")
         let card = try work.run(["export", "child", "--format", "model-card"])
@@ -89,7 +89,7 @@ private func replacingFirst(_ pattern: String, in text: String, with template: S
         #expect(doubled != text)
         try work.forge(payload: Array(doubled.utf8), key: "signer.key", to: "model/pedigree.json")
         let before = try work.read("model/pedigree.json")
-        let result = try work.run(["verify", "model", "--key", "signer.pub"])
+        let result = try work.run(["verify", "model", "--trusted-key", "signer.pub"])
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix(
             "pedigree: model/pedigree.json: the signed payload is not an in-toto Statement v1: not valid JSON "
@@ -111,7 +111,7 @@ private func replacingFirst(_ pattern: String, in text: String, with template: S
         try work.folder.write(
             "model/pedigree.json",
             "{\"mediaType\": \"\(MediaTypes.bundle)\", \"dsseEnvelope\": \(envelope), \"dsseEnvelope\": \(envelope)}")
-        let result = try work.run(["verify", "model", "--key", "signer.pub"])
+        let result = try work.run(["verify", "model", "--trusted-key", "signer.pub"])
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix(
             "pedigree: model/pedigree.json: not valid JSON (the key 'dsseEnvelope' appears twice in one object; a key may be given once (offset "))
@@ -130,7 +130,7 @@ private func replacingFirst(_ pattern: String, in text: String, with template: S
         let edited = try replacingFirst("\"size\":[0-9]+", in: text, with: "\"size\":\(spelling)")
         #expect(edited != text)
         try work.forge(payload: Array(edited.utf8), key: "signer.key", to: "model/pedigree.json")
-        let result = try work.run(["verify", "model", "--key", "signer.pub"])
+        let result = try work.run(["verify", "model", "--trusted-key", "signer.pub"])
         #expect(result.status == 1)
         #expect(result.stderr == "pedigree: model/pedigree.json: the signed payload is not an in-toto Statement v1: predicate.resources[0].size \(problem)\n")
     }
@@ -144,7 +144,7 @@ private func replacingFirst(_ pattern: String, in text: String, with template: S
         for _ in 1..<Limits.signaturesPerEnvelope { try bundle.dsseEnvelope.addSignature(key: try PrivateKey.generate(.ed25519)) }
         try work.folder.write("model/pedigree.json", Data(try bundle.encoded()))
         let before = try work.read("model/pedigree.json")
-        #expect(try work.run(["verify", "model", "--key", "signer.pub"]).status == 0)
+        #expect(try work.run(["verify", "model", "--trusted-key", "signer.pub"]).status == 0)
         try work.keygen("auditor")
         let result = try work.run(["sign", "model", "--key", "auditor.key", "--append"])
         #expect(result.status == 65)
@@ -265,7 +265,7 @@ private func replacingFirst(_ pattern: String, in text: String, with template: S
         try work.folder.write("q4/pedigree.json", try JSONSerialization.data(withJSONObject: object))
         let digest = SHA256.hash(try work.bundle("base/pedigree.json").dsseEnvelope.payload).hex
         let message = "ancestors 2 and 3 are the same manifest (\(digest.prefix(12))…); each ancestor is embedded once"
-        let result = try work.run(["verify", "q4", "--key", "quantizer.pub"])
+        let result = try work.run(["verify", "q4", "--trusted-key", "quantizer.pub"])
         #expect(result.status == 1)
         #expect(result.stderr == "pedigree: q4/pedigree.json: \(message)\n")
         try work.copyModel("q4", to: "next", modified: ["config.json"])
@@ -280,7 +280,7 @@ private func replacingFirst(_ pattern: String, in text: String, with template: S
         try work.signedModel()
         try work.keygen("other")
         try work.folder.write("both.pub", try work.read("other.pub") + work.read("signer.pub"))
-        let result = try work.run(["verify", "model", "--key", "both.pub"])
+        let result = try work.run(["verify", "model", "--trusted-key", "both.pub"])
         #expect(result.status == 65)
         #expect(result.stderr == "pedigree: both.pub: holds 2 keys (PUBLIC KEY, PUBLIC KEY); a key file must hold exactly one, so which is meant is not guessed\n")
         #expect(result.stdout.isEmpty)
@@ -295,13 +295,13 @@ private func replacingFirst(_ pattern: String, in text: String, with template: S
     @Test func requireTrustedChainFailsOnAnUntrustedAncestor() throws {
         let work = try Workspace()
         try work.threeGenerations()
-        let partial = try work.run(["verify", "q4", "--key", "quantizer.pub", "--key", "base.pub", "--require-trusted-chain"])
+        let partial = try work.run(["verify", "q4", "--trusted-key", "quantizer.pub", "--trusted-key", "base.pub", "--require-trusted-chain"])
         #expect(partial.status == 1)
         let sft = SHA256.hash(try work.bundle("sft/pedigree.json").dsseEnvelope.payload).hex
         #expect(partial.stderr == "pedigree: ancestor acme/sft (manifest \(sft.prefix(12))…): not signed by a trusted key, and --require-trusted-chain asks every ancestor to be\n")
         // Without the flag the same keys verify, the ancestor reported untrusted.
-        #expect(try work.run(["verify", "q4", "--key", "quantizer.pub", "--key", "base.pub"]).status == 0)
-        let full = try work.run(["verify", "q4", "--key", "quantizer.pub", "--key", "tuner.pub", "--key", "base.pub", "--require-trusted-chain"])
+        #expect(try work.run(["verify", "q4", "--trusted-key", "quantizer.pub", "--trusted-key", "base.pub"]).status == 0)
+        let full = try work.run(["verify", "q4", "--trusted-key", "quantizer.pub", "--trusted-key", "tuner.pub", "--trusted-key", "base.pub", "--require-trusted-chain"])
         #expect(full.status == 0, "\(full)")
     }
 
@@ -321,7 +321,48 @@ private func replacingFirst(_ pattern: String, in text: String, with template: S
         // The suggested pattern works, and what sign writes, verify accepts.
         let signed = try work.run(["sign", "model", "--key", "signer.key", "--ignore", "a\\\\b.bin"])
         #expect(signed.status == 0, "\(signed)")
-        let verified = try work.run(["verify", "model", "--key", "signer.pub"])
+        let verified = try work.run(["verify", "model", "--trusted-key", "signer.pub"])
         #expect(verified.status == 0, "\(verified)")
+    }
+}
+
+@Suite struct UncheckedSignaturesAreShown {
+    /// The example model signed by `first.key` then `second.key`, the first signature forged:
+    /// once it fails, the envelope is proved altered and the second is not checked.
+    private func forgedFirstOfTwo() throws -> Workspace {
+        let work = try Workspace()
+        try work.exampleModel()
+        try work.keygen("first")
+        try work.keygen("second")
+        let signed = try work.run(["sign", "model", "--key", "first.key", "--key", "second.key"])
+        #expect(signed.status == 0, "\(signed)")
+        var bundle = try work.bundle("model/pedigree.json")
+        bundle.dsseEnvelope.signatures[0].sig[0] ^= 0x01
+        try work.folder.write("model/pedigree.json", Data(try bundle.encoded()))
+        return work
+    }
+
+    @Test func verifySaysNotCheckedInTextAndJSON() throws {
+        let work = try forgedFirstOfTwo()
+        let keys = ["--trusted-key", "first.pub", "--trusted-key", "second.pub"]
+        let text = try work.run(["verify", "model"] + keys)
+        #expect(text.status == 1)
+        #expect(text.stdout.contains("signature 1: INVALID for first.pub\n"))
+        let second = try work.bundle("model/pedigree.json").dsseEnvelope.signatures[1].keyid
+        #expect(text.stdout.contains("signature 2: not checked (\(second.prefix(12))…)\n"), "\(text)")
+        let report = try work.jsonReport(["verify", "model", "--json"] + keys, status: 1)
+        let statuses = (report["signatures"] as? [[String: Any]])?.map { $0["status"] as? String }
+        #expect(statuses == ["invalid", "unchecked"])
+    }
+
+    @Test func showSaysNotCheckedInTextAndJSON() throws {
+        let work = try forgedFirstOfTwo()
+        let keys = ["--trusted-key", "first.pub", "--trusted-key", "second.pub"]
+        let text = try work.run(["show", "model"] + keys)
+        #expect(text.stdout.contains("INVALID for first.pub\n"), "\(text)")
+        #expect(text.stdout.contains(" not checked\n"), "\(text)")
+        let report = try work.jsonReport(["show", "model", "--json"] + keys, status: text.status)
+        let statuses = (report["signatures"] as? [[String: Any]])?.map { $0["status"] as? String }
+        #expect(statuses == ["invalid", "unchecked"])
     }
 }

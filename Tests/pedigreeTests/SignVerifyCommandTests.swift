@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 @Suite struct SignAndVerify {
-    @Test(arguments: ["ed25519", "ecdsa-p256", "ecdsa-p384"])
+    @Test(arguments: ["ed25519", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521"])
     func roundTripForEachKeyType(_ algorithm: String) throws {
         let work = try Workspace()
         try work.exampleModel()
@@ -14,7 +14,7 @@ import TestSupport
         #expect(signed.status == 0, "\(signed)")
         #expect(signed.stdout.hasPrefix("signed model: 7 files, "))
         #expect(signed.stdout.hasSuffix("wrote model/pedigree.json\n"))
-        let verified = try work.run(["verify", "model", "--key", "signer.pub"])
+        let verified = try work.run(["verify", "model", "--trusted-key", "signer.pub"])
         #expect(verified.status == 0, "\(verified)")
         #expect(verified.stdout.contains("signature 1: trusted ("))
         #expect(verified.stdout.contains("model.safetensors: OK\n"))
@@ -22,7 +22,7 @@ import TestSupport
         #expect(try work.schemaProblems(["model/pedigree.json"]) == "")
     }
 
-    @Test(arguments: [("ed25519", ""), ("ecdsa-p256", "-sha256"), ("ecdsa-p384", "-sha384")])
+    @Test(arguments: [("ed25519", ""), ("ecdsa-p256", "-sha256"), ("ecdsa-p384", "-sha384"), ("ecdsa-p521", "-sha512")])
     func theSignatureVerifiesWithOpensslOverThePAE(_ algorithm: String, _ digest: String) throws {
         let work = try Workspace()
         try work.exampleModel()
@@ -48,12 +48,12 @@ import TestSupport
     @Test func theManifestSaysWhatEachFileIs() throws {
         let work = try Workspace()
         try work.exampleModel()
-        try work.folder.write("model/LICENSE", try openAtomLicenseText())
+        try work.folder.write("model/LICENSE", Reference.standInOpenAtomText)
         try work.folder.write("model/checkpoint-10/optimizer.pt", "o")
         try work.folder.write("model/notes.bin", "n")
         try work.keygen("signer")
         let signed = try work.run([
-            "sign", "model", "--key", "signer.key", "--name", "acme/tiny", "--version", "1.0",
+            "sign", "model", "--key", "signer.key", "--name", "acme/tiny", "--model-version", "1.0",
             "--role", "notes.bin=documentation", "--attribution", "Thanks to the tokenizer authors.",
         ])
         #expect(signed.status == 0, "\(signed)")
@@ -126,7 +126,7 @@ import TestSupport
             """, currentDirectory: work.path)
         #expect(try work.run(["sign", "model", "--key", "ed.key"]).status == 0)
         #expect(try work.run(["sign", "model", "--key", "ec.key", "--append"]).status == 0)
-        let verified = try work.run(["verify", "model", "--key", "ed.pub", "--key", "ec.pub"])
+        let verified = try work.run(["verify", "model", "--trusted-key", "ed.pub", "--trusted-key", "ec.pub"])
         #expect(verified.status == 0, "\(verified)")
         #expect(verified.stdout.contains("signature 1: trusted (Ed25519, ed.pub)"))
         #expect(verified.stdout.contains("signature 2: trusted (ECDSA P-256, ec.pub)"))
@@ -162,7 +162,7 @@ import TestSupport
         #expect(countersigned.dsseEnvelope.signatures.count == 2)
         #expect(countersigned.dsseEnvelope.signatures[0] == original.dsseEnvelope.signatures[0])
         // Either key alone verifies; with only the auditor's, the publisher's is an unknown key.
-        let byAuditor = try work.run(["verify", "model", "--key", "auditor.pub"])
+        let byAuditor = try work.run(["verify", "model", "--trusted-key", "auditor.pub"])
         #expect(byAuditor.status == 0)
         #expect(byAuditor.stdout.contains("signature 1: by an unknown key ("))
         #expect(byAuditor.stdout.contains("signature 2: trusted (ECDSA P-256, auditor.pub)"))
@@ -197,7 +197,7 @@ import TestSupport
         // Ignored files may change without failing verification.
         try work.folder.write("model/logs/run1.txt", "loss 0.5")
         try work.folder.write("model/.git/HEAD", "ref: refs/heads/other")
-        #expect(try work.run(["verify", "model", "--key", "signer.pub"]).status == 0)
+        #expect(try work.run(["verify", "model", "--trusted-key", "signer.pub"]).status == 0)
     }
 
     @Test func onlyVerifiesASubsetAndSaysSo() throws {
@@ -209,14 +209,14 @@ import TestSupport
         for name in ["NOTICE", "README.md", "config.json", "tokenizer.json"] {
             try FileManager.default.removeItem(atPath: work.folder.url("model/" + name))
         }
-        let subset = try work.run(["verify", "model", "--key", "signer.pub", "--only", "*.safetensors"])
+        let subset = try work.run(["verify", "model", "--trusted-key", "signer.pub", "--only", "*.safetensors"])
         #expect(subset.status == 0, "\(subset)")
         #expect(subset.stdout.hasSuffix(
             "verified: 1 file OK matching *.safetensors (of 7 in the manifest), signed by a trusted key\n"))
-        let everything = try work.run(["verify", "model", "--key", "signer.pub"])
+        let everything = try work.run(["verify", "model", "--trusted-key", "signer.pub"])
         #expect(everything.status == 1)
         #expect(everything.stdout.hasSuffix("FAILED: 4 missing (7 files)\n"))
-        let nothing = try work.run(["verify", "model", "--key", "signer.pub", "--only", "*.gguf"])
+        let nothing = try work.run(["verify", "model", "--trusted-key", "signer.pub", "--only", "*.gguf"])
         #expect(nothing.status == 1)
         #expect(nothing.stderr == "pedigree: no file of the manifest or the folder matches --only *.gguf\n")
     }
@@ -227,18 +227,20 @@ import TestSupport
         try work.keygen("signer")
         #expect(try work.run(["sign", "model", "--key", "signer.key"]).status == 0)
         try work.folder.write("model/extra.txt", "x")
-        let result = try work.run(["verify", "model", "--key", "signer.pub", "--json"])
+        let result = try work.run(["verify", "model", "--trusted-key", "signer.pub", "--json"])
         #expect(result.status == 1)
         let report = try JSONSerialization.jsonObject(with: result.stdoutData) as! [String: Any]
-        #expect(report["verified"] as? Bool == false)
+        #expect(report["ok"] as? Bool == false)
+        #expect(report["version"] as? Int == 1)
+        #expect(report["command"] as? String == "verify")
         #expect(report["format"] as? String == "pedigree")
         #expect(report["listed"] as? Int == 7)
         let files = report["files"] as! [[String: Any]]
         #expect(files.count == 8)
         #expect(files.last?["name"] as? String == "extra.txt")
-        #expect(files.last?["status"] as? String == "UNEXPECTED")
+        #expect(files.last?["status"] as? String == "unexpected")
         let weights = files.first { $0["name"] as? String == "model.safetensors" }!
-        #expect(weights["status"] as? String == "OK")
+        #expect(weights["status"] as? String == "ok")
         #expect(weights["actual"] as? String == (try systemSHA256(work.folder.url("model/model.safetensors"))))
         let signatures = report["signatures"] as! [[String: Any]]
         #expect(signatures[0]["status"] as? String == "trusted")
@@ -253,13 +255,14 @@ import TestSupport
         try work.keygen("signer", "ecdsa-p256")
         #expect(try work.run(["sign", "model", "--key", "signer.key"]).status == 0)
         let ours = ((try work.statement("model/pedigree.json")["subject"] as! [[String: Any]])[0]["digest"] as! [String: String])["sha256"]
-        let theirs = try shell(
-            "model_signing sign key model --private_key signer.key --signature theirs.sig --ignore-paths model/pedigree.json",
+        let theirs = try run(
+            TestTools.modelSigning,
+            ["sign", "key", "model", "--private_key", "signer.key", "--signature", "theirs.sig", "--ignore-paths", "model/pedigree.json"],
             currentDirectory: work.path)
         #expect(theirs.status == 0, "\(theirs)")
         let theirDigest = ((try work.statement("theirs.sig")["subject"] as! [[String: Any]])[0]["digest"] as! [String: String])["sha256"]
         #expect(ours == theirDigest)
-        let verified = try work.run(["verify", "model", "--manifest", "theirs.sig", "--key", "signer.pub"])
+        let verified = try work.run(["verify", "model", "--manifest", "theirs.sig", "--trusted-key", "signer.pub"])
         #expect(verified.status == 0, "\(verified)")
         #expect(verified.stdout.contains("(oms)"))
         #expect(verified.stdout.hasSuffix("verified: 10 files OK, signed by a trusted key\n"))
@@ -288,7 +291,7 @@ import TestSupport
         try work.folder.write("terms.txt", "Our changes are offered under CC-BY-4.0.\n")
         #expect(symlink("config.json", work.folder.url("model/alias.json")) == 0)
         let signed = try work.run([
-            "sign", "model", "--key", "p384.key", "--output", "full.json", "--version", "2",
+            "sign", "model", "--key", "p384.key", "--output", "full.json", "--model-version", "2",
             "--license", "Apache-2.0", "--notice-file", "notices.txt", "--attribution", "Thanks.",
             "--additional-terms-file", "terms.txt", "--distribution", "hosted", "--follow-symlinks",
             "--ignore", "**/*.tmp", "--role", "alias.json=other",
@@ -342,14 +345,14 @@ import TestSupport
         let signed = try work.run(["sign", "model", "--key", "signer.key"], timeout: 600)
         #expect(signed.status == 0, "\(signed)")
         #expect(signed.stdout.hasPrefix("signed model: 9 files, 3.0 GiB\n"))
-        let verified = try work.run(["verify", "model", "--key", "signer.pub"], timeout: 600)
+        let verified = try work.run(["verify", "model", "--trusted-key", "signer.pub"], timeout: 600)
         #expect(verified.status == 0, "\(verified)")
         #expect(verified.stdout.hasSuffix("verified: 9 files OK, signed by a trusted key\n"))
         // One byte near the end of a shard.
         let fd = open(work.folder.url("model/model-00002-of-00002.safetensors"), O_WRONLY)
         #expect(pwrite(fd, "!", 1, (off_t(3) << 29) - 100) == 1)
         close(fd)
-        let tampered = try work.run(["verify", "model", "--key", "signer.pub"], timeout: 600)
+        let tampered = try work.run(["verify", "model", "--trusted-key", "signer.pub"], timeout: 600)
         #expect(tampered.status == 1)
         #expect(tampered.stdout.contains("model-00002-of-00002.safetensors: MODIFIED\n"))
         #expect(tampered.stdout.contains("model-00001-of-00002.safetensors: OK\n"))

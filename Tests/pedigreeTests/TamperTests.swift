@@ -16,7 +16,7 @@ private func signedModel() throws -> Workspace {
 }
 
 private func verify(_ work: Workspace, _ extra: [String] = []) throws -> ProcessResult {
-    try work.run(["verify", "model", "--key", "signer.pub"] + extra)
+    try work.run(["verify", "model", "--trusted-key", "signer.pub"] + extra)
 }
 
 /// Rewrites the bundle's JSON with `edit`, keeping everything else as it was.
@@ -83,7 +83,7 @@ private func editBundle(_ work: Workspace, _ edit: (inout [String: Any]) throws 
         try FileManager.default.removeItem(atPath: work.folder.url("model/NOTICE"))
         #expect(mkfifo(work.folder.url("model/NOTICE"), 0o644) == 0)
         #expect(mkfifo(work.folder.url("model/extra.pipe"), 0o644) == 0)
-        let result = try work.run(["verify", "model", "--key", "signer.pub"])
+        let result = try work.run(["verify", "model", "--trusted-key", "signer.pub"])
         #expect(result.status == 1)
         #expect(result.stdout.contains("NOTICE: UNREADABLE (is a FIFO; refused, never read)\n"))
         #expect(result.stdout.contains("extra.pipe: UNEXPECTED (is a FIFO; refused, never read)\n"))
@@ -184,9 +184,10 @@ private func editBundle(_ work: Workspace, _ edit: (inout [String: Any]) throws 
         try FileManager.default.removeItem(atPath: work.folder.url("model/pedigree.json"))
         let missing = try verify(work)
         #expect(missing.status == 1)
-        #expect(missing.stderr == "pedigree: model/pedigree.json: No such file or directory\n")
+        #expect(missing.stderr == "pedigree: model/pedigree.json: No such file or directory\n"
+                + "hint: the folder has neither pedigree.json nor model.sig; name the manifest with --manifest FILE\n")
         #expect(mkfifo(work.folder.url("model/pedigree.json"), 0o644) == 0)
-        let fifo = try work.run(["verify", "model", "--key", "signer.pub"])
+        let fifo = try work.run(["verify", "model", "--trusted-key", "signer.pub"])
         #expect(fifo.status == 1)
         #expect(fifo.stderr == "pedigree: model/pedigree.json: is a FIFO; refused, never read\n")
     }
@@ -310,7 +311,7 @@ private func editBundle(_ work: Workspace, _ edit: (inout [String: Any]) throws 
             """)
         #expect(!work.exists("model/pedigree.json"))
         #expect(try work.run(["sign", "model", "--key", "signer.key", "--follow-symlinks"]).status == 0)
-        let verified = try work.run(["verify", "model", "--key", "signer.pub"])
+        let verified = try work.run(["verify", "model", "--trusted-key", "signer.pub"])
         #expect(verified.status == 0, "\(verified)")
         #expect(verified.stdout.contains("alias.json: OK\n"))
         // A link that leaves the folder is refused even when following.
@@ -337,7 +338,7 @@ private func editBundle(_ work: Workspace, _ edit: (inout [String: Any]) throws 
         let resources = predicate["resources"] as! [[String: Any]]
         #expect(resources.map { $0["name"] as! String } == ["config.json", "model.safetensors"])
         #expect(resources[1]["digest"] as? String == (try systemSHA256(work.folder.url("\(repo)/blobs/aaa"))))
-        #expect(try work.run(["verify", snapshot, "--manifest", "tiny.json", "--key", "signer.pub"]).status == 0)
+        #expect(try work.run(["verify", snapshot, "--manifest", "tiny.json", "--trusted-key", "signer.pub"]).status == 0)
     }
 
     @Test func aFIFOOrDeviceInTheFolderIsRefused() throws {
@@ -370,8 +371,8 @@ private func editBundle(_ work: Workspace, _ edit: (inout [String: Any]) throws 
         #expect(empty.stderr == "pedigree: empty: no files to sign (all empty or ignored)\n")
         let noTrust = try work.run(["verify", "model"])
         #expect(noTrust.status == 64)
-        #expect(noTrust.stderr.contains("give the signer's public key with --key"))
-        let privateAsPublic = try work.run(["verify", "model", "--key", "signer.key"])
+        #expect(noTrust.stderr.contains("give the signer's public key with --trusted-key FILE, or a folder of keys with --trusted-keys DIR"))
+        let privateAsPublic = try work.run(["verify", "model", "--trusted-key", "signer.key"])
         #expect(privateAsPublic.status == 65)
         #expect(privateAsPublic.stderr == "pedigree: signer.key: invalid key: this is a private key; give the public key (openssl pkey -pubout)\n")
         let badRole = try work.run(["sign", "model", "--key", "signer.key", "--role", "x=nothing"])

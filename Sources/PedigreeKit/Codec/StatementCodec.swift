@@ -127,7 +127,7 @@ enum StatementCodec {
         let resources = try resources(try fields.required("resources"), unsafe: &unsafe) { resource throws(FieldError) in
             (try resource.required("size").integer(in: 0...Int64.max), try resource.required("role").enum(Role.self))
         }
-        return ModelPredicate(
+        var predicate = ModelPredicate(
             model: info,
             // `extra` above read a size and a role for every resource, so the fallbacks never apply.
             resources: resources.map { Resource(name: $0.name, digest: $0.digest, size: $0.size ?? 0, role: $0.role ?? .other) },
@@ -144,6 +144,17 @@ enum StatementCodec {
             distribution: try fields.required("distribution").enum(Distribution.self),
             generator: try decodeGenerator(try fields.required("generator")),
             createdAt: try fields.required("createdAt").string())
+        predicate.suppliedDigests = try fields.optional("suppliedDigests").map(decodeSuppliedDigests)
+        return predicate
+    }
+
+    /// `{"spotChecked": N, "checkedAgainstFolder": BOOL}` (`sign --digests`), nothing more.
+    private static func decodeSuppliedDigests(_ field: JSONField) throws(FieldError) -> SuppliedDigests {
+        let fields = try field.object()
+        try fields.rejectUnknownKeys(["spotChecked", "checkedAgainstFolder"])
+        return SuppliedDigests(
+            spotChecked: Int(try fields.required("spotChecked").integer(in: 0...Int64(Int.max))),
+            checkedAgainstFolder: try fields.required("checkedAgainstFolder").bool())
     }
 
     /// The resources of either predicate: name, `algorithm: sha256`, digest, and whatever

@@ -72,6 +72,13 @@ struct WireModelPredicate: Encodable {
     var distribution: Distribution
     var generator: WireGenerator
     var createdAt: String
+    /// Absent (not written) unless the digests were supplied in a list.
+    var suppliedDigests: WireSuppliedDigests?
+}
+
+struct WireSuppliedDigests: Encodable {
+    var spotChecked: Int
+    var checkedAgainstFolder: Bool
 }
 
 struct WireModelInfo: Encodable {
@@ -231,6 +238,9 @@ extension WireModelPredicate {
         distribution = p.distribution
         generator = WireGenerator(name: p.generator.name, version: p.generator.version)
         createdAt = p.createdAt
+        suppliedDigests = p.suppliedDigests.map {
+            WireSuppliedDigests(spotChecked: $0.spotChecked, checkedAgainstFolder: $0.checkedAgainstFolder)
+        }
     }
 }
 

@@ -3,8 +3,15 @@ import PedigreeCrypto
 /// A model's chain as a CycloneDX 1.6 ML-BOM (JSON, https://cyclonedx.org/docs/1.6/json/).
 ///
 /// - `metadata.component` is the model (`machine-learning-model`): name, version, its root
-///   digest as a SHA-256 hash, its license, its copyright notices, and in `pedigree` its
-///   ancestors (each with its root digest) and its modification notices (§3.1(3)) as `notes`.
+///   digest as a SHA-256 hash, its licenses, its copyright notices, and in `pedigree` its
+///   ancestors (each with its root digest and licenses) and its modification notices (§3.1(3))
+///   as `notes`.
+/// - Licenses carry their `acknowledgement`: `declared` for the license the signed manifest
+///   declares, `concluded` for each license `pedigree check` evaluates for the model
+///   (`LicenseConclusion`), all of which apply. CycloneDX takes either such a list or a single
+///   expression, so a declared compound expression stands alone and the conclusion is then only
+///   in the properties `pedigree:concludedLicense` (an SPDX expression, or `NOASSERTION`) and
+///   `pedigree:concludedLicenseNote` (why), which every model component carries.
 /// - `components` are its files (`file`, named by path, with their SHA-256 and role) and the
 ///   datasets of its derivation (`data`, referenced from `modelCard`).
 /// - What CycloneDX has no field for is kept in `properties` named `pedigree:…`; structured
@@ -106,7 +113,7 @@ public enum CycloneDXExport {
         ])
         object.set("version", node.predicate?.model.version)
         object.set("hashes", sha256Hashes(node.rootDigest))
-        object.set("licenses", licenses(node.predicate?.license))
+        object.set("licenses", licenses(lineage.licensing(of: node)))
         object.set("copyright", ExportSupport.copyrightText(node.predicate))
         if node.depth > 0 { object.set("properties", ancestorProperties(node, lineage: lineage)) }
         return object
@@ -117,23 +124,40 @@ public enum CycloneDXExport {
         return [["alg": "SHA-256", "content": .string(digest.hex)]]
     }
 
-    /// A license as CycloneDX takes it: a listed SPDX id as `license.id`, a compound
-    /// expression as `expression`, anything else (a `LicenseRef-…` included, which the schema
-    /// does not allow as an id) as `license.name`.
-    static func licenses(_ license: LicenseInfo?) -> [ExportValue] {
-        guard let license else { return [] }
-        switch ExportLicense(license.id) {
-        case let .listed(id):
-            return [["license": ["id": .string(id), "acknowledgement": "declared"]]]
-        case let .expression(expression):
+    /// A model's licenses as CycloneDX takes them: the declared one, then each concluded one.
+    ///
+    /// A listed SPDX id is a `license.id`; anything else (a `LicenseRef-…` included, which the
+    /// schema does not allow as an id) a `license.name`. A declared compound expression is the
+    /// one `expression` the schema then allows, with no concluded entries beside it.
+    static func licenses(_ licensing: ExportLicensing) -> [ExportValue] {
+        if case let .expression(expression) = licensing.declared {
             return [["expression": .string(expression), "acknowledgement": "declared"]]
-        case let .reference(name), let .unlisted(name):
-            var object = ExportObject(["name": .string(name), "acknowledgement": "declared"])
-            object.set("url", LicenseCatalog.license(named: name)?.url)
-            return [["license": object.value]]
-        case .undeclared:
-            return []
         }
+        var out: [ExportValue] = []
+        if let declared = license(licensing.declared, acknowledgement: "declared") { out.append(declared) }
+        if case let .licenses(concluded) = licensing.concluded {
+            out += concluded.compactMap { license(ExportLicense($0.license.id), acknowledgement: "concluded") }
+        }
+        return out
+    }
+
+    private static func license(_ license: ExportLicense, acknowledgement: ExportValue) -> ExportValue? {
+        switch license {
+        case let .listed(id):
+            return ["license": ["id": .string(id), "acknowledgement": acknowledgement]]
+        case let .reference(name), let .unlisted(name):
+            var object = ExportObject(["name": .string(name), "acknowledgement": acknowledgement])
+            object.set("url", LicenseCatalog.license(named: name)?.url)
+            return ["license": object.value]
+        case .expression, .undeclared, .noLicense:
+            return nil
+        }
+    }
+
+    /// The conclusion as properties, which say what the license list cannot: `NOASSERTION`, and why.
+    private static func conclusionProperties(_ licensing: ExportLicensing) -> [ExportValue] {
+        [property("concludedLicense", licensing.concluded.spdxExpression ?? SPDXExport.noAssertion),
+         property("concludedLicenseNote", licensing.concludedNote)]
     }
 
     private static func property(_ name: String, _ value: String) -> ExportValue {
@@ -152,6 +176,7 @@ public enum CycloneDXExport {
         let node = lineage.model
         var out = [property("manifestDigest", node.manifestDigest), property("format", node.format)]
         out += signers(node, references: []).map { property("signer", $0) }
+        out += conclusionProperties(lineage.licensing(of: node))
         guard let predicate = node.predicate else { return out }
         out.append(property("generator", "\(predicate.generator.name) \(predicate.generator.version)"))
         out.append(property("distribution", predicate.distribution.rawValue))
@@ -185,6 +210,7 @@ public enum CycloneDXExport {
         ]
         if node.manifest == nil { out.append(property("embedded", "false")) }
         out += signers(node, references: edges.map(\.reference)).map { property("signer", $0) }
+        out += conclusionProperties(lineage.licensing(of: node))
         let children = [lineage.model] + lineage.ancestors
         for edge in edges {
             out.append(property("child", edge.child))

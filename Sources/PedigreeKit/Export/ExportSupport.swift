@@ -89,8 +89,10 @@ struct ExportLineage {
     var model: Node
     var ancestors: [Node]
     var edges: [Edge]
+    let chain: ModelChain
 
     init(_ chain: ModelChain) {
+        self.chain = chain
         model = Node(
             name: chain.manifest.name, manifestDigest: chain.manifest.manifestDigest.hex,
             rootDigest: chain.manifest.rootDigest.hex, manifest: chain.manifest, depth: 0)
@@ -125,6 +127,48 @@ struct ExportLineage {
 
     /// The references that name `parent`.
     func childEdges(of parent: String) -> [Edge] { edges.filter { $0.parent == parent } }
+
+    /// `node`'s license as its manifest declares it and as pedigree concludes it.
+    func licensing(of node: Node) -> ExportLicensing {
+        guard let manifest = node.manifest else {
+            return ExportLicensing(
+                declared: .undeclared,
+                declaredNote: "The manifest of this parent is not embedded, so the license it declares cannot be read.",
+                concluded: .undetermined(["the manifest of this parent is not embedded"]),
+                concludedNote: "pedigree cannot conclude which licenses govern this model: its manifest is not embedded, "
+                    + "so neither its license nor those its ancestors pass on can be read.")
+        }
+        let conclusion = LicenseConclusion(for: manifest, in: chain)
+        guard let predicate = manifest.predicate else {
+            return ExportLicensing(
+                declared: .undeclared, declaredNote: "An OMS manifest (written by model_signing) records no license.",
+                concluded: conclusion, concludedNote: conclusion.explanation)
+        }
+        let declared = ExportLicense(predicate.license?.id)
+        var note: String
+        switch declared {
+        case .undeclared:
+            note = predicate.license == nil ? "The signed manifest declares no license." : "The signed manifest declares NOASSERTION: no license."
+        case .noLicense:
+            note = "The signed manifest declares NONE: no license applies."
+        case .listed, .expression, .reference, .unlisted:
+            note = "Declared in the signed manifest"
+            let files = predicate.license?.files ?? []
+            note += files.isEmpty
+                ? ", which names no file carrying its text."
+                : "; its text ships as " + files.map { "\($0.name) (sha256:\($0.digest))" }.joined(separator: ", ") + "."
+        }
+        return ExportLicensing(declared: declared, declaredNote: note, concluded: conclusion, concludedNote: conclusion.explanation)
+    }
+}
+
+/// A model's license as its manifest declares it and as pedigree concludes it, each with the
+/// sentence an export carries to say where it comes from.
+struct ExportLicensing {
+    var declared: ExportLicense
+    var declaredNote: String
+    var concluded: LicenseConclusion
+    var concludedNote: String
 }
 
 /// A license id as the export formats need to see it.
@@ -137,14 +181,18 @@ enum ExportLicense: Equatable {
     case reference(String)
     /// Anything else: a name that no list defines.
     case unlisted(String)
-    /// `NOASSERTION`, `NONE` or nothing: no license is declared.
+    /// `NOASSERTION` or nothing: no license is declared.
     case undeclared
+    /// `NONE`: the declaration is that no license applies.
+    case noLicense
 
     init(_ id: String?) {
         let trimmed = (id ?? "").trimmingSpaces
         let upper = trimmed.uppercased()
-        if trimmed.isEmpty || upper == "NOASSERTION" || upper == "NONE" {
+        if trimmed.isEmpty || upper == "NOASSERTION" {
             self = .undeclared
+        } else if upper == "NONE" {
+            self = .noLicense
         } else if trimmed.contains("(") || [" AND ", " OR ", " WITH "].contains(where: (" " + upper + " ").contains) {
             self = .expression(trimmed)
         } else if upper.hasPrefix("LICENSEREF-") {
@@ -163,7 +211,7 @@ enum ExportLicense: Equatable {
         case let .listed(id), let .expression(id): return id
         case let .reference(id): return "LicenseRef-" + Self.idString(String(id.dropFirst("LicenseRef-".count)))
         case let .unlisted(name): return "LicenseRef-" + Self.idString(name)
-        case .undeclared: return nil
+        case .undeclared, .noLicense: return nil
         }
     }
 

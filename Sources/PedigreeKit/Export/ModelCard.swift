@@ -57,65 +57,52 @@ public enum ModelCard {
         return (try? Yams.load(yaml: yaml)) as? [String: Any]
     }
 
+    /// The front matter's pairs, in the order the Hub documents them.
+    public static func frontMatterPairs(_ metadata: Metadata) -> [(key: String, value: YAMLFrontMatter.Value)] {
+        var pairs: [(key: String, value: YAMLFrontMatter.Value)] = []
+        if let license = metadata.license { pairs.append(("license", .string(license))) }
+        if let name = metadata.licenseName { pairs.append(("license_name", .string(name))) }
+        if let link = metadata.licenseLink { pairs.append(("license_link", .string(link))) }
+        if let bases = metadata.baseModels { pairs.append(("base_model", .list(bases))) }
+        if let relation = metadata.relation { pairs.append(("base_model_relation", .string(relation))) }
+        return pairs
+    }
+
     /// A model card for the chain: Hugging Face front matter, then a provenance section with
     /// the Mermaid lineage and the notices.
-    public static func render(_ chain: ModelChain, keys: [TrustedKey]? = nil) -> String {
+    ///
+    /// Every value from a manifest reaches the card through its sink's escaper: the front
+    /// matter through Yams' emitter (`YAMLFrontMatter`), names as code spans and notices,
+    /// methods and descriptions as escaped prose (`Markdown`), the diagram through
+    /// `Mermaid.label`. The card holds no control character, raw HTML or link from a manifest.
+    ///
+    /// - Throws: `YAMLFrontMatter.EmitFailure` when the YAML emitter fails.
+    public static func render(_ chain: ModelChain, keys: [TrustedKey]? = nil) throws(YAMLFrontMatter.EmitFailure) -> String {
         let predicate = chain.manifest.predicate
-        var lines = ["---"]
-        if let predicate {
-            let metadata = metadata(predicate)
-            if let license = metadata.license { lines.append("license: \(yamlScalar(license))") }
-            if let name = metadata.licenseName { lines.append("license_name: \(yamlScalar(name))") }
-            if let link = metadata.licenseLink { lines.append("license_link: \(yamlScalar(link))") }
-            if let bases = metadata.baseModels {
-                lines.append("base_model:")
-                lines += bases.map { "- \(yamlScalar($0))" }
-            }
-            if let relation = metadata.relation { lines.append("base_model_relation: \(relation)") }
-        }
-        lines += ["---", "", "## Provenance", ""]
-        lines.append("Signed with pedigree: model `\(chain.manifest.name)`, root digest "
+        var text = try YAMLFrontMatter.block(predicate.map { frontMatterPairs(metadata($0)) } ?? [])
+        var lines = ["", "## Provenance", ""]
+        lines.append("Signed with pedigree: model \(Markdown.code(chain.manifest.name)), root digest "
                      + "`sha256:\(chain.manifest.rootDigest.hex)`, manifest `sha256:\(chain.manifest.manifestDigest.hex)`.")
         if let lineage = predicate?.lineage {
             let relation = lineage.parents.first.relation
-            lines += ["", "Derived by \(relation.rawValue)" + (hubRelation(relation) == nil ? " (a relation the Hub's `base_model_relation` has no value for)" : "")
-                      + (lineage.derivation.method.map { ": \($0)" } ?? ".")]
+            let unknown = hubRelation(relation) == nil ? " (a relation the Hub's `base_model_relation` has no value for)" : ""
+            lines += ["", "Derived by \(relation.rawValue)\(unknown)" + (lineage.derivation.method.map { ": \(Markdown.text($0))" } ?? ".")]
             if !lineage.derivation.datasets.isEmpty {
-                lines.append("Datasets: " + lineage.derivation.datasets.map { $0.name + ($0.digest.map { " (`\($0)`)" } ?? "") }.joined(separator: ", ") + ".")
+                let datasets = lineage.derivation.datasets.map { Markdown.code($0.name) + ($0.digest.map { " (\(Markdown.code($0)))" } ?? "") }
+                lines.append("Datasets: " + datasets.joined(separator: ", ") + ".")
             }
         }
         lines += ["", "```mermaid", LineageGraph(chain: chain, keys: keys).mermaid().trimmingTrailingWhitespace(), "```"]
         if let notices = predicate?.notices, !(notices.retained.isEmpty && notices.added.isEmpty) {
             lines += ["", "### Notices", ""]
-            lines += notices.retained.map { "- \(markdownLine($0.text)) _(from \($0.origin.model))_" }
-            lines += notices.added.map { "- \(markdownLine($0.text))" }
+            lines += notices.retained.map { "- \(Markdown.text($0.text)) _(from \(Markdown.code($0.origin.model)))_" }
+            lines += notices.added.map { "- \(Markdown.text($0.text))" }
         }
         if let modifications = predicate?.modifications, !modifications.isEmpty {
             lines += ["", "### Modifications", ""]
-            lines += modifications.map { "- " + $0.files.map { "`\($0)`" }.joined(separator: ", ") + ": \(markdownLine($0.description))" }
+            lines += modifications.map { "- " + $0.files.map(Markdown.code).joined(separator: ", ") + ": \(Markdown.text($0.description))" }
         }
-        return lines.joined(separator: "\n") + "\n"
-    }
-
-    private static func markdownLine(_ text: String) -> String {
-        text.split(whereSeparator: \.isNewline).joined(separator: " ")
-    }
-
-    /// A YAML scalar: plain when safe, else double-quoted.
-    static func yamlScalar(_ text: String) -> String {
-        let plain = !text.isEmpty && text.allSatisfy { $0.isLetter || $0.isNumber || "-_./".contains($0) }
-            && !["true", "false", "null", "yes", "no", "on", "off", "~"].contains(text.lowercased())
-            && !(text.first?.isNumber ?? false)
-        if plain { return text }
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        text += lines.joined(separator: "\n") + "\n"
+        return text
     }
 }

@@ -27,6 +27,8 @@ final class FileHasher {
     let pipelined: Bool
     /// Called after each chunk is hashed; tests use it to change a file mid-read.
     var afterChunk: (@Sendable (Int64) -> Void)?
+    /// Remembered digests, asked before a read and told after (see `DigestMemo`).
+    var memo: (any DigestMemo)?
 
     init(bufferSize: Int, pipelined: Bool) {
         self.bufferSize = max(1, bufferSize)
@@ -43,6 +45,12 @@ final class FileHasher {
     func hash(_ source: FileSource, displayPath: String, progress: ByteCounter?) throws(FileError) -> FileDigest {
         let (fd, before) = try source.openRegularFile(displayPath: displayPath)
         defer { FileReading.close(fd) }
+        // The digest cache's seam: a stamp of the opened descriptor, the same before and after.
+        let stamp = memo == nil ? nil : FileStamp(descriptor: fd)
+        if let stamp, let known = memo?.recall(stamp) {
+            progress?.add(known.size)
+            return known
+        }
         FileReading.adviseSequential(fd)
         sha.reset()
         let total: Int64
@@ -67,7 +75,9 @@ final class FileHasher {
             sha.reset()
             throw FileError(path: displayPath, reason: .changedWhileReading(change))
         }
-        return FileDigest(digest: sha.finalize(), size: total)
+        let result = FileDigest(digest: sha.finalize(), size: total)
+        if let stamp, FileStamp(descriptor: fd) == stamp { memo?.remember(result, stamp: stamp) }
+        return result
     }
 
     /// Reads and hashes on this thread; returns the bytes read and `errno` of a failed read.

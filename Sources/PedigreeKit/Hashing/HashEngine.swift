@@ -31,6 +31,9 @@ public struct HashEngine: Sendable {
     public var readAhead: Bool?
     /// Called on the hashing thread after every chunk of every file (tests only).
     var afterChunk: (@Sendable (String, Int64) -> Void)?
+    /// Digests remembered from earlier runs, asked before each file is read and told after;
+    /// `nil` reads every file.
+    public var memo: (any DigestMemo)?
 
     /// An engine using `jobs` threads (all processors when `nil`).
     public init(jobs: Int? = nil, bufferSize: Int = HashEngine.defaultBufferSize, readAhead: Bool? = nil) {
@@ -42,7 +45,8 @@ public struct HashEngine: Sendable {
     /// Hashes every job.
     ///
     /// - Parameters:
-    ///   - progress: counts bytes as they are hashed.
+    ///   - progress: told the listed sizes of all the files first, then counts bytes as they
+    ///     are hashed.
     ///   - emit: receives each result in input order as soon as all earlier ones are known;
     ///     calls are serialized.
     /// - Returns: one result per job, in input order.
@@ -52,16 +56,19 @@ public struct HashEngine: Sendable {
         progress: ByteCounter? = nil,
         emit: (@Sendable (Int, Result<FileDigest, FileError>) -> Void)? = nil
     ) -> [Result<FileDigest, FileError>] {
+        progress?.expect(files.reduce(0) { $0 + max(0, $1.sizeHint) })
         let order = files.indices.sorted { files[$0].sizeHint > files[$1].sizeHint }
         let state = Locked(EmitState(count: files.count))
         let next = Atomic<Int>(0)
         let threads = min(jobs, files.count)
         let bufferSize = self.bufferSize
         let afterChunk = self.afterChunk
+        let memo = self.memo
         // With a core to spare per thread, each thread reads ahead on a second one.
         let pipelined = readAhead ?? (threads * 2 <= availableProcessors())
         runOnThreads(threads) { _ in
             let hasher = FileHasher(bufferSize: bufferSize, pipelined: pipelined)
+            hasher.memo = memo
             while true {
                 let slot = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 guard slot < order.count else { break }

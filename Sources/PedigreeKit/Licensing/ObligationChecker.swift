@@ -139,19 +139,23 @@ public struct ObligationChecker: Sendable {
         }
         var matched = Set<SHA256Digest>()
         var genuine = false
-        var namesLicense = false
+        var namesOnly: [Resource] = []
         for file in files {
             guard let bytes = evidence.verifiedBytes(file.name.string, &result.problems) else { continue }
-            let recognition = LicenseCatalog.recognize(bytes)
-            if recognition?.license == license { namesLicense = true }
             var facts: [String] = []
-            if let recognition, recognition.license == license {
-                if recognition.isGenuineText {
-                    facts.append("the \(license.name) text")
-                    genuine = true
-                } else {
+            if let recognition = LicenseCatalog.recognize(bytes), recognition.license == license {
+                switch recognition.text {
+                case .published:
+                    facts.append("the published text of the \(license.name)")
+                case let .publishedWithOtherText(before, after):
+                    let around = [before.isEmpty ? nil : "before it: \"\(printable(excerpt(before)))\"",
+                                  after.isEmpty ? nil : "after it: \"\(printable(excerpt(after)))\""].compactMap { $0 }
+                    facts.append("the published text of the \(license.name), with other text \(around.joined(separator: " and "))")
+                case .namesOnly:
                     facts.append("names the \(license.name) but is not its published text")
+                    namesOnly.append(file)
                 }
+                genuine = genuine || recognition.isGenuineText
             }
             if let names = carried[file.digest] {
                 matched.insert(file.digest)
@@ -159,13 +163,15 @@ public struct ObligationChecker: Sendable {
             }
             result.evidence.append("\(file.name) sha256:\(short(file.digest.hex))" + (facts.isEmpty ? "" : " (\(facts.joined(separator: "; ")))"))
         }
-        let requireGenuine = license.normalizedDigests.isEmpty == false
-        for (digest, names) in carried where !matched.contains(digest) && !(genuine && requireGenuine) {
+        for (digest, names) in carried where !matched.contains(digest) && !genuine {
             result.problems.append("the license file \(names.joined(separator: ", ")) carried (sha256:\(short(digest.hex))) is not among the files")
         }
-        let recognised = genuine || !matched.isEmpty || (!requireGenuine && namesLicense)
-        if !recognised {
-            result.problems.append("no license file is the \(license.name) text or a copy an ancestor carried")
+        if !genuine && matched.isEmpty {
+            // Say which file fell short, so the condition it affects is named with it.
+            result.problems += namesOnly.map { "\(printable($0.name.string)) names the \(license.name) but is not its published text" }
+            if namesOnly.isEmpty {
+                result.problems.append("no license file is the published text of the \(license.name) or a copy an ancestor carried")
+            }
         }
         if result.problems.isEmpty { result.verdict = .pass }
         return result
@@ -205,8 +211,9 @@ public struct ObligationChecker: Sendable {
             var carriedCount = 0
             var carriers = Set<Int>()
             for notice in predicate.notices.retained.map(\.notice) {
-                let wanted = LicenseCatalog.normalize(notice.text)
-                if let index = texts.firstIndex(where: { $0.contains(wanted) }) {
+                // As given, or as pedigree's NOTICE shows it (control characters made visible).
+                let wanted = [notice.text, PlainText.text(notice.text)].map(LicenseCatalog.normalize)
+                if let index = texts.firstIndex(where: { text in wanted.contains { text.contains($0) } }) {
                     carriedCount += 1
                     carriers.insert(index)
                 } else {
@@ -248,8 +255,13 @@ public struct ObligationChecker: Sendable {
                 continue
             }
             // The notice that ships must name the file and say how it was modified.
-            let how = LicenseCatalog.normalize(description)
-            if let carrier = texts.first(where: { mentions($0.text, name) && $0.text.contains(how) }) {
+            // As written, or as MODIFICATIONS.md writes it: the name as a code span with control
+            // characters made visible, the description as escaped Markdown.
+            let names = [name, UnsafeScalars.escaped(name)]
+            let how = [description, Markdown.text(description)].map(LicenseCatalog.normalize)
+            if let carrier = texts.first(where: { text in
+                names.contains { mentions(text.text, $0) } && how.contains { text.text.contains($0) }
+            }) {
                 shippedIn.insert(carrier.name)
             } else {
                 result.problems.append("\(printable(name)): changed, and no notice file that ships names it with how it was modified")

@@ -63,49 +63,51 @@ public struct LineageGraph: Encodable, Sendable {
 
     private func node(_ digest: String) -> Node? { nodes.first { $0.manifestDigest == digest } }
 
-    /// "quantization: GPTQ 4-bit", "distillation, teacher: …": how the child came from the parent.
-    private func label(_ edge: Edge, roleInParentheses: Bool) -> String {
-        var text = edge.relation.rawValue
-        if edge.role != "base" { text += roleInParentheses ? " (\(edge.role))" : ", \(edge.role)" }
-        if let method = node(edge.child)?.method { text += ": \(method)" }
-        return text
+    /// The pieces of "quantization: GPTQ 4-bit", "distillation, teacher: …": the relation (and
+    /// role) we word, and the method the manifest gives, kept apart so each sink escapes the
+    /// manifest's part.
+    private func label(_ edge: Edge, roleInParentheses: Bool) -> (how: String, method: String?) {
+        var how = edge.relation.rawValue
+        if edge.role != "base" { how += roleInParentheses ? " (\(edge.role))" : ", \(edge.role)" }
+        return (how, node(edge.child)?.method)
     }
 
-    private func describe(_ node: Node) -> String {
+    private func describe(_ node: Node) -> TerminalText {
         let signer = node.signers.first.map { $0.isEmpty ? "no key id" : short($0) } ?? "unsigned"
         return "\(node.name) [root \(short(node.rootDigest))] signed by \(signer) (\(node.trust))"
     }
 
-    /// The ancestry as an indented tree, the model at the top.
-    public func tree() -> String {
-        guard let root = nodes.first else { return "" }
-        var lines = [describe(root)]
+    /// The ancestry as an indented tree, the model at the top, every name escaped for the terminal.
+    public func tree() -> TerminalText {
+        guard let root = nodes.first else { return .empty }
+        var lines: [TerminalText] = [describe(root)]
         var shown: Set<String> = [root.manifestDigest]
         func children(of digest: String, prefix: String) {
             let up = edges.filter { $0.child == digest }
             for (index, edge) in up.enumerated() {
                 let last = index == up.count - 1
-                let how = label(edge, roleInParentheses: false)
-                let connector = prefix + (last ? "└── " : "├── ")
+                let (how, method) = label(edge, roleInParentheses: false)
+                let connector: TerminalText = "\(prefix)\(last ? "└── " : "├── ")\(how)\(method.map { ": " + $0 } ?? "")"
                 guard let parent = node(edge.parent) else {
-                    lines.append(connector + "\(how) ← manifest \(short(edge.parent))… (NOT EMBEDDED)")
+                    lines.append(connector + " ← manifest \(short(edge.parent))… (NOT EMBEDDED)")
                     continue
                 }
                 let again = !shown.insert(parent.manifestDigest).inserted
-                lines.append(connector + "\(how) ← \(describe(parent))" + (again ? " (shown above)" : ""))
+                lines.append(connector + " ← \(describe(parent))" + (again ? " (shown above)" : ""))
                 if !again { children(of: parent.manifestDigest, prefix: prefix + (last ? "    " : "│   ")) }
             }
         }
         children(of: root.manifestDigest, prefix: "")
-        return lines.joined(separator: "\n") + "\n"
+        return lines.joined(separator: "\n")
     }
 
-    /// A Mermaid flowchart (parents above, arrows from parent to child), to paste into a model card.
+    /// A Mermaid flowchart (parents above, arrows from parent to child), to paste into a model
+    /// card; every label goes through `Mermaid.label`.
     public func mermaid() -> String {
         var lines = ["flowchart TD"]
-        let ids = Dictionary(uniqueKeysWithValues: nodes.enumerated().map { ($1.manifestDigest, "m\($0)") })
+        let ids = Dictionary(nodes.enumerated().map { ($1.manifestDigest, "m\($0)") }, uniquingKeysWith: { first, _ in first })
         for (index, node) in nodes.enumerated() {
-            let label = [node.name, "root \(short(node.rootDigest))", node.trust].map(mermaidEscape).joined(separator: "<br/>")
+            let label = [node.name, "root \(short(node.rootDigest))", node.trust].map(Mermaid.label).joined(separator: Mermaid.lineBreak)
             lines.append("    m\(index)[\"\(label)\"]")
         }
         var missing = 0
@@ -116,65 +118,38 @@ public struct LineageGraph: Encodable, Sendable {
             } else {
                 missing += 1
                 from = "missing\(missing)"
-                lines.append("    \(from)[\"\(mermaidEscape("manifest \(short(edge.parent)) not embedded"))\"]")
+                lines.append("    \(from)[\"\(Mermaid.label("manifest \(short(edge.parent)) not embedded"))\"]")
             }
-            lines.append("    \(from) -->|\"\(mermaidEscape(label(edge, roleInParentheses: true)))\"| \(ids[edge.child]!)")
+            let (how, method) = label(edge, roleInParentheses: true)
+            let text = Mermaid.label(how) + (method.map { ": " + Mermaid.label($0) } ?? "")
+            lines.append("    \(from) -->|\"\(text)\"| \(ids[edge.child] ?? "m0")")
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// A Graphviz digraph (render with `dot -Tsvg`).
+    /// A Graphviz digraph (render with `dot -Tsvg`); every label goes through `DOT.label`.
     public func dot() -> String {
         var lines = ["digraph lineage {", "    rankdir=TB;", "    node [shape=box, fontname=\"Helvetica\"];"]
-        let ids = Dictionary(uniqueKeysWithValues: nodes.enumerated().map { ($1.manifestDigest, "m\($0)") })
+        let ids = Dictionary(nodes.enumerated().map { ($1.manifestDigest, "m\($0)") }, uniquingKeysWith: { first, _ in first })
         for (index, node) in nodes.enumerated() {
-            let label = "\(node.name)\nroot \(short(node.rootDigest))\n\(node.trust)"
-            lines.append("    m\(index) [label=\(dotQuote(label))\(index == 0 ? ", style=bold" : "")];")
+            let label = DOT.quoted([node.name, "root \(short(node.rootDigest))", node.trust])
+            lines.append("    m\(index) [label=\(label)\(index == 0 ? ", style=bold" : "")];")
         }
         var missing = 0
         for edge in edges {
-            var from = ids[edge.parent]
-            if from == nil {
+            let from: String
+            if let id = ids[edge.parent] {
+                from = id
+            } else {
                 missing += 1
                 from = "missing\(missing)"
-                lines.append("    \(from!) [label=\(dotQuote("manifest \(short(edge.parent)) not embedded")), style=dashed];")
+                lines.append("    \(from) [label=\(DOT.quoted(["manifest \(short(edge.parent)) not embedded"])), style=dashed];")
             }
-            lines.append("    \(from!) -> \(ids[edge.child]!) [label=\(dotQuote(label(edge, roleInParentheses: true)))];")
+            let (how, method) = label(edge, roleInParentheses: true)
+            let text = "\"" + DOT.label(how) + (method.map { ": " + DOT.label($0) } ?? "") + "\""
+            lines.append("    \(from) -> \(ids[edge.child] ?? "m0") [label=\(text)];")
         }
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
     }
 }
-
-/// Text safe inside a Mermaid quoted label: quotes and markup characters as entity codes,
-/// control characters as spaces.
-func mermaidEscape(_ text: String) -> String {
-    var out = ""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "#quot;"
-        case "<": out += "#lt;"
-        case ">": out += "#gt;"
-        case "|": out += "#124;"
-        case "#": out += "#35;"
-        default: out.unicodeScalars.append(isControl(scalar) ? " " : scalar)
-        }
-    }
-    return out
-}
-
-/// A Graphviz double-quoted string, control characters but line breaks as spaces.
-func dotQuote(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        default: out.unicodeScalars.append(isControl(scalar) ? " " : scalar)
-        }
-    }
-    return out + "\""
-}
-
-private func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.value < 0x20 || (0x7f..<0xa0).contains(scalar.value) }

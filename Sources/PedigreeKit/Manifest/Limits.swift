@@ -14,6 +14,8 @@ public enum Limits {
     public static let signatureVerificationsPerRun = 4 * ancestors
     /// The most nodes a YAML spec may expand to (its aliases included).
     public static let specNodes = 100_000
+    /// The largest digest list read by `sign --digests`: about the size of the manifest it makes.
+    public static let digestListBytes = 256 << 20
     /// The deepest nesting of JSON lists and objects read.
     public static let jsonDepth = JSONReader.defaultMaxDepth
 }

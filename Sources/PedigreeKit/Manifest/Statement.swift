@@ -35,6 +35,9 @@ public struct ModelPredicate: Equatable, Sendable {
     public var distribution: Distribution
     public var generator: Generator
     public var createdAt: String
+    /// Present when the digests were supplied in a list instead of computed by the signer
+    /// (`sign --digests`); absent (and so not written) otherwise.
+    public var suppliedDigests: SuppliedDigests? = nil
 
     public init(
         model: ModelInfo, resources: [Resource], serialization: Serialization, license: LicenseInfo?,

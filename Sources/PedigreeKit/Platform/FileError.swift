@@ -51,7 +51,7 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible, Ex
     /// The reason alone, in the words of `sha256sum` where it has some.
     public var reasonText: String {
         switch reason {
-        case let .system(code): return String(cString: strerror(code))
+        case let .system(code): return systemErrorText(code)
         case .symbolicLink: return "is a symbolic link; not followed (use --follow-symlinks)"
         case let .linkEscapes(target): return "is a symbolic link to '\(printable(target))', outside the folder; refused"
         case let .danglingLink(target): return "is a symbolic link to '\(printable(target))', which does not exist"

@@ -77,6 +77,9 @@ struct Errno: Error, Equatable {
     var code: Int32
 }
 
+/// The system's words for the `errno` value `code` ("No such file or directory").
+func systemErrorText(_ code: Int32) -> String { String(cString: strerror(code)) }
+
 /// `fstatat` without following a final symbolic link (unless `follow`).
 func fileStatus(at dirfd: Int32, _ name: String, follow: Bool = false) -> Result<FileStatus, Errno> {
     var st = stat()

@@ -15,22 +15,29 @@ public struct FolderCheck: Sendable {
     public var followedLinks: Bool
 }
 
+/// One signature a countersignature added.
+public struct AddedSignature: Equatable, Sendable {
+    /// 1-based position in the envelope.
+    public var index: Int
+    public var keyID: String
+}
+
 /// A countersigned bundle, ready to be written, and what was checked.
 public struct CountersignResult: Sendable {
     public var check: FolderCheck
-    /// The bundle with the new signature appended; its payload is unchanged.
+    /// The bundle with the new signatures appended; its payload is unchanged.
     public var bundle: ManifestBundle
-    /// 1-based position of the new signature.
-    public var signatureIndex: Int
-    public var keyID: String
+    /// The signatures added, one per key, in the order the keys were given.
+    public var signatures: NonEmptyArray<AddedSignature>
 }
 
 /// Why a manifest was not countersigned (or exported).
 public enum CountersignError: Error, Equatable, Sendable, CustomStringConvertible, ExitStatusProviding {
     case manifest(path: String, ManifestError)
     case alreadySigned(path: String, keyID: String)
-    /// The envelope already holds `Limits.signaturesPerEnvelope` signatures.
-    case signatureLimit(path: String)
+    /// The envelope holds `held` signatures, and `adding` more would pass
+    /// `Limits.signaturesPerEnvelope`.
+    case signatureLimit(path: String, held: Int, adding: Int)
     /// The manifest walks the folder its own way (patterns beyond the defaults, or links
     /// followed), nobody trusted signed it, and the caller did not accept that.
     case untrustedSerialization(path: String, patterns: [String], followsLinks: Bool)
@@ -42,9 +49,13 @@ public enum CountersignError: Error, Equatable, Sendable, CustomStringConvertibl
         switch self {
         case let .manifest(path, error): return "\(printable(path)): \(error)"
         case let .alreadySigned(path, keyID): return "\(printable(path)): already signed by this key (\(keyID.prefix(12))…)"
-        case let .signatureLimit(path):
-            return "\(printable(path)): already holds \(Limits.signaturesPerEnvelope) signatures, the most an envelope may "
-                + "carry (verify refuses more); not countersigned"
+        case let .signatureLimit(path, held, adding):
+            if held >= Limits.signaturesPerEnvelope {
+                return "\(printable(path)): already holds \(held) signatures, the most an envelope may "
+                    + "carry (verify refuses more); not countersigned"
+            }
+            return "\(printable(path)): carries \(held) signatures; \(adding) more would pass the limit of "
+                + "\(Limits.signaturesPerEnvelope) a verifier reads; not countersigned"
         case let .untrustedSerialization(path, patterns, followsLinks):
             var what: [String] = []
             if !patterns.isEmpty { what.append("leaves out " + patterns.map { "'\(printable($0))'" }.joined(separator: ", ")) }
@@ -85,7 +96,7 @@ public enum Countersigner {
     ///   `.folderDiffers`.
     public static func checkFolder(
         folder: String, manifestPath: String, trustedKeys: [TrustedKey], acceptManifestSerialization: Bool,
-        engine: HashEngine = HashEngine()
+        engine: HashEngine = HashEngine(), progress: ByteCounter? = nil
     ) throws(CountersignError) -> FolderCheck {
         let bundle: ManifestBundle
         let manifest: SignedManifest
@@ -97,12 +108,12 @@ public enum Countersigner {
         }
         return try checkFolder(
             folder: folder, manifestPath: manifestPath, bundle: bundle, manifest: manifest, trustedKeys: trustedKeys,
-            acceptManifestSerialization: acceptManifestSerialization, engine: engine)
+            acceptManifestSerialization: acceptManifestSerialization, engine: engine, progress: progress)
     }
 
     private static func checkFolder(
         folder: String, manifestPath: String, bundle: ManifestBundle, manifest: SignedManifest, trustedKeys: [TrustedKey],
-        acceptManifestSerialization: Bool, engine: HashEngine
+        acceptManifestSerialization: Bool, engine: HashEngine, progress: ByteCounter?
     ) throws(CountersignError) -> FolderCheck {
         let trusted = bundle.dsseEnvelope.checkSignatures(keys: trustedKeys).isTrusted
         let own = ManifestVerifier.serializationBeyondDefaults(manifest)
@@ -112,7 +123,7 @@ public enum Countersigner {
         }
         let verifier = ManifestVerifier(keys: trustedKeys, engine: engine, acceptUntrustedSerialization: acceptManifestSerialization)
         // The bundle checked is the bundle signed: the file is not read a second time.
-        let report = verifier.verify(folder: folder, bundle: bundle, manifestPath: manifestPath)
+        let report = verifier.verify(folder: folder, bundle: bundle, manifestPath: manifestPath, progress: progress)
         let differences = report.findings.filter { $0.kind != .untrusted }.map(\.message)
             + report.files.filter { $0.status != .ok }.map { "\(printable($0.name)): \($0.status.rawValue)" }
         guard differences.isEmpty else { throw .folderDiffers(path: manifestPath, differences) }
@@ -121,14 +132,14 @@ public enum Countersigner {
             manifestPatterns: departs ? own.patterns : [], followedLinks: departs && own.followsLinks)
     }
 
-    /// Checks the folder, then appends `key`'s signature over the same payload.
+    /// Checks the folder, then appends one signature per key over the same payload.
     ///
-    /// Refuses before reading any file when `key` already signed the manifest or the envelope
-    /// already holds `Limits.signaturesPerEnvelope` signatures; nothing is written here (the
-    /// caller writes `result.bundle`).
+    /// Refuses before reading any file when one of `keys` already signed the manifest or the
+    /// new signatures would take the envelope past `Limits.signaturesPerEnvelope`; nothing is
+    /// written here (the caller writes `result.bundle`).
     public static func countersign(
-        folder: String, manifestPath: String, key: PrivateKey, trustedKeys: [TrustedKey],
-        acceptManifestSerialization: Bool, engine: HashEngine = HashEngine()
+        folder: String, manifestPath: String, keys: NonEmptyArray<PrivateKey>, trustedKeys: [TrustedKey],
+        acceptManifestSerialization: Bool, engine: HashEngine = HashEngine(), progress: ByteCounter? = nil
     ) throws(CountersignError) -> CountersignResult {
         let bundle: ManifestBundle
         let manifest: SignedManifest
@@ -138,27 +149,47 @@ public enum Countersigner {
         } catch {
             throw .manifest(path: manifestPath, error)
         }
-        let keyID: String
-        do {
-            keyID = try key.publicKey.keyID
-        } catch {
-            throw .crypto(error)
+        func keyID(_ key: PrivateKey) throws(CountersignError) -> String {
+            do {
+                return try key.publicKey.keyID
+            } catch {
+                throw .crypto(error)
+            }
         }
-        if bundle.dsseEnvelope.signatures.contains(where: { $0.keyid == keyID }) {
-            throw .alreadySigned(path: manifestPath, keyID: keyID)
+        let signers = NonEmptyArray((key: keys.first, id: try keyID(keys.first)), try keys.dropFirst().map { key throws(CountersignError) in
+            (key: key, id: try keyID(key))
+        })
+        for signer in signers where bundle.dsseEnvelope.signatures.contains(where: { $0.keyid == signer.id }) {
+            throw .alreadySigned(path: manifestPath, keyID: signer.id)
         }
-        guard bundle.dsseEnvelope.signatures.count < Limits.signaturesPerEnvelope else {
-            throw .signatureLimit(path: manifestPath)
+        let held = bundle.dsseEnvelope.signatures.count
+        guard held + keys.count <= Limits.signaturesPerEnvelope else {
+            throw .signatureLimit(path: manifestPath, held: held, adding: keys.count)
         }
         let check = try checkFolder(
             folder: folder, manifestPath: manifestPath, bundle: bundle, manifest: manifest, trustedKeys: trustedKeys,
-            acceptManifestSerialization: acceptManifestSerialization, engine: engine)
+            acceptManifestSerialization: acceptManifestSerialization, engine: engine, progress: progress)
         var signed = bundle
-        do {
-            try signed.dsseEnvelope.addSignature(key: key)
-        } catch {
-            throw .crypto(error)
+        func add(_ signer: (key: PrivateKey, id: String)) throws(CountersignError) -> AddedSignature {
+            do {
+                try signed.dsseEnvelope.addSignature(key: signer.key)
+            } catch {
+                throw .crypto(error)
+            }
+            return AddedSignature(index: signed.dsseEnvelope.signatures.count, keyID: signer.id)
         }
-        return CountersignResult(check: check, bundle: signed, signatureIndex: signed.dsseEnvelope.signatures.count, keyID: keyID)
+        let first = try add(signers.first)
+        let rest = try signers.dropFirst().map { signer throws(CountersignError) in try add(signer) }
+        return CountersignResult(check: check, bundle: signed, signatures: NonEmptyArray(first, rest))
+    }
+
+    /// Checks the folder, then appends `key`'s signature (see `countersign(folder:manifestPath:keys:…)`).
+    public static func countersign(
+        folder: String, manifestPath: String, key: PrivateKey, trustedKeys: [TrustedKey],
+        acceptManifestSerialization: Bool, engine: HashEngine = HashEngine(), progress: ByteCounter? = nil
+    ) throws(CountersignError) -> CountersignResult {
+        try countersign(
+            folder: folder, manifestPath: manifestPath, keys: NonEmptyArray(key), trustedKeys: trustedKeys,
+            acceptManifestSerialization: acceptManifestSerialization, engine: engine, progress: progress)
     }
 }

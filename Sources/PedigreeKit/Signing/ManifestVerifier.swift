@@ -94,11 +94,17 @@ public struct VerificationReport: Encodable, Sendable {
     public var listed: Int = 0
     /// How many signature verifications the run performed (not part of the JSON report).
     public var signatureVerifications: Int = 0
+    /// What the manifest says about digests supplied in a list (`sign --digests`), if it says so.
+    public var suppliedDigests: SuppliedDigests?
+    /// Files whose digest was taken from the digest cache instead of being read (`verify
+    /// --trust-cache`); `nil` when every file was read.
+    public var reusedFromCache: Int?
     /// True only when the manifest is sound, trusted, and every selected file is OK.
     public var verified: Bool { problems.isEmpty && !files.isEmpty && files.allSatisfy { $0.status == .ok } }
 
     enum CodingKeys: String, CodingKey {
         case manifest, format, model, rootDigest, manifestDigest, signatures, ancestors, problems, files, only, listed, verified
+        case suppliedDigests, reusedFromCache
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -115,6 +121,8 @@ public struct VerificationReport: Encodable, Sendable {
         try container.encodeIfPresent(only, forKey: .only)
         try container.encode(listed, forKey: .listed)
         try container.encode(verified, forKey: .verified)
+        try container.encodeIfPresent(suppliedDigests, forKey: .suppliedDigests)
+        try container.encodeIfPresent(reusedFromCache, forKey: .reusedFromCache)
     }
 
     /// The number of files with each status.
@@ -216,6 +224,7 @@ public struct ManifestVerifier: Sendable {
         report.rootDigest = manifest.rootDigest.hex
         report.manifestDigest = manifest.manifestDigest.hex
         report.listed = manifest.entries.count
+        report.suppliedDigests = manifest.predicate?.suppliedDigests
 
         report.findings += manifest.contradictions().map { Finding(kind: .consistency, message: $0) }
         report.signatures = signatures

@@ -147,11 +147,19 @@ public struct ModelSigner: Sendable {
         guard failures.isEmpty else { throw .problems(failures) }
         var sources: [ResourceName: FileSource] = [:]
         for file in files where sources[file.name] == nil { sources[file.name] = file.job.source }
+        return makePredicate(request, resources: resources, ignorePatterns: folder.ignorePatterns, sources: sources)
+    }
+
+    /// The predicate (everything but lineage) for `resources`; `sources` open the files whose
+    /// text is read to recognise the license (none when signing from a list without the folder).
+    func makePredicate(
+        _ request: SignRequest, resources: [Resource], ignorePatterns: [String], sources: [ResourceName: FileSource]
+    ) -> ModelPredicate {
         let name = request.name ?? defaultModelName(request.folder)
         return ModelPredicate(
             model: ModelInfo(name: name, version: request.version),
             resources: resources,
-            serialization: Serialization(allowSymlinks: request.followSymlinks, ignorePaths: folder.ignorePatterns),
+            serialization: Serialization(allowSymlinks: request.followSymlinks, ignorePaths: ignorePatterns),
             license: licenseInfo(request, resources: resources, sources: sources),
             notices: Notices(added: request.notices, additionalTerms: request.additionalTerms),
             lineage: nil,

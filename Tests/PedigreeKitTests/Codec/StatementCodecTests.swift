@@ -58,6 +58,32 @@ private let derivation = #"{"datasets":[],"parameters":{}}"#
         #expect(try StatementCodec.encode(try #require(decoded.predicate), root: decoded.rootDigest) == result.bundle.dsseEnvelope.payload)
     }
 
+    @Test func suppliedDigestsReadBackAndAreAbsentWhenNotSupplied() throws {
+        let base = try ExportFixtures.threeGenerations().base
+        #expect(!String(decoding: base.bundle.dsseEnvelope.payload, as: UTF8.self).contains("suppliedDigests"))
+        #expect(try SignedManifest(envelope: base.bundle.dsseEnvelope).predicate?.suppliedDigests == nil)
+        var predicate = base.predicate
+        predicate.suppliedDigests = SuppliedDigests(spotChecked: 3, checkedAgainstFolder: false)
+        let signed = try ModelSigner().sign(predicate, key: PrivateKey.generate(.ed25519))
+        #expect(String(decoding: signed.bundle.dsseEnvelope.payload, as: UTF8.self)
+                    .contains(#""suppliedDigests":{"checkedAgainstFolder":false,"spotChecked":3}"#))
+        let decoded = try SignedManifest(envelope: signed.bundle.dsseEnvelope)
+        #expect(decoded.predicate == predicate)
+        #expect(try StatementCodec.encode(try #require(decoded.predicate), root: decoded.rootDigest) == signed.bundle.dsseEnvelope.payload)
+    }
+
+    @Test(arguments: [
+        (#"{"spotChecked":1,"checkedAgainstFolder":true,"verified":true}"#,
+         "predicate.suppliedDigests.verified is not a known field (expected checkedAgainstFolder, spotChecked)"),
+        (#"{"spotChecked":-1,"checkedAgainstFolder":true}"#, "predicate.suppliedDigests.spotChecked is out of range"),
+        (#"{"spotChecked":1}"#, "predicate.suppliedDigests.checkedAgainstFolder is missing"),
+    ])
+    func suppliedDigestsAreReadStrictly(_ value: String, _ expected: String) {
+        let text = statement().replacingOccurrences(of: #""createdAt""#, with: #""suppliedDigests":\#(value),"createdAt""#)
+        let message = problem(text) ?? "accepted"
+        #expect(message.hasPrefix("the signed payload is not an in-toto Statement v1: " + expected), "\(message)")
+    }
+
     @Test func anEmptyParentListCannotBeDecoded() {
         #expect(problem(statement(lineage: #"{"changes":[],"derivation":\#(derivation),"parents":[]}"#))
                 == "the signed payload is not an in-toto Statement v1: predicate.lineage.parents is empty; a lineage names at least one parent")

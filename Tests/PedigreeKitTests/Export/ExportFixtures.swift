@@ -174,11 +174,52 @@ enum ExportFixtures {
         return (merged, left, right)
     }
 
-    /// Writes `bytes` to a temporary file and runs `Scripts/<script>` on it.
-    static func validate(_ script: String, _ bytes: [UInt8]) throws -> ProcessResult {
+    /// A base model under Apache-2.0 and its fine-tune under the OpenAtom license.
+    static func apacheBaseWithOpenAtomChild() throws -> (base: SignResult, child: SignResult) {
+        let signer = ModelSigner()
+        let base = try signer.sign(
+            predicate(
+                name: "apache/base", version: "3.1",
+                resources: [try file("LICENSE", "apache text", size: 11_358, role: .license),
+                            try file("model.safetensors", "apache weights", size: 10, role: .weights)],
+                license: "Apache-2.0", notices: Notices(), createdAt: "2024-02-01T00:00:00Z"),
+            key: PrivateKey.generate(.ed25519))
+        let child = try signer.sign(
+            predicate(
+                name: "openatom/child", version: "1.0",
+                resources: [try file("LICENSE", "openatom text", size: 24_316, role: .license),
+                            try file("model.safetensors", "child weights", size: 10, role: .weights)],
+                notices: Notices(),
+                lineage: Lineage(parents: try parents(reference(base, .finetune)), derivation: Derivation(method: "full fine-tune"),
+                                 changes: []),
+                modifications: [Modification(files: ["model.safetensors"], description: "Fine-tuned")],
+                createdAt: "2024-03-01T00:00:00Z"),
+            key: PrivateKey.generate(.ed25519), ancestors: ancestors(base))
+        return (base, child)
+    }
+
+    /// A model under a license pedigree does not evaluate (MIT), with no version.
+    static func unknownLicense() throws -> SignResult {
+        try ModelSigner().sign(
+            predicate(
+                name: "mit/model", version: nil,
+                resources: [try file("model.safetensors", "mit weights", size: 10, role: .weights)],
+                license: "MIT", notices: Notices(), createdAt: "2024-04-01T00:00:00Z"),
+            key: PrivateKey.generate(.ed25519))
+    }
+
+    /// Writes `bytes` to a temporary file and runs `Scripts/<script>` on it, with `arguments` first.
+    static func validate(_ script: String, _ bytes: [UInt8], _ arguments: [String] = []) throws -> ProcessResult {
         let folder = try TemporaryFolder()
         let path = try folder.write("document.json", Data(bytes))
-        return try run("/usr/bin/env", ["python3", packageRoot + "/Scripts/" + script, path])
+        return try LocalTools.script(script, arguments + [path])
+    }
+
+    /// Checks an SPDX document against the official schema and shapes and the profile rules,
+    /// with the bindings' reading besides: `Scripts/validate-spdx.py --reference`.
+    static func validateSPDXAllWays(_ bytes: [UInt8], checks: [String] = []) throws -> ProcessResult {
+        let reference = try LocalTools.spdxReference
+        return try validate("validate-spdx.py", bytes, ["--reference", reference] + checks.flatMap { ["--check", $0] })
     }
 
     /// Checks SLSA provenance with `Scripts/validate-slsa.py` (the in-toto attestation

@@ -21,10 +21,14 @@ import Testing
         #expect(model.string("name") == "quant/base-7b-sft-q4")
         #expect(model.objects("hashes").first?.string("content") == chain.quantized.rootDigest.hex)
         #expect(model.objects("hashes").first?.string("alg") == "SHA-256")
-        // A LicenseRef is a licence name: the schema forbids it as an id.
-        let license = try #require(model.objects("licenses").first).object("license")
-        #expect(license.string("name") == ExportFixtures.openAtom)
-        #expect(license["id"] == nil)
+        // A LicenseRef is a licence name: the schema forbids it as an id. Declared by the
+        // manifest, and concluded: the one license check evaluates across the chain.
+        let licenses = model.objects("licenses").map { $0.object("license") }
+        #expect(licenses.map { $0.string("name") } == [ExportFixtures.openAtom, ExportFixtures.openAtom])
+        #expect(licenses.map { $0.string("acknowledgement") } == ["declared", "concluded"])
+        #expect(licenses.allSatisfy { $0["id"] == nil && $0.string("url") == "https://openatom.org" })
+        #expect(model.properties("concludedLicense") == [ExportFixtures.openAtom])
+        #expect(model.properties("concludedLicenseNote").first?.hasPrefix("The licenses whose distribution conditions") == true)
         #expect(model.string("copyright") == "Copyright 2024 Base Labs")
         #expect(model.properties("manifestDigest") == [chain.quantized.manifestDigest.hex])
         #expect(model.properties("relation") == ["quantization"])
@@ -126,8 +130,22 @@ import Testing
         }
 
         func targets(_ from: String, _ type: String) -> [String] {
+            relationships(from, type).flatMap { $0.strings("to") }
+        }
+
+        func relationships(_ from: String, _ type: String) -> [[String: Any]] {
             relationships.filter { $0.string("from") == from && $0.string("relationshipType") == type }
-                .flatMap { $0.strings("to") }
+        }
+
+        /// The one relationship of `type` from `from`, with the expression it points at
+        /// (`NoAssertionLicense` for the individual).
+        func license(_ from: String, _ type: String) throws -> (expression: String, comment: String) {
+            let found = relationships(from, type)
+            try #require(found.count == 1, "\(found.count) \(type) relationships from \(from)")
+            let target = try #require(found[0].strings("to").first)
+            let individuals = ["expandedlicensing_NoAssertionLicense": "NoAssertionLicense", "expandedlicensing_NoneLicense": "NoneLicense"]
+            let expression = try individuals[target] ?? #require(elements[target]?.string("simplelicensing_licenseExpression"))
+            return (expression, found[0].string("comment") ?? "")
         }
 
         func packages(named name: String) -> [String] {
@@ -169,9 +187,43 @@ import Testing
         #expect(files.map { $0.string("name") } == resources.map(\.name.string))
         #expect(files.map { $0.objects("verifiedUsing").first?.string("hashValue") } == resources.map(\.digest.hex))
 
-        let licenses = graph.targets(model, "hasDeclaredLicense").compactMap { graph.elements[$0] }
-        #expect(licenses.map { $0.string("simplelicensing_licenseExpression") } == [ExportFixtures.openAtom])
-        #expect(graph.targets(ancestor, "hasDeclaredLicense") == graph.targets(model, "hasDeclaredLicense"))
+        // Each package: one declared and one concluded license, the same OpenAtom expression
+        // element throughout, with where each comes from.
+        for (id, names) in [(model, "this model, tuner/base-7b-sft, acme/base-7b"), (finetune, "this model, acme/base-7b"),
+                            (ancestor, "this model")] {
+            let declared = try graph.license(id, "hasDeclaredLicense")
+            let concluded = try graph.license(id, "hasConcludedLicense")
+            #expect(declared.expression == ExportFixtures.openAtom)
+            #expect(declared.comment.hasPrefix("Declared in the signed manifest; its text ships as LICENSE (sha256:"))
+            #expect(concluded.expression == ExportFixtures.openAtom)
+            #expect(concluded.comment.contains("`pedigree check` evaluates for this model: \(ExportFixtures.openAtom) (declared by \(names))."))
+        }
+        #expect(graph.targets(ancestor, "hasDeclaredLicense") == graph.targets(model, "hasConcludedLicense"))
+        let expression = try #require(graph.elements[graph.targets(model, "hasDeclaredLicense")[0]])
+        #expect(expression["simplelicensing_customIdToUri"] == nil)
+        #expect(expression.string("comment") == "\(ExportFixtures.openAtom): the OpenAtom Model License 1.0, published at https://openatom.org.")
+        // Every file has its concluded license too: none, said so.
+        for file in graph.targets(model, "contains") {
+            let concluded = try graph.license(file, "hasConcludedLicense")
+            #expect(concluded.expression == "NoAssertionLicense")
+            #expect(concluded.comment == "pedigree concludes the licenses of a model, not of each of its files.")
+        }
+
+        // What the AI profile requires of every AI package.
+        let spdxDocument = try #require(graph.elements.values.first { $0.string("type") == "SpdxDocument" })
+        #expect(spdxDocument.strings("profileConformance") == ["core", "software", "ai", "simpleLicensing"])
+        for (id, result, version) in [(model, chain.quantized, "NOASSERTION"), (finetune, chain.finetune, "0.2"),
+                                      (ancestor, chain.base, "1.0")] {
+            let package = try #require(graph.elements[id])
+            #expect(package.string("type") == "ai_AIPackage")
+            #expect(package.string("releaseTime") == ExportSupport.utcTimestamp(result.predicate.createdAt))
+            #expect(package.string("software_packageVersion") == version)
+            #expect(package.string("software_downloadLocation") == "NOASSERTION")
+            #expect(package.string("software_primaryPurpose") == "model")
+            let supplier = try #require(graph.elements[package.string("suppliedBy") ?? ""])
+            #expect(supplier.string("type") == "Agent")
+            #expect(supplier.string("name") == "holder of signing key \(result.keyID)")
+        }
 
         let package = try #require(graph.elements[model])
         #expect(package.strings("software_attributionText")
@@ -192,6 +244,15 @@ import Testing
         let datasets = graph.targets(model, "trainedOn").compactMap { graph.elements[$0] }
         #expect(datasets.map { $0.string("name") } == ["acme/instructions", "internal-eval"])
         #expect(datasets[0].objects("verifiedUsing").first?.string("hashValue") == ExportFixtures.digest("instructions"))
+        // The manifest knows too little of a dataset for the Dataset profile: a plain data package.
+        #expect(datasets.map { $0.string("type") } == ["software_Package", "software_Package"])
+        #expect(datasets.map { $0.string("software_primaryPurpose") } == ["data", "data"])
+        for id in graph.targets(model, "trainedOn") {
+            #expect(try graph.license(id, "hasDeclaredLicense").expression == "NoAssertionLicense")
+            #expect(try graph.license(id, "hasConcludedLicense").comment == "The derivation names this dataset, not its license.")
+        }
+        let document = try #require(graph.elements.values.first { $0.string("type") == "SpdxDocument" })
+        #expect(!document.strings("profileConformance").contains("dataset"))
         let tool = try #require(graph.relationships.first { $0.string("relationshipType") == "generates" })
         #expect(graph.elements[tool.string("from") ?? ""]?.string("name") == "peft 0.11.1")
         let package = try #require(graph.elements[model])
@@ -281,6 +342,10 @@ import Testing
         #expect(bomResult.status == 0, "\(bomResult)")
         let model = try ExportFixtures.object(bom).object("metadata").object("component")
         #expect(model.objects("licenses").first?.object("license").string("id") == "Apache-2.0")
+        // The OMS parent records no license: nothing is concluded, and the BOM says why.
+        #expect(model.objects("licenses").count == 1)
+        #expect(model.properties("concludedLicense") == ["NOASSERTION"])
+        #expect(model.properties("concludedLicenseNote").first?.contains("right-model was signed by model_signing") == true)
         let ancestors = model.object("pedigree").objects("ancestors")
         #expect(ancestors.map { $0.string("name") } == ["left/model", "right-model"])
         #expect(ancestors.map { $0.properties("format") } == [["pedigree"], ["oms"]])
@@ -375,7 +440,8 @@ import Testing
         #expect(ExportLicense("Acme Model Terms") == .unlisted("Acme Model Terms"))
         #expect(ExportLicense("Acme Model Terms").spdxExpression == "LicenseRef-Acme-Model-Terms")
         #expect(ExportLicense("acme_terms").spdxExpression == "LicenseRef-acme-terms")
-        #expect(CycloneDXExport.licenses(LicenseInfo(id: "acme_terms", name: nil, files: [])).count == 1)
+        #expect(ExportLicense("NONE") == .noLicense)
+        #expect(ExportLicense("NONE").spdxExpression == nil)
     }
 
     @Test func timestampsBecomeUTCWithWholeSeconds() {
@@ -398,5 +464,239 @@ import Testing
         #expect(ExportSupport.digestSet("sha256:" + hex.uppercased())?.value == hex)
         #expect(ExportSupport.digestSet("md5:abc")?.algorithm == "md5")
         #expect(ExportSupport.digestSet("v1.2") == nil)
+    }
+}
+
+@Suite struct SPDXLicenseConclusionTests {
+    @Test func theConclusionFollowsTheChain() throws {
+        let fixture = try ExportFixtures.apacheBaseWithOpenAtomChild()
+        let chain = try ModelChain(bundle: fixture.child.bundle)
+        #expect(LicenseConclusion(for: chain.manifest, in: chain) == .licenses([
+            .init(license: LicenseCatalog.openAtom, declaredBy: ["this model"]),
+            .init(license: LicenseCatalog.apache2, declaredBy: ["apache/base"]),
+        ]))
+        let base = try #require(chain.ancestors.first)
+        #expect(LicenseConclusion(for: base, in: chain).spdxExpression == "Apache-2.0")
+
+        let merge = try ModelChain(bundle: ExportFixtures.mergeWithOMSParent().merged.bundle)
+        #expect(LicenseConclusion(for: merge.manifest, in: merge)
+                == .undetermined(["right-model was signed by model_signing, whose manifests record no license"]))
+        let unknown = try ModelChain(bundle: ExportFixtures.unknownLicense().bundle)
+        #expect(LicenseConclusion(for: unknown.manifest, in: unknown).spdxExpression == nil)
+    }
+
+    @Test func theConclusionGathersTheLicensesTheChainPassesOn() throws {
+        let fixture = try ExportFixtures.apacheBaseWithOpenAtomChild()
+        let bytes = try SPDXExport.document(ModelChain(bundle: fixture.child.bundle))
+        let result = try ExportFixtures.validate("validate-spdx.py", bytes)
+        #expect(result.status == 0, "\(result)")
+
+        let graph = try SPDXExportTests.Graph(bytes)
+        let child = try #require(graph.packages(named: "openatom/child").first)
+        let base = try #require(graph.packages(named: "apache/base").first)
+        #expect(try graph.license(child, "hasDeclaredLicense").expression == ExportFixtures.openAtom)
+        let concluded = try graph.license(child, "hasConcludedLicense")
+        #expect(concluded.expression == "\(ExportFixtures.openAtom) AND Apache-2.0")
+        #expect(concluded.comment.hasSuffix("\(ExportFixtures.openAtom) (declared by this model); Apache-2.0 (declared by apache/base)."))
+        #expect(try graph.license(base, "hasDeclaredLicense").expression == "Apache-2.0")
+        #expect(try graph.license(base, "hasConcludedLicense").expression == "Apache-2.0")
+
+        // CycloneDX: the declared license, then each concluded one.
+        let bom = try CycloneDXExport.document(ModelChain(bundle: fixture.child.bundle))
+        let bomResult = try ExportFixtures.validate("validate-cyclonedx.py", bom)
+        #expect(bomResult.status == 0, "\(bomResult)")
+        let model = try ExportFixtures.object(bom).object("metadata").object("component")
+        let licenses = model.objects("licenses").map { $0.object("license") }
+        #expect(licenses.map { $0.string("id") ?? $0.string("name") }
+                == [ExportFixtures.openAtom, ExportFixtures.openAtom, "Apache-2.0"])
+        #expect(licenses.map { $0.string("acknowledgement") } == ["declared", "concluded", "concluded"])
+        #expect(model.properties("concludedLicense") == ["\(ExportFixtures.openAtom) AND Apache-2.0"])
+        let ancestor = try #require(model.object("pedigree").objects("ancestors").first)
+        #expect(ancestor.objects("licenses").map { $0.object("license").string("acknowledgement") } == ["declared", "concluded"])
+        #expect(ancestor.properties("concludedLicense") == ["Apache-2.0"])
+    }
+
+    @Test func aLicensePedigreeDoesNotEvaluateIsNoAssertion() throws {
+        let signed = try ExportFixtures.unknownLicense()
+        let bytes = try SPDXExport.document(ModelChain(bundle: signed.bundle))
+        let result = try ExportFixtures.validate("validate-spdx.py", bytes)
+        #expect(result.status == 0, "\(result)")
+        let graph = try SPDXExportTests.Graph(bytes)
+        let model = try #require(graph.packages(named: "mit/model").first)
+        #expect(try graph.license(model, "hasDeclaredLicense").expression == "MIT")
+        let concluded = try graph.license(model, "hasConcludedLicense")
+        #expect(concluded.expression == "NoAssertionLicense")
+        #expect(concluded.comment.contains("MIT, declared by this model, is not a license pedigree evaluates"))
+        #expect(graph.elements[model]?.string("software_packageVersion") == "NOASSERTION")
+
+        // A manifest that declares NONE: the SPDX individual for "no license applies".
+        let none = try ModelSigner().sign(
+            ExportFixtures.predicate(
+                name: "none/model", version: "1", resources: [try ExportFixtures.file("w", "w", size: 1, role: .weights)],
+                license: "NONE", notices: Notices(), createdAt: "2024-04-01T00:00:00Z"),
+            key: PrivateKey.generate(.ed25519))
+        let noneBytes = try SPDXExport.document(ModelChain(bundle: none.bundle))
+        #expect(try ExportFixtures.validate("validate-spdx.py", noneBytes).status == 0)
+        let noneGraph = try SPDXExportTests.Graph(noneBytes)
+        let noneModel = try #require(noneGraph.packages(named: "none/model").first)
+        #expect(try noneGraph.license(noneModel, "hasDeclaredLicense")
+                == ("NoneLicense", "The signed manifest declares NONE: no license applies."))
+        #expect(try noneGraph.license(noneModel, "hasConcludedLicense").expression == "NoAssertionLicense")
+
+        let bom = try CycloneDXExport.document(ModelChain(bundle: signed.bundle))
+        #expect(try ExportFixtures.validate("validate-cyclonedx.py", bom).status == 0)
+        let component = try ExportFixtures.object(bom).object("metadata").object("component")
+        #expect(component.objects("licenses").map { $0.object("license").string("acknowledgement") } == ["declared"])
+        #expect(component.properties("concludedLicense") == ["NOASSERTION"])
+        #expect(component.properties("concludedLicenseNote").first?.contains("is not a license pedigree evaluates") == true)
+    }
+
+    @Test func aParentWithoutALicenseOrATimeIsAPlainPackageAndBlocksTheConclusion() throws {
+        let fixture = try ExportFixtures.mergeWithOMSParent()
+        let bytes = try SPDXExport.document(ModelChain(bundle: fixture.merged.bundle))
+        let graph = try SPDXExportTests.Graph(bytes)
+        let merged = try #require(graph.packages(named: "merged/model").first)
+        let concluded = try graph.license(merged, "hasConcludedLicense")
+        #expect(concluded.expression == "NoAssertionLicense")
+        #expect(concluded.comment.contains("right-model was signed by model_signing, whose manifests record no license"))
+        #expect(try graph.license(merged, "hasDeclaredLicense").expression == "Apache-2.0")
+        let right = try #require(graph.elements.first { $0.value.string("name") == "right-model" })
+        #expect(right.value.string("type") == "software_Package")
+        #expect(right.value.string("software_primaryPurpose") == "model")
+        #expect(right.value.string("comment")?.contains("an OMS manifest records no time") == true)
+        #expect(try graph.license(right.key, "hasDeclaredLicense").comment == "An OMS manifest (written by model_signing) records no license.")
+
+        // A parent known only by its reference: the same, for the same reason.
+        var bundle = try ExportFixtures.threeGenerations().finetune.bundle
+        bundle.ancestors = []
+        let missing = try SPDXExportTests.Graph(SPDXExport.document(ModelChain(bundle: bundle)))
+        let model = try #require(missing.packages(named: "tuner/base-7b-sft").first)
+        #expect(try missing.license(model, "hasConcludedLicense").comment.contains("the manifest of acme/base-7b, a parent of this model, is not embedded"))
+        let parent = try #require(missing.elements.first { $0.value.string("name") == "acme/base-7b" })
+        #expect(parent.value.string("type") == "software_Package")
+        #expect(try missing.license(parent.key, "hasConcludedLicense").expression == "NoAssertionLicense")
+    }
+}
+
+/// The exports measured by the standards' own machine-readable models and by the rules the
+/// SPDX specification states only in prose.
+@Suite struct SPDXConformanceTests {
+    /// Every chain shape the fixtures build.
+    enum Fixture: String, CaseIterable {
+        case threeGenerations, fineTune, mergeWithOMSParent, omsAlone, missingParent, apacheBaseWithOpenAtomChild, unknownLicense
+
+        func chain() throws -> ModelChain {
+            switch self {
+            case .threeGenerations: return try ModelChain(bundle: ExportFixtures.threeGenerations().quantized.bundle)
+            case .fineTune: return try ModelChain(bundle: ExportFixtures.threeGenerations().finetune.bundle)
+            case .mergeWithOMSParent: return try ModelChain(bundle: ExportFixtures.mergeWithOMSParent().merged.bundle)
+            case .omsAlone:
+                let envelope = try ExportFixtures.omsEnvelope(name: "oms-only")
+                return try ModelChain(bundle: ManifestBundle(kind: .sigstore, dsseEnvelope: envelope))
+            case .missingParent:
+                var bundle = try ExportFixtures.threeGenerations().finetune.bundle
+                bundle.ancestors = []
+                return try ModelChain(bundle: bundle)
+            case .apacheBaseWithOpenAtomChild: return try ModelChain(bundle: ExportFixtures.apacheBaseWithOpenAtomChild().child.bundle)
+            case .unknownLicense: return try ModelChain(bundle: ExportFixtures.unknownLicense().bundle)
+            }
+        }
+    }
+
+    /// Every chain shape, in one run of the validator (the official schema takes jsonschema
+    /// seconds per document; loading the shapes, another few per process).
+    @Test(.needsSPDXSpec)
+    func everyChainValidatesAgainstTheSchemaTheShapesAndTheProfileRules() throws {
+        let folder = try TemporaryFolder()
+        let paths = try Fixture.allCases.map { fixture in
+            try folder.write("\(fixture.rawValue).spdx.json", Data(SPDXExport.document(fixture.chain())))
+        }
+        let reference = try LocalTools.spdxReference
+        let result = try LocalTools.script("validate-spdx.py", ["--reference", reference] + paths)
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    /// The three-generation document with each AI-profile and licensing rule broken in turn.
+    static func brokenDocument() throws -> (bytes: [UInt8], rules: [String]) {
+        let chain = try ModelChain(bundle: ExportFixtures.threeGenerations().quantized.bundle)
+        var document = try ExportFixtures.object(SPDXExport.document(chain))
+        var graph = document.objects("@graph")
+        let base = "https://pedigree.dev/spdx/" + chain.manifest.manifestDigest.hex + "/"
+        let ancestorID = try #require(graph.first { $0.string("name") == "acme/base-7b" }?.string("spdxId"))
+        let fineTuneID = try #require(graph.first { $0.string("name") == "tuner/base-7b-sft" }?.string("spdxId"))
+        // ai-1, licensing-1: the model loses its concluded license (and the document its id).
+        let dropped = graph.filter { $0.string("from") == base + "model" && $0.string("relationshipType") == "hasConcludedLicense" }
+            .compactMap { $0.string("spdxId") }
+        graph.removeAll { dropped.contains($0.string("spdxId") ?? "") }
+        for index in graph.indices where graph[index].string("type") == "SpdxDocument" {
+            graph[index]["element"] = graph[index].strings("element").filter { !dropped.contains($0) }
+        }
+        // ai-2: the base model declares two.
+        var second = try #require(graph.first { $0.string("from") == ancestorID && $0.string("relationshipType") == "hasDeclaredLicense" })
+        second["spdxId"] = base + "relationship/extra"
+        graph.append(second)
+        // licensing-2: the fine-tune's conclusion differs from its declaration and says nothing.
+        let declaredOther: [String: Any] = [
+            "type": "simplelicensing_LicenseExpression", "spdxId": base + "license/other", "creationInfo": "_:creationinfo",
+            "simplelicensing_licenseExpression": "Apache-2.0",
+        ]
+        graph.append(declaredOther)
+        for index in graph.indices where graph[index].string("from") == fineTuneID
+            && graph[index].string("relationshipType") == "hasConcludedLicense"
+        {
+            graph[index]["to"] = [base + "license/other"]
+            graph[index]["comment"] = nil
+        }
+        for index in graph.indices {
+            // ai-3: no release time for the base model.
+            if graph[index].string("spdxId") == ancestorID { graph[index]["releaseTime"] = nil }
+            // licensing-5: a LicenseRef mapped to a web page rather than to a license text.
+            if graph[index].string("type") == "simplelicensing_LicenseExpression", graph[index].string("spdxId") != base + "license/other" {
+                graph[index]["simplelicensing_customIdToUri"] = [
+                    ["type": "DictionaryEntry", "key": ExportFixtures.openAtom, "value": "https://openatom.org"]
+                ]
+            }
+        }
+        document["@graph"] = graph
+        return (Array(try JSONSerialization.data(withJSONObject: document)), ["ai-1", "ai-2", "ai-3", "licensing-1", "licensing-2", "licensing-5"])
+    }
+
+    @Test func theProfileRulesCatchEachBreach() throws {
+        let broken = try Self.brokenDocument()
+        let result = try ExportFixtures.validate("validate-spdx.py", broken.bytes, ["--check", "profiles"])
+        #expect(result.status == 1, "\(result)")
+        for rule in broken.rules {
+            #expect(result.stdout.contains("profiles: \(rule): "), "\(rule) not reported:\n\(result.stdout)")
+        }
+    }
+
+    /// What the profile rules catch, the schema and the shapes let through: they are the third
+    /// check, not a repetition of the first two.
+    @Test(.needsSPDXSpec)
+    func theSchemaAndTheShapesDoNotCatchThem() throws {
+        let broken = try Self.brokenDocument()
+        let result = try ExportFixtures.validateSPDXAllWays(broken.bytes, checks: ["schema", "shapes"])
+        #expect(result.status == 0, "\(result)")
+    }
+
+    /// The schema and the shapes do run: each rejects what it encodes.
+    @Test(.needsSPDXSpec)
+    func theSchemaAndTheShapesRejectWhatTheyEncode() throws {
+        let chain = try ModelChain(bundle: ExportFixtures.threeGenerations().quantized.bundle)
+        var document = try ExportFixtures.object(SPDXExport.document(chain))
+        var graph = document.objects("@graph")
+        let index = try #require(graph.firstIndex { $0.string("relationshipType") == "descendantOf" })
+        graph[index]["from"] = nil  // a relationship from nothing
+        let release = try #require(graph.firstIndex { $0.string("type") == "ai_AIPackage" })
+        graph[release]["releaseTime"] = "2024-07-01"  // not a date-time
+        document["@graph"] = graph
+        let bytes = Array(try JSONSerialization.data(withJSONObject: document))
+        for check in ["schema", "shapes"] {
+            let result = try ExportFixtures.validateSPDXAllWays(bytes, checks: [check])
+            #expect(result.status == 1, "\(check): \(result)")
+            #expect(result.stdout.contains("\(check): "))
+            #expect(result.stdout.contains("from") && result.stdout.contains("releaseTime"), "\(check): \(result.stdout)")
+        }
     }
 }

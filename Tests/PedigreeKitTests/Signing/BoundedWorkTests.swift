@@ -148,7 +148,7 @@ private let derSignature: [UInt8] = {
         #expect(trusted.check.signerTrusted)
         #expect(trusted.check.manifestPatterns == ["*.py"])
         #expect(trusted.check.filesChecked == 1)
-        #expect(trusted.signatureIndex == 2)
+        #expect(trusted.signatures.elements == [AddedSignature(index: 2, keyID: try auditor.publicKey.keyID)])
         #expect(trusted.bundle.dsseEnvelope.payload == signed.bundle.dsseEnvelope.payload)
         let accepted = try Countersigner.countersign(
             folder: folder.url("model"), manifestPath: path, key: auditor, trustedKeys: [], acceptManifestSerialization: true)

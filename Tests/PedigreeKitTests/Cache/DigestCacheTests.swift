@@ -1,0 +1,345 @@
+import Foundation
+import PedigreeCrypto
+@testable import PedigreeKit
+import Testing
+import TestSupport
+
+/// A model folder and a cache folder, and runs of the hashing engine over the one with the
+/// other, each run opening the cache afresh as a new process would.
+private final class CacheBench: @unchecked Sendable {
+    let scratch: TemporaryFolder
+    var model: String { scratch.url("model") }
+    var cacheFolder: String { scratch.url("cache/pedigree") }
+    var database: String { cacheFolder + "/" + DigestCache.fileName }
+
+    init(files: [String: String]) throws {
+        scratch = try TemporaryFolder()
+        for (name, text) in files { try scratch.write("model/" + name, text) }
+    }
+
+    /// Lets the files' change times fall more than a clock tick behind the next run's start.
+    func settle() { Thread.sleep(forTimeInterval: 0.25) }
+
+    /// Hashes the model through a freshly opened cache: the digests by name and what the cache did.
+    @discardableResult
+    func run(_ mode: DigestCache.Mode = .readWrite) throws -> (digests: [String: String], stats: DigestCacheStats, cache: DigestCache) {
+        let cache = try DigestCache(folder: cacheFolder, mode: mode)
+        var engine = HashEngine(jobs: 2)
+        engine.memo = cache
+        let (files, problems) = try ModelFolder(path: model).hash(engine: engine)
+        #expect(problems.isEmpty, "\(problems)")
+        let stats = cache.finish()
+        return (Dictionary(uniqueKeysWithValues: files.map { ($0.name, $0.digest.hex) }), stats, cache)
+    }
+
+    /// What `sha256sum` says of every file of the model.
+    func truth() throws -> [String: String] {
+        let names = try FileManager.default.subpathsOfDirectory(atPath: model).filter {
+            var isFolder: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: model + "/" + $0, isDirectory: &isFolder)
+            return !isFolder.boolValue
+        }
+        return Dictionary(uniqueKeysWithValues: try names.map { ($0, try systemSHA256(model + "/" + $0)) })
+    }
+
+    @discardableResult
+    func sh(_ command: String) throws -> ProcessResult {
+        let result = try shell(command, currentDirectory: model)
+        #expect(result.status == 0, "\(command): \(result)")
+        return result
+    }
+}
+
+@Suite struct DigestCacheReuse {
+    @Test func unchangedFilesAreReusedAndTheDigestsAreTheSame() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha", "sub/b.txt": "beta", "c.bin": "gamma"])
+        bench.settle()
+        let first = try bench.run()
+        #expect(first.stats.reused == 0)
+        #expect(first.stats.stored == 3)
+        let second = try bench.run()
+        #expect(second.stats.reused == 3)
+        #expect(second.stats.stored == 0)
+        #expect(second.digests == first.digests)
+        #expect(second.digests == (try bench.truth()))
+        // The cache is the user's alone.
+        let attributes = try FileManager.default.attributesOfItem(atPath: bench.database)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let folder = try FileManager.default.attributesOfItem(atPath: bench.cacheFolder)
+        #expect((folder[.posixPermissions] as? Int) == 0o700)
+    }
+
+    @Test func aFileChangedJustBeforeTheRunIsNotRemembered() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha"])
+        // No settling: the change lies within a clock tick of the run's start.
+        let first = try bench.run()
+        #expect(first.stats.stored == 0)
+        #expect(first.stats.tooRecent == 1)
+        #expect(try bench.run().stats.reused == 0)
+    }
+
+    @Test func digestsStoredLongAgoArePruned() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha", "b.txt": "beta"])
+        bench.settle()
+        try bench.run()
+        let database = try SQLiteDatabase(path: bench.database, create: false)
+        try database.execute("UPDATE digests SET stored = 1000 WHERE length(sha256) = 32 AND inode = (SELECT min(inode) FROM digests)")
+        DigestCache.prune(database, olderThan: 2000)
+        #expect(try bench.run().stats.reused == 1)
+        #expect(try bench.run().stats.reused == 2)
+    }
+
+    @Test func refreshReadsEverythingAndRecordsIt() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha", "b.txt": "beta"])
+        bench.settle()
+        try bench.run()
+        let refreshed = try bench.run(.refresh)
+        #expect(refreshed.stats.reused == 0)
+        #expect(refreshed.stats.stored == 2)
+        #expect(try bench.run().stats.reused == 2)
+    }
+}
+
+@Suite struct DigestCacheNeverGivesAStaleDigest {
+    @Test func anInPlaceEditWithItsModificationTimeRestoredIsReadAgain() throws {
+        let bench = try CacheBench(files: ["weights.bin": "0123456789abcdef", "other.txt": "other"])
+        bench.settle()
+        try bench.run()
+        let before = try bench.sh("stat -c '%s %y' weights.bin").stdout
+        // Same size, same mtime to the nanosecond: only the change time tells.
+        try bench.sh("m=$(stat -c %y weights.bin); printf 'X' | dd of=weights.bin bs=1 seek=3 conv=notrunc 2>/dev/null; touch -d \"$m\" weights.bin")
+        #expect(try bench.sh("stat -c '%s %y' weights.bin").stdout == before)
+        let second = try bench.run()
+        #expect(second.stats.reused == 1)  // other.txt only
+        #expect(second.digests["weights.bin"] == (try systemSHA256(bench.model + "/weights.bin")))
+        #expect(second.digests == (try bench.truth()))
+    }
+
+    @Test func aRenamedFileHasItsOwnContentUnderItsNewName() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha", "b.txt": "bravo"])
+        bench.settle()
+        try bench.run()
+        // a.txt moves away, b.txt takes its name: the name a.txt now holds b's content.
+        try bench.sh("mv a.txt c.txt && mv b.txt a.txt")
+        let second = try bench.run()
+        #expect(second.digests == (try bench.truth()))
+        #expect(second.digests["a.txt"] == (try systemSHA256(bench.model + "/a.txt")))
+        #expect(second.digests["a.txt"] != (try bench.run().digests["c.txt"]))
+    }
+
+    @Test func hardLinkedNamesShareOneInodeAndChangeTogether() throws {
+        let bench = try CacheBench(files: ["a.bin": "same bytes"])
+        try bench.sh("ln a.bin linked.bin")
+        bench.settle()
+        let first = try bench.run()
+        // One inode, read once, then remembered once for both names.
+        #expect(first.digests["a.bin"] == first.digests["linked.bin"])
+        let second = try bench.run()
+        #expect(second.stats.reused == 2)
+        // An edit through one name, mtime restored, is seen through both.
+        try bench.sh("m=$(stat -c %y linked.bin); printf 'other byte' | dd of=linked.bin conv=notrunc 2>/dev/null; touch -d \"$m\" linked.bin")
+        let third = try bench.run()
+        #expect(third.stats.reused == 0)
+        #expect(third.digests == (try bench.truth()))
+        #expect(third.digests["a.bin"] == (try systemSHA256(bench.model + "/linked.bin")))
+    }
+
+    @Test func aReplacedInodeWithTheSameSizeAndTimesIsReadAgain() throws {
+        let bench = try CacheBench(files: ["model.bin": "original!", "keep.txt": "keep"])
+        bench.settle()
+        try bench.run()
+        // A new file renamed over the old one, and a file deleted and recreated (its inode
+        // number may well be reused), each with the old size and mtime.
+        try bench.sh("""
+            m=$(stat -c %y model.bin); printf 'replaced!' > ../new.bin; touch -d "$m" ../new.bin; mv ../new.bin model.bin
+            m=$(stat -c %y keep.txt); rm keep.txt; printf 'KEEP' > keep.txt; touch -d "$m" keep.txt
+            """)
+        let second = try bench.run()
+        #expect(second.stats.reused == 0)
+        #expect(second.digests == (try bench.truth()))
+    }
+
+    @Test func aTruncatedFileIsReadAgain() throws {
+        let bench = try CacheBench(files: ["shrinks.bin": "twelve bytes", "regrows.bin": "twelve bytes"])
+        bench.settle()
+        try bench.run()
+        try bench.sh("""
+            truncate -s 4 shrinks.bin
+            m=$(stat -c %y regrows.bin); truncate -s 0 regrows.bin; printf 'TWELVE BYTES' > regrows.bin; touch -d "$m" regrows.bin
+            """)
+        let second = try bench.run()
+        #expect(second.stats.reused == 0)
+        #expect(second.digests == (try bench.truth()))
+        #expect(second.digests["regrows.bin"] != second.digests["shrinks.bin"])
+    }
+
+    @Test func aDamagedRowIsNeverReadAsADigest() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha"])
+        bench.settle()
+        try bench.run()
+        // Flip the stored digest inside the database, leaving the file a valid SQLite database.
+        let database = try SQLiteDatabase(path: bench.database, create: false)
+        try database.execute("UPDATE digests SET sha256 = zeroblob(32)")
+        let second = try bench.run()
+        #expect(second.stats.reused == 0)
+        #expect(second.digests == (try bench.truth()))
+    }
+}
+
+@Suite struct DigestCacheThatIsNotOursIsRebuilt {
+    /// Plants, in the cache, a well-formed row that says `a.txt` holds other bytes: what another
+    /// user who could write the cache would do.
+    private func poison(_ bench: CacheBench) throws {
+        let fd = open(bench.model + "/a.txt", O_RDONLY)
+        defer { close(fd) }
+        let stamp = try #require(FileStamp(descriptor: fd))
+        let planter = try DigestCache(folder: bench.cacheFolder)
+        try #require(stamp.changed < planter.runStart)
+        planter.remember(FileDigest(digest: SHA256.hash(Array("forged".utf8)), size: stamp.size), stamp: stamp)
+        #expect(planter.finish().stored == 1)
+    }
+
+    @Test func aCacheOwnedByAnotherUserIsIgnoredAndRebuilt() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha"])
+        bench.settle()
+        try poison(bench)
+        try bench.sh("chown 65534 '\(bench.database)'")
+        let run = try bench.run()
+        #expect(run.cache.rebuiltBecause == "digests.sqlite belongs to another user (uid 65534)")
+        #expect(run.stats.reused == 0)
+        #expect(run.digests == (try bench.truth()))
+        let owner = try FileManager.default.attributesOfItem(atPath: bench.database)[.ownerAccountID] as? Int
+        #expect(owner == Int(geteuid()))
+        #expect(try bench.run().stats.reused == 1)
+    }
+
+    @Test func aCacheWritableByOthersIsIgnoredAndRebuilt() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha"])
+        bench.settle()
+        try poison(bench)
+        try bench.sh("chmod 666 '\(bench.database)'")
+        let run = try bench.run()
+        #expect(run.cache.rebuiltBecause == "digests.sqlite is writable by other users")
+        #expect(run.digests == (try bench.truth()))
+    }
+
+    @Test func aCacheOfGarbageBytesIsRebuilt() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha"])
+        bench.settle()
+        try bench.run()
+        try pseudoRandomBytes(8192, seed: 7).write(to: URL(fileURLWithPath: bench.database))
+        let run = try bench.run()
+        #expect(run.cache.rebuiltBecause == "is not an SQLite database, or is damaged")
+        #expect(run.stats.reused == 0)
+        #expect(run.digests == (try bench.truth()))
+        #expect(try bench.run().stats.reused == 1)
+    }
+
+    @Test(arguments: [
+        ("PRAGMA application_id = 1346651986; PRAGMA user_version = 7; CREATE TABLE digests (x)", "has schema version 7, not 1"),
+        ("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine')", "is another program's database"),
+        ("PRAGMA application_id = 42", "is another program's database"),
+        ("PRAGMA application_id = 1346651986; PRAGMA user_version = 1; CREATE TABLE other (x)", "does not hold the table of its schema version"),
+    ])
+    func aDatabaseOfAnotherSchemaIsRebuilt(_ sql: String, _ reason: String) throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha"])
+        try FileManager.default.createDirectory(atPath: bench.cacheFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: bench.scratch.url("cache"))
+        let foreign = try SQLiteDatabase(path: bench.database, create: true)
+        try foreign.execute(sql)
+        try bench.sh("chmod 600 '\(bench.database)'")
+        bench.settle()
+        let run = try bench.run()
+        #expect(run.cache.rebuiltBecause == reason)
+        #expect(run.digests == (try bench.truth()))
+        #expect(try bench.run().stats.reused == 1)
+    }
+
+    @Test func aCacheFolderOthersCanChangeIsNotUsed() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha"])
+        try bench.run()
+        try bench.sh("chmod 777 '\(bench.cacheFolder)'")
+        #expect(throws: DigestCacheProblem.unsafeFolder("\(bench.cacheFolder) is writable by other users")) {
+            try DigestCache(folder: bench.cacheFolder)
+        }
+        try bench.sh("chmod 700 '\(bench.cacheFolder)' && chown 65534 '\(bench.cacheFolder)'")
+        #expect(throws: DigestCacheProblem.unsafeFolder("\(bench.cacheFolder) belongs to another user (uid 65534)")) {
+            try DigestCache(folder: bench.cacheFolder)
+        }
+    }
+
+    @Test func theFolderComesFromXDGOrHome() throws {
+        #expect(try DigestCache.folder(environment: ["XDG_CACHE_HOME": "/x/cache", "HOME": "/home/u"]) == "/x/cache/pedigree")
+        #expect(try DigestCache.folder(environment: ["XDG_CACHE_HOME": "relative", "HOME": "/home/u"]) == "/home/u/.cache/pedigree")
+        #expect(try DigestCache.folder(environment: ["HOME": "/home/u"]) == "/home/u/.cache/pedigree")
+        #expect(throws: DigestCacheProblem.noLocation) { try DigestCache.folder(environment: ["HOME": "rel"]) }
+    }
+}
+
+@Suite struct FileStamps {
+    @Test func fileSystemsWithoutATrueChangeTimeGetNoStamp() {
+        #expect(FileStamp.keepsChangeTime(0xEF53))
+        #expect(FileStamp.keepsChangeTime(0x0102_1994))
+        #expect(!FileStamp.keepsChangeTime(0x6573_5546))  // FUSE
+        #expect(!FileStamp.keepsChangeTime(0x4D44))  // FAT
+        #expect(!FileStamp.keepsChangeTime(0xFE53_4D42))  // SMB2
+    }
+
+    @Test func aStampIsTakenOnlyOfARegularFile() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("f", "x")
+        let file = open(folder.url("f"), O_RDONLY)
+        defer { close(file) }
+        #expect(FileStamp(descriptor: file)?.size == 1)
+        let directory = open(folder.path, O_RDONLY | O_DIRECTORY)
+        defer { close(directory) }
+        #expect(FileStamp(descriptor: directory) == nil)
+    }
+}
+
+@Suite struct DigestCacheUnderContention {
+    @Test(.timeLimit(.minutes(1)))
+    func aWriteThatCannotBeMadeLosesTheDigestsNotTheRun() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha", "b.txt": "beta"])
+        bench.settle()
+        try bench.run()
+        try bench.sh("printf 'changed' > a.txt")
+        bench.settle()
+        // Another process holds the write lock for longer than the busy timeout.
+        let other = try SQLiteDatabase(path: bench.database, create: false)
+        try other.execute("BEGIN IMMEDIATE")
+        defer { try? other.execute("ROLLBACK") }
+        let blocked = try bench.run()
+        #expect(blocked.stats.writeFailures == 1)
+        #expect(blocked.stats.reused == 1)
+        #expect(blocked.digests == (try bench.truth()))
+    }
+
+    @Test func concurrentRunsInOneProcessAgree() throws {
+        let bench = try CacheBench(files: Dictionary(uniqueKeysWithValues: (0..<200).map { ("f\($0).txt", "file \($0)") }))
+        bench.settle()
+        let truth = try bench.truth()
+        let outcomes = ConcurrentOutcomes()
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            outcomes.add(try? bench.run().digests)
+        }
+        #expect(outcomes.values.count == 4)
+        #expect(outcomes.values.allSatisfy { $0 == truth })
+        #expect(try bench.run().stats.reused == 200)
+    }
+}
+
+private final class ConcurrentOutcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [[String: String]] = []
+    func add(_ value: [String: String]?) {
+        lock.lock()
+        if let value { stored.append(value) }
+        lock.unlock()
+    }
+    var values: [[String: String]] {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
+    }
+}
