@@ -133,30 +133,41 @@ private func makeMixedTree(in folder: TemporaryFolder) throws {
     }
 
     @Test func aFileThatChangesWhileReadIsAnError() throws {
+        // An append must land while the file is read, which a busy machine may not schedule:
+        // each attempt reads a larger (sparse) file, and one that saw no append is retried. A
+        // hasher that never noticed a change would succeed every time and fail the test.
         let folder = try TemporaryFolder()
-        let path = try folder.write("growing", pseudoRandomBytes(48 << 20, seed: 5))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: pedigreeExecutable)
-        process.arguments = ["hash", "--jobs", "1", "growing"]
-        process.currentDirectoryURL = URL(fileURLWithPath: folder.path)
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        // Append for as long as the hash runs.
-        let writer = try #require(FileHandle(forWritingAtPath: path))
-        writer.seekToEndOfFile()
-        try process.run()
-        while process.isRunning {
-            writer.write(Data("x".utf8))
+        let path = try folder.write("growing", pseudoRandomBytes(1 << 20, seed: 5))
+        var outcomes: [(status: Int32, stdout: String, stderr: String)] = []
+        for attempt in 0..<4 {
+            let writer = try #require(FileHandle(forWritingAtPath: path))
+            try writer.truncate(atOffset: UInt64(48 << 20) << (2 * attempt))
+            writer.seekToEndOfFile()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: pedigreeExecutable)
+            process.arguments = ["hash", "--jobs", "1", "growing"]
+            process.currentDirectoryURL = URL(fileURLWithPath: folder.path)
+            let out = Pipe()
+            let err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            // Append for as long as the hash runs.
+            while process.isRunning {
+                writer.write(Data("x".utf8))
+            }
+            writer.closeFile()
+            process.waitUntilExit()
+            let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            outcomes.append((process.terminationStatus, stdout, stderr))
+            if process.terminationStatus != 0 { break }
         }
-        writer.closeFile()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 1)
-        #expect(stdout == "")
-        #expect(stderr.hasPrefix("pedigree: growing: changed while it was read ("), "\(stderr)")
-        #expect(stderr.hasSuffix("); digest discarded\n"))
+        let last = try #require(outcomes.last)
+        #expect(last.status == 1, "no attempt saw the change: \(outcomes)")
+        #expect(last.stdout == "")
+        #expect(last.stderr.hasPrefix("pedigree: growing: changed while it was read ("), "\(last.stderr)")
+        #expect(last.stderr.hasSuffix("); digest discarded\n"))
     }
 
     @Test func usageErrorsExitWith64() throws {

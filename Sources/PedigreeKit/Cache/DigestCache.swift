@@ -121,8 +121,14 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
     }
 
     /// Opens the cache in `folder`, creating the folder (mode 0700) when it is missing.
-    public init(folder: String, mode: Mode = .readWrite) throws(DigestCacheProblem) {
-        runStart = StampTime.now()
+    public convenience init(folder: String, mode: Mode = .readWrite) throws(DigestCacheProblem) {
+        try self.init(folder: folder, mode: mode, runStart: StampTime.now())
+    }
+
+    /// Opens the cache for a run that began at `runStart` (tests set the clock; the public
+    /// initializers read it).
+    init(folder: String, mode: Mode, runStart: StampTime) throws(DigestCacheProblem) {
+        self.runStart = runStart
         self.mode = mode
         if let problem = PrivateFiles.preparePrivateFolder(folder) { throw .unsafeFolder(problem) }
         path = joinPath(folder, Self.fileName)

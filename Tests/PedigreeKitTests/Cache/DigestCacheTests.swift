@@ -17,13 +17,24 @@ private final class CacheBench: @unchecked Sendable {
         for (name, text) in files { try scratch.write("model/" + name, text) }
     }
 
+    /// The stamp of a model file as the hashing engine takes it.
+    func stamp(_ name: String) throws -> FileStamp? {
+        let fd = open(model + "/" + name, O_RDONLY)
+        guard fd >= 0 else { throw POSIXError(.ENOENT) }
+        defer { close(fd) }
+        return FileStamp(descriptor: fd)
+    }
+
     /// Lets the files' change times fall more than a clock tick behind the next run's start.
     func settle() { Thread.sleep(forTimeInterval: 0.25) }
 
     /// Hashes the model through a freshly opened cache: the digests by name and what the cache did.
     @discardableResult
-    func run(_ mode: DigestCache.Mode = .readWrite) throws -> (digests: [String: String], stats: DigestCacheStats, cache: DigestCache) {
-        let cache = try DigestCache(folder: cacheFolder, mode: mode)
+    func run(
+        _ mode: DigestCache.Mode = .readWrite, runStart: StampTime? = nil, afterOpening: () throws -> Void = {}
+    ) throws -> (digests: [String: String], stats: DigestCacheStats, cache: DigestCache) {
+        let cache = try DigestCache(folder: cacheFolder, mode: mode, runStart: runStart ?? StampTime.now())
+        try afterOpening()
         var engine = HashEngine(jobs: 2)
         engine.memo = cache
         let (files, problems) = try ModelFolder(path: model).hash(engine: engine)
@@ -71,11 +82,25 @@ private final class CacheBench: @unchecked Sendable {
 
     @Test func aFileChangedJustBeforeTheRunIsNotRemembered() throws {
         let bench = try CacheBench(files: ["a.txt": "alpha"])
-        // No settling: the change lies within a clock tick of the run's start.
-        let first = try bench.run()
+        let changed = try #require(try bench.stamp("a.txt")).changed
+        // The run's clock is set rather than raced: 50 ms after the change lies within the
+        // settling time of a file system with nanosecond stamps, 150 ms beyond it.
+        let within = try bench.run(runStart: changed.minus(nanoseconds: -50_000_000))
+        #expect(within.stats.stored == 0)
+        #expect(within.stats.tooRecent == 1)
+        #expect(try bench.run(runStart: changed.minus(nanoseconds: -50_000_000)).stats.reused == 0)
+        let beyond = try bench.run(runStart: changed.minus(nanoseconds: -150_000_000))
+        #expect(beyond.stats.stored == 1)
+        #expect(beyond.stats.tooRecent == 0)
+    }
+
+    @Test func aFileChangedAfterTheRunStartedIsNotRemembered() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha"])
+        bench.settle()
+        let first = try bench.run(afterOpening: { _ = try bench.scratch.write("model/a.txt", "altered") })
         #expect(first.stats.stored == 0)
         #expect(first.stats.tooRecent == 1)
-        #expect(try bench.run().stats.reused == 0)
+        #expect(first.digests["a.txt"] == (try bench.truth())["a.txt"])
     }
 
     @Test func digestsStoredLongAgoArePruned() throws {
