@@ -74,11 +74,16 @@ private func job(_ path: String) -> HashJob {
         let emitted = EmittedOrder()
         let finished = EmittedOrder()
         var engine = HashEngine(jobs: 2, bufferSize: 4096)
-        // The first file is held back, so at least one later file finishes before it.
+        // The first file is held back until a later one has finished (not for a set time, which a
+        // busy machine could outlast).
+        let laterFileDone = DispatchSemaphore(value: 0)
         engine.afterChunk = { path, bytes in
             guard let index = paths.firstIndex(of: path) else { return }
-            if index == 0 { usleep(300_000) }
-            if bytes == Int64(sizes[index]) { finished.append(index) }
+            if index == 0 { _ = laterFileDone.wait(timeout: .now() + 30) }
+            if bytes == Int64(sizes[index]) {
+                finished.append(index)
+                if index != 0 { laterFileDone.signal() }
+            }
         }
         let results = engine.hash(paths.map(job)) { index, _ in emitted.append(index) }
         #expect(finished.values.first != 0, "the held-back file finished first: \(finished.values)")

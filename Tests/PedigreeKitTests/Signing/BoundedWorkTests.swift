@@ -57,15 +57,13 @@ private let derSignature: [UInt8] = {
         let path = try folder.write("pedigree.json", Data(try bundle.encoded()))
         try folder.makeFolder("model")
         let trusted = TrustedKey(key: try PrivateKey.generate(.ecdsaP384).publicKey, label: "trusted.pub")
-        let start = Date()
         let report = ManifestVerifier(keys: [trusted]).verify(folder: folder.url("model"), manifestPath: path)
+        // The work is counted, not timed: the old 97 s of CPU were these verifications.
         #expect(report.signatureVerifications == 0)
         #expect(report.ancestors.count == Limits.ancestors)
         #expect(report.ancestors.allSatisfy { $0.trust == .untrusted })
         #expect(report.problems.contains { $0.hasPrefix("no signature is by a trusted key") })
         #expect(!report.verified)
-        // Not a timing test, but a bound worth stating: the old 97 s of CPU are gone.
-        #expect(Date().timeIntervalSince(start) < 60)
     }
 
     @Test func signaturesWithoutAKeyIdStopAtTheBudget() throws {
