@@ -2,7 +2,7 @@ import PedigreeCrypto
 
 /// Why the digest cache is not used in a run; the run goes on reading every file.
 public enum DigestCacheProblem: Error, Equatable, Sendable, CustomStringConvertible, ExitStatusProviding {
-    /// Neither `XDG_CACHE_HOME` (absolute) nor `HOME` names a folder.
+    /// Neither `XDG_CACHE_HOME` (absolute) nor `HOME` (absolute and existing) names a folder.
     case noLocation
     /// The cache folder, or one above it, could be changed by another user.
     case unsafeFolder(String)
@@ -11,7 +11,7 @@ public enum DigestCacheProblem: Error, Equatable, Sendable, CustomStringConverti
 
     public var description: String {
         switch self {
-        case .noLocation: return "no cache folder: neither XDG_CACHE_HOME nor HOME is set to an absolute path"
+        case .noLocation: return "no cache folder: neither XDG_CACHE_HOME nor HOME is set to an absolute path (HOME an existing folder)"
         case let .unsafeFolder(reason): return "cache folder not used: \(printable(reason))"
         case let .cannotOpen(path, reason): return "\(printable(path)): cannot be used as the digest cache: \(reason)"
         }
@@ -116,8 +116,15 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
     }
 
     /// Opens (creating or rebuilding as needed) the cache of the user `environment` describes.
+    ///
+    /// A `HOME` that does not exist is not created (`/nonexistent` is the home of system users
+    /// precisely so that nothing makes it): there is then no cache, as without `HOME`.
     public convenience init(environment: [String: String], mode: Mode = .readWrite) throws(DigestCacheProblem) {
-        try self.init(folder: try Self.folder(environment: environment), mode: mode)
+        let folder = try Self.folder(environment: environment)
+        if !folder.hasPrefix((environment["XDG_CACHE_HOME"] ?? "\u{0}") + "/"), let home = environment["HOME"], !isFolder(home) {
+            throw .noLocation
+        }
+        try self.init(folder: folder, mode: mode)
     }
 
     /// Opens the cache in `folder`, creating the folder (mode 0700) when it is missing.

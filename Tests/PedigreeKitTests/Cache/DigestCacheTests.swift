@@ -299,6 +299,17 @@ private final class CacheBench: @unchecked Sendable {
         #expect(try DigestCache.folder(environment: ["HOME": "/home/u"]) == "/home/u/.cache/pedigree")
         #expect(throws: DigestCacheProblem.noLocation) { try DigestCache.folder(environment: ["HOME": "rel"]) }
     }
+
+    @Test func aHomeThatDoesNotExistIsNotCreated() throws {
+        let scratch = try TemporaryFolder()
+        let home = scratch.url("nonexistent")
+        #expect(throws: DigestCacheProblem.noLocation) { try DigestCache(environment: ["HOME": home]) }
+        #expect(!FileManager.default.fileExists(atPath: home))
+        // An XDG cache folder that does not exist yet is made, as the XDG base directory spec asks.
+        let cache = try DigestCache(environment: ["XDG_CACHE_HOME": scratch.url("xdg"), "HOME": home])
+        #expect(cache.path == scratch.url("xdg") + "/pedigree/" + DigestCache.fileName)
+        #expect(!FileManager.default.fileExists(atPath: home))
+    }
 }
 
 @Suite struct FileStamps {

@@ -25,8 +25,9 @@ struct ModelComparisonTests {
 
     @Test func sidesThatCannotBeRead() throws {
         let model = try SignedFolder(files: ["a.bin": "a"])
-        #expect(throws: ComparisonError.missing("/nonexistent")) {
-            try ModelComparer().compare(old: "/nonexistent", new: model.base)
+        let missing = model.root.url("missing")
+        #expect(throws: ComparisonError.missing(missing)) {
+            try ModelComparer().compare(old: missing, new: model.base)
         }
         try model.root.write("junk.json", "{}")
         let error = #expect(throws: ComparisonError.self) { try ModelComparer().compare(old: model.root.url("junk.json"), new: model.base) }
