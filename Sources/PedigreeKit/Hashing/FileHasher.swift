@@ -42,12 +42,17 @@ final class FileHasher {
     ///
     /// - Throws: `FileError` when the file cannot be opened or read, is not a regular file,
     ///   or changes (size, modification or change time, identity, or length read) while it is read.
-    func hash(_ source: FileSource, displayPath: String, progress: ByteCounter?) throws(FileError) -> FileDigest {
+    ///
+    /// - Parameter alreadyAsked: a stamp the memo was asked about and did not know; it is not
+    ///   asked again when the opened file has the same stamp.
+    func hash(
+        _ source: FileSource, displayPath: String, progress: ByteCounter?, alreadyAsked: FileStamp? = nil
+    ) throws(FileError) -> FileDigest {
         let (fd, before) = try source.openRegularFile(displayPath: displayPath)
         defer { FileReading.close(fd) }
         // The digest cache's seam: a stamp of the opened descriptor, the same before and after.
         let stamp = memo == nil ? nil : FileStamp(descriptor: fd)
-        if let stamp, let known = memo?.recall(stamp) {
+        if let stamp, stamp != alreadyAsked, let known = memo?.recall(stamp) {
             progress?.add(known.size)
             return known
         }
