@@ -14,8 +14,13 @@
 # which `bash Scripts/bootstrap.sh --tests` installs in .build/test-tools/venv.
 #
 # Optional sections (issue 12), off by default so the default run stays short:
-#   BENCH_MANY_FILES=1    200,000 tiny files (many/): `pedigree sign`, `pedigree verify` and
-#                         `model_signing sign key`, time and peak RSS (MANY_ROUNDS, default 1).
+#   BENCH_MANY_FILES=1    200,000 tiny files (many/): `pedigree sign`, `pedigree verify`,
+#                         `model_signing sign key` and `find | xargs sha256sum`, time, peak RSS
+#                         and files per second (MANY_ROUNDS, default 1).
+#   BENCH_MILLION=1       1,000,000 tiny files (million/): `pedigree sign` and `verify`, time and
+#                         peak RSS against the manifest's size (goal: <= 2.5 x the manifest +
+#                         40 MiB), and files per second against the 200,000-file figures of
+#                         model_signing when BENCH_MANY_FILES=1 ran too (MILLION_ROUNDS, default 1).
 #   BENCH_INCREMENTAL=1   a 2 GiB file and 20,000 small ones (incremental/): a full sign
 #                         (--no-cache) against a re-sign through the digest cache after one
 #                         small edit; goal: the re-sign takes <= 5 % of the full sign.
@@ -77,9 +82,9 @@ for round in $(seq "$rounds"); do
   measure "pedigree set"  "$bin" hash "${set_files[@]}"
   measure "openssl set"   openssl dgst -sha256 "${set_files[@]}"
   measure "sha256sum set" sha256sum "${set_files[@]}"
-  measure "pedigree sign set"  "$bin" sign "$data/set" --key "$keys/ec.key" --output "$sigs/set.json" --force --quiet
+  measure "pedigree sign set"  "$bin" sign "$data/set" --key "$keys/ec.key" --output "$sigs/set.json" --force --quiet --no-cache
   measure "model_signing set"  model_signing sign key "$data/set" --private_key "$keys/ec.key" --signature "$sigs/set.sig"
-  measure "pedigree sign big"  "$bin" sign "$data/single" --key "$keys/ec.key" --output "$sigs/big.json" --force --quiet
+  measure "pedigree sign big"  "$bin" sign "$data/single" --key "$keys/ec.key" --output "$sigs/big.json" --force --quiet --no-cache
   measure "model_signing big"  model_signing sign key "$data/single" --private_key "$keys/ec.key" --signature "$sigs/big.sig"
   printf '.'
 done
@@ -154,19 +159,47 @@ if [ "${BENCH_MANY_FILES:-0}" = 1 ]; then
   find "$data/many" -type f -exec cat {} + > /dev/null
   for round in $(seq "$many_rounds"); do
     measure "sign many"   "$bin" sign "$data/many" --key "$keys/ec.key" --output "$sigs/many.json" --force --quiet --no-cache
-    measure "verify many" "$bin" verify "$data/many" --manifest "$sigs/many.json" --key "$keys/ec.pub" --quiet
+    measure "verify many" "$bin" verify "$data/many" --manifest "$sigs/many.json" --trusted-key "$keys/ec.pub" --quiet
     measure "model_signing many" model_signing sign key "$data/many" --private_key "$keys/ec.key" --signature "$sigs/many.sig"
+    measure "sha256sum many" sh -c 'find "$1" -type f -print0 | xargs -0 -P "$2" -n 2000 sha256sum' sh "$data/many" "$cores"
     printf '.'
   done
   echo
   manifest_kib=$(( $(stat -c %s "$sigs/many.json") / 1024 ))
   echo
   echo "200,000 tiny files (best of $many_rounds; manifest $manifest_kib KiB)"
-  printf '  %-24s %8s %12s\n' command seconds "peak RSS"
-  for which in "sign many" "verify many" "model_signing many"; do
-    printf '  %-24s %8s %8s KiB\n' "${which% many}" "${best[$which]}" "${rss[$which]}"
+  printf '  %-24s %8s %12s %12s\n' command seconds "peak RSS" "files/s"
+  for which in "sign many" "verify many" "model_signing many" "sha256sum many"; do
+    printf '  %-24s %8s %8s KiB %12s\n' "${which% many}" "${best[$which]}" "${rss[$which]}" \
+      "$(awk "BEGIN{printf \"%.0f\", 200000 / ${best[$which]}}")"
   done
-  echo "  sign: $(ratio "${best[model_signing many]}" "${best[sign many]}") x faster than model_signing, peak RSS $(ratio "${rss[sign many]}" "$manifest_kib") x the manifest"
+  echo "  sign: $(ratio "${best[model_signing many]}" "${best[sign many]}") x faster than model_signing, $(ratio "${best[sha256sum many]}" "${best[sign many]}") x the speed of find | xargs sha256sum"
+  echo "  peak RSS: sign $(ratio "${rss[sign many]}" "$manifest_kib") x the manifest, verify $(ratio "${rss[verify many]}" "$manifest_kib") x"
+fi
+
+if [ "${BENCH_MILLION:-0}" = 1 ]; then
+  million_rounds=${MILLION_ROUNDS:-1}
+  echo "== 1,000,000 tiny files ($million_rounds rounds)"
+  tiny_files "$data/million" 1000000
+  find "$data/million" -type f -exec cat {} + > /dev/null
+  for round in $(seq "$million_rounds"); do
+    measure "sign million"   "$bin" sign "$data/million" --key "$keys/ec.key" --output "$sigs/million.json" --force --quiet --no-cache
+    measure "verify million" "$bin" verify "$data/million" --manifest "$sigs/million.json" --trusted-key "$keys/ec.pub" --quiet
+    printf '.'
+  done
+  echo
+  million_kib=$(( $(stat -c %s "$sigs/million.json") / 1024 ))
+  goal_kib=$(( million_kib * 5 / 2 + 40 * 1024 ))
+  echo
+  echo "1,000,000 tiny files (best of $million_rounds; manifest $million_kib KiB; memory goal $goal_kib KiB = 2.5 x manifest + 40 MiB)"
+  printf '  %-24s %8s %12s %12s %14s\n' command seconds "peak RSS" "files/s" "RSS/manifest"
+  for which in "sign million" "verify million"; do
+    printf '  %-24s %8s %8s KiB %12s %14s\n' "${which% million}" "${best[$which]}" "${rss[$which]}" \
+      "$(awk "BEGIN{printf \"%.0f\", 1000000 / ${best[$which]}}")" "$(ratio "${rss[$which]}" "$million_kib")"
+  done
+  if [ -n "${best[model_signing many]:-}" ]; then
+    echo "  sign: $(awk "BEGIN{printf \"%.1f\", (1000000 / ${best[sign million]}) / (200000 / ${best[model_signing many]})}") x the files per second of model_signing on 200,000 files; $(ratio "${best[sign million]}" "${best[sign many]}") x the time of the 200,000-file sign"
+  fi
 fi
 
 if [ "${BENCH_INCREMENTAL:-0}" = 1 ]; then

@@ -72,8 +72,36 @@ enum BundleCodec {
         return VerificationMaterial(publicKeyHint: hint)
     }
 
+    ///
+    /// The envelope's payload — the Base64 Statement, nearly all of a large manifest — is put
+    /// in after encoding rather than scanned by `JSONEncoder` byte by byte: Base64 text needs no
+    /// escape, so the bytes are the same. The rest is encoded with a random placeholder in its
+    /// place, which must then occur exactly once (else the whole bundle goes through the encoder).
     static func encode(_ bundle: ManifestBundle, compact: Bool) throws -> [UInt8] {
-        let wire = WireBundle(bundle)
-        return compact ? try JSON.compact(wire) : try JSON.pretty(wire)
+        var wire = WireBundle(bundle)
+        let payload = wire.dsseEnvelope.payload
+        let isBase64 = payload.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                    UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="):
+                    return true
+                default: return false
+                }
+            }
+        } ?? false
+        let hole = "pedigree-payload-" + String(UInt64.random(in: 0...UInt64.max), radix: 16) + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let whole = wire
+        if isBase64 { wire.dsseEnvelope.payload = hole }
+        let skeleton = compact ? try JSON.compact(wire) : try JSON.pretty(wire)
+        guard isBase64, let range = JSON.onlyOccurrence(of: Array(hole.utf8), in: skeleton) else {
+            return compact ? try JSON.compact(whole) : try JSON.pretty(whole)
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(skeleton.count + payload.utf8.count)
+        bytes += skeleton[..<range.lowerBound]
+        bytes += payload.utf8
+        bytes += skeleton[range.upperBound...]
+        return bytes
     }
 }

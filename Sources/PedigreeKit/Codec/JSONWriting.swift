@@ -16,4 +16,20 @@ enum JSON {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
         return Array(try encoder.encode(value)) + [UInt8(ascii: "\n")]
     }
+
+    /// The range of the one occurrence of `needle` in `haystack`; `nil` if there is none or
+    /// several (the encoders that fill a hole in encoded JSON use it to find the hole).
+    static func onlyOccurrence(of needle: [UInt8], in haystack: [UInt8]) -> Range<Int>? {
+        guard let first = needle.first else { return nil }
+        var found: Range<Int>?
+        var start = 0
+        while start + needle.count <= haystack.count {
+            if haystack[start] == first, haystack[start..<(start + needle.count)].elementsEqual(needle) {
+                if found != nil { return nil }
+                found = start..<(start + needle.count)
+            }
+            start += 1
+        }
+        return found
+    }
 }

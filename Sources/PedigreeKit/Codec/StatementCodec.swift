@@ -86,10 +86,78 @@ enum StatementCodec {
 
     /// The bytes `ModelSigner` signs for `predicate`: compact JSON with sorted keys, so the same
     /// predicate always gives the same Statement and the same manifest digest.
+    ///
+    /// The resource list — all but a few hundred bytes of a large model's Statement — is written
+    /// straight into the output by `appendResources`, byte for byte what `JSONEncoder` would
+    /// write, rather than through one `Encodable` value per field: the rest of the Statement is
+    /// encoded with an empty list, whose `"resources":[]` is then filled in. Should the key
+    /// appear other than once, the whole Statement goes through `JSONEncoder`.
     static func encode(_ predicate: ModelPredicate, root: SHA256Digest) throws -> [UInt8] {
+        let skeleton = try JSON.compact(WireStatement(
+            subject: [WireSubject(name: predicate.model.name, digest: ["sha256": root.hex])],
+            predicateType: MediaTypes.pedigreePredicate, predicate: WireModelPredicate(predicate, resources: [])))
+        guard let list = JSON.onlyOccurrence(of: emptyResources, in: skeleton) else { return try encodeWhole(predicate, root: root) }
+        let open = list.upperBound - 1  // the index of `]`
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(skeleton.count + predicate.resources.reduce(0) { $0 + 120 + $1.name.string.utf8.count })
+        bytes += skeleton[..<open]
+        appendResources(predicate.resources, to: &bytes)
+        bytes += skeleton[open...]
+        return bytes
+    }
+
+    /// The Statement encoded entirely by `JSONEncoder` (the reference `encode` must equal).
+    static func encodeWhole(_ predicate: ModelPredicate, root: SHA256Digest) throws -> [UInt8] {
         try JSON.compact(WireStatement(
             subject: [WireSubject(name: predicate.model.name, digest: ["sha256": root.hex])],
             predicateType: MediaTypes.pedigreePredicate, predicate: WireModelPredicate(predicate)))
+    }
+
+    private static let emptyResources = Array(#""resources":[]"#.utf8)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Appends `resources` as `WireResource` objects, comma-separated, exactly as `JSONEncoder`
+    /// with `.sortedKeys` and `.withoutEscapingSlashes` writes them: keys in byte order, integers
+    /// in decimal, strings with `"` and `\\` escaped, `\b \f \n \r \t` for those controls and
+    /// `\u00xx` (lowercase hex) for the other characters below U+0020, everything else as UTF-8.
+    static func appendResources(_ resources: [Resource], to bytes: inout [UInt8]) {
+        for (index, resource) in resources.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes += #"{"algorithm":"sha256","digest":""#.utf8
+            for byte in resource.digest.bytes {
+                bytes.append(hexDigits[Int(byte >> 4)])
+                bytes.append(hexDigits[Int(byte & 0x0F)])
+            }
+            bytes += #"","name":"#.utf8
+            appendJSONString(resource.name.string, to: &bytes)
+            bytes += #","role":"#.utf8
+            appendJSONString(resource.role.rawValue, to: &bytes)
+            bytes += #","size":"#.utf8
+            bytes += String(resource.size).utf8
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Appends `string` as a JSON string the way `JSONEncoder` writes it (see `appendResources`).
+    static func appendJSONString(_ string: String, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x08: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0C: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case 0x0A: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0..<0x20:
+                bytes += Array(#"\u00"#.utf8)
+                bytes.append(hexDigits[Int(byte >> 4)])
+                bytes.append(hexDigits[Int(byte & 0x0F)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 
     /// The bytes of an OMS v1.0 Statement (`model_signing`'s predicate) naming `entries`.

@@ -221,9 +221,11 @@ struct WireOMSResource: Encodable {
 // MARK: domain → wire
 
 extension WireModelPredicate {
-    init(_ p: ModelPredicate) {
+    /// - Parameter resources: the resources to write instead of the predicate's (`StatementCodec`
+    ///   writes a large list itself).
+    init(_ p: ModelPredicate, resources: [WireResource]? = nil) {
         model = WireModelInfo(name: p.model.name, version: p.model.version)
-        resources = p.resources.map {
+        self.resources = resources ?? p.resources.map {
             WireResource(name: $0.name.string, digest: $0.digest.hex, size: $0.size, role: $0.role)
         }
         serialization = WireSerialization(p.serialization)

@@ -41,13 +41,18 @@ final class FileHasher {
     /// Streams the file through SHA-256.
     ///
     /// - Throws: `FileError` when the file cannot be opened or read, is not a regular file,
-    ///   or changes (size, modification time, identity, or length read) while it is read.
-    func hash(_ source: FileSource, displayPath: String, progress: ByteCounter?) throws(FileError) -> FileDigest {
+    ///   or changes (size, modification or change time, identity, or length read) while it is read.
+    ///
+    /// - Parameter alreadyAsked: a stamp the memo was asked about and did not know; it is not
+    ///   asked again when the opened file has the same stamp.
+    func hash(
+        _ source: FileSource, displayPath: String, progress: ByteCounter?, alreadyAsked: FileStamp? = nil
+    ) throws(FileError) -> FileDigest {
         let (fd, before) = try source.openRegularFile(displayPath: displayPath)
         defer { FileReading.close(fd) }
         // The digest cache's seam: a stamp of the opened descriptor, the same before and after.
         let stamp = memo == nil ? nil : FileStamp(descriptor: fd)
-        if let stamp, let known = memo?.recall(stamp) {
+        if let stamp, stamp != alreadyAsked, let known = memo?.recall(stamp) {
             progress?.add(known.size)
             return known
         }
@@ -173,6 +178,11 @@ private final class SlotMemory: @unchecked Sendable {
 }
 
 /// What changed about a file between opening it and reading its last byte, if anything.
+///
+/// The change time is compared too: a write in place whose modification time was restored
+/// (`touch -d`, `futimens`) keeps size and mtime but always moves ctime. A rename, a new hard
+/// link or a `chmod` during the read moves it as well and is reported the same way — harmless
+/// to the digest, but indistinguishable from an edit, so the digest is discarded.
 func describeChange(before: FileStatus, after: FileStatus, bytesRead: Int64) -> String? {
     if after.size != before.size {
         return "size went from \(before.size) to \(after.size) bytes"
@@ -180,8 +190,11 @@ func describeChange(before: FileStatus, after: FileStatus, bytesRead: Int64) -> 
     if bytesRead != before.size {
         return "read \(bytesRead) bytes of \(before.size)"
     }
-    if after != before {
+    if after.modified.tv_sec != before.modified.tv_sec || after.modified.tv_nsec != before.modified.tv_nsec {
         return "modification time changed"
+    }
+    if after != before {
+        return "change time moved, modification time kept"
     }
     return nil
 }

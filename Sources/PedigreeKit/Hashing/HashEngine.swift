@@ -6,11 +6,23 @@ public struct HashJob: Sendable {
     public var source: FileSource
     /// The size seen when the file was listed; larger files start first.
     public var sizeHint: Int64
+    /// The file's stamp as the walk listed it, if its file system keeps a true change time: the
+    /// engine asks its memo with it before opening the file, so a remembered file is not opened.
+    ///
+    /// Asking with a listing's stamp is as safe as asking with an open descriptor's. The stamp
+    /// comes from `fstatat` on the folder's descriptor without following a link, so it names the
+    /// file the walk found beneath the root — the file the descriptor would have opened. A memo
+    /// answers only for a stamp it recorded from a descriptor that kept that stamp through a
+    /// whole read, and every change to the inode since moves its change time (see `FileStamp`),
+    /// so the answer is the content the file had when it was listed. A file replaced or edited
+    /// after the listing is a change after the digest was taken — as it would be after a read.
+    public var listedStamp: FileStamp?
 
-    public init(displayPath: String, source: FileSource, sizeHint: Int64) {
+    public init(displayPath: String, source: FileSource, sizeHint: Int64, listedStamp: FileStamp? = nil) {
         self.displayPath = displayPath
         self.source = source
         self.sizeHint = sizeHint
+        self.listedStamp = listedStamp
     }
 }
 
@@ -78,10 +90,17 @@ public struct HashEngine: Sendable {
                     hasher.afterChunk = { afterChunk(job.displayPath, $0) }
                 }
                 let result: Result<FileDigest, FileError>
-                do throws(FileError) {
-                    result = .success(try hasher.hash(job.source, displayPath: job.displayPath, progress: progress))
-                } catch {
-                    result = .failure(error)
+                if let memo, let stamp = job.listedStamp, let known = memo.recall(stamp) {
+                    // Remembered as listed: nothing to open (see `HashJob.listedStamp`).
+                    progress?.add(known.size)
+                    result = .success(known)
+                } else {
+                    do throws(FileError) {
+                        result = .success(try hasher.hash(
+                            job.source, displayPath: job.displayPath, progress: progress, alreadyAsked: job.listedStamp))
+                    } catch {
+                        result = .failure(error)
+                    }
                 }
                 state.withLock { state in
                     state.results[index] = result

@@ -95,6 +95,8 @@ public struct TreeWalker: Sendable {
             return
         }
         state.items.append(contentsOf: listing.invalid.map(WalkItem.failure))
+        // One `fstat`/`fstatfs` per folder lets every file's listing double as its cache stamp.
+        let stampContext = FileStamp.listingContext(ofDirectory: directory.fd)
         for name in listing.names {
             let childRelative = relative + [name]
             let relativePath = childRelative.joined(separator: "/")
@@ -109,7 +111,9 @@ public struct TreeWalker: Sendable {
             switch status.kind {
             case .regular:
                 if ignore(relativePath, false) { continue }
-                let job = HashJob(displayPath: display, source: place.source(name, status: status), sizeHint: status.size)
+                let job = HashJob(
+                    displayPath: display, source: place.source(name, status: status), sizeHint: status.size,
+                    listedStamp: stampContext.flatMap { FileStamp(listed: status, in: $0) })
                 state.items.append(.file(relativePath: relativePath, job: job))
             case .directory:
                 if ignore(relativePath, true) { continue }

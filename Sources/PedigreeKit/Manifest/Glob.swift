@@ -11,6 +11,9 @@
 public struct Glob: Hashable, Sendable, CustomStringConvertible {
     public let pattern: String
     private let tokens: [Token]
+    /// The pattern's bytes when it has no wildcard, set or escape: it then matches that path
+    /// only, compared without running the automaton (the default ignores are all literal).
+    private let literal: [UInt8]?
 
     private enum Token: Hashable, Sendable {
         case byte(UInt8)
@@ -27,6 +30,7 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
     public init(_ pattern: String) {
         self.pattern = pattern
         tokens = Self.compile(Array(pattern.utf8))
+        literal = pattern.utf8.contains { "*?[\\".utf8.contains($0) } ? nil : Array(pattern.utf8)
     }
 
     public var description: String { pattern }
@@ -108,6 +112,7 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether the whole of `path` matches.
     public func matches(_ path: String) -> Bool {
+        if let literal { return path.utf8.elementsEqual(literal) }
         let accept = tokens.count
         var states = closure([0])
         for c in path.utf8 {

@@ -49,30 +49,58 @@ public struct RoleClassifier: Sendable {
     private static let documentationExtensions: Set<String> = ["md", "rst", "txt", "pdf", "html", "htm", "adoc"]
     private static let configExtensions: Set<String> = ["json", "yaml", "yml", "toml", "ini", "cfg", "conf"]
 
-    static func builtInRole(of path: String) -> Role {
-        let components = path.split(separator: "/").map(String.init)
-        let name = components.last ?? path
-        let lower = name.lowercased()
-        // The stem is what comes before the first dot, the extension what follows the last
-        // (empty for `...` or `model.`).
-        let stem = lower.split(separator: ".", maxSplits: 1).first.map(String.init) ?? lower
-        let ext = lower.lastIndex(of: ".").map { String(lower[lower.index(after: $0)...]) } ?? ""
-        let folders = components.dropLast().map { $0.lowercased() }
+    private static let licenseStems: Set<String> = ["license", "licence", "copying", "license-model", "license_model"]
+    private static let noticeStems: Set<String> = [
+        "notice", "modifications", "attribution", "attributions", "third_party_notices", "third-party-notices",
+    ]
 
-        if ["license", "licence", "copying", "license-model", "license_model"].contains(stem)
+    /// Called for every file of every sign, so it allocates little: the name and its stem are
+    /// found by scanning, folders are lowercased one at a time and only when a rule needs them,
+    /// and the name lists are sets built once. It works on characters, as `split` did, and
+    /// skips empty components (`a//b`, a trailing `/`) as `split(separator: "/")` would.
+    static func builtInRole(of path: String) -> Role {
+        var trimmed = path[...]
+        while trimmed.last == "/" { trimmed = trimmed.dropLast() }
+        let lastSlash = trimmed.lastIndex(of: "/")
+        let name = trimmed.isEmpty ? path : String(trimmed[(lastSlash.map { trimmed.index(after: $0) } ?? trimmed.startIndex)...])
+        let folderPart = trimmed[..<(lastSlash ?? trimmed.startIndex)]
+        let lower = name.lowercased()
+        // The stem is the first run of characters other than dots (the whole name when it is
+        // all dots), the extension what follows the last dot (empty for `...` or `model.`).
+        let stem: String
+        if let first = lower.firstIndex(where: { $0 != "." }) {
+            stem = String(lower[first..<(lower[first...].firstIndex(of: ".") ?? lower.endIndex)])
+        } else {
+            stem = lower
+        }
+        let ext = lower.lastIndex(of: ".").map { String(lower[lower.index(after: $0)...]) } ?? ""
+        if licenseStems.contains(stem)
             || lower.hasPrefix("license") || lower.hasPrefix("licence") || lower.hasPrefix("copying")
         {
             return .license
         }
-        if ["notice", "modifications", "attribution", "attributions", "third_party_notices", "third-party-notices"]
-            .contains(stem) || lower.hasPrefix("notice")
-        {
+        if noticeStems.contains(stem) || lower.hasPrefix("notice") {
             return .notice
         }
         let isOptimizer = lower.hasPrefix("optimizer") || lower.hasSuffix("optim_states.pt")
-            || lower.contains("optimizer_state") || lower == "scheduler.pt"
+            || containsBytes(lower, "optimizer_state") || lower == "scheduler.pt"
         if isOptimizer { return .optimizerState }
-        let inCheckpoint = folders.contains { $0.hasPrefix("checkpoint-") || $0 == "checkpoints" || $0.hasPrefix("global_step") }
+        var firstFolder: String?
+        var inCheckpoint = false
+        // The folders one by one, as `split(separator: "/")` gives them, without an array.
+        var rest = folderPart
+        while !rest.isEmpty {
+            let end = rest.firstIndex(of: "/") ?? rest.endIndex
+            if end > rest.startIndex {
+                let folder = rest[..<end].lowercased()
+                if firstFolder == nil { firstFolder = folder }
+                if folder.hasPrefix("checkpoint-") || folder == "checkpoints" || folder.hasPrefix("global_step") {
+                    inCheckpoint = true
+                    break
+                }
+            }
+            rest = end == rest.endIndex ? rest[end...] : rest[rest.index(after: end)...]
+        }
         if inCheckpoint || ext == "ckpt" { return .checkpoint }
         if tokenizerNames.contains(lower) || ext == "tiktoken" { return .tokenizer }
         if lower == "requirements.txt" || lower == "dockerfile" || lower == "makefile" || codeExtensions.contains(ext) {
@@ -81,12 +109,23 @@ public struct RoleClassifier: Sendable {
         if lower == "training_args.bin" { return .config }
         if weightExtensions.contains(ext) { return .weights }
         if lower.hasPrefix("readme") || lower.hasPrefix("model_card") || lower.hasPrefix("modelcard")
-            || folders.first == "docs" || documentationExtensions.contains(ext)
+            || firstFolder == "docs" || documentationExtensions.contains(ext)
         {
             return .documentation
         }
-        if folders.first == "data" || folders.first == "datasets" || dataExtensions.contains(ext) { return .data }
+        if firstFolder == "data" || firstFolder == "datasets" || dataExtensions.contains(ext) { return .data }
         if configExtensions.contains(ext) { return .config }
         return .other
+    }
+
+    /// Whether `text` contains `part`, compared as bytes (`String.contains` goes through Foundation).
+    private static func containsBytes(_ text: String, _ part: StaticString) -> Bool {
+        let needle = UnsafeRawBufferPointer(start: part.utf8Start, count: part.utf8CodeUnitCount)
+        let bytes = Array(text.utf8)
+        guard needle.count <= bytes.count else { return false }
+        for start in 0...(bytes.count - needle.count) where bytes[start..<(start + needle.count)].elementsEqual(needle) {
+            return true
+        }
+        return false
     }
 }

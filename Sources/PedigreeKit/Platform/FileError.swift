@@ -20,7 +20,7 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible, Ex
         case special(String)
         /// A directory where a file was expected.
         case isDirectory
-        /// The file's size or modification time changed while it was read.
+        /// The file's size, modification time or change time moved while it was read.
         case changedWhileReading(String)
         /// The name is not valid UTF-8, so it cannot be written to a manifest.
         case invalidName

@@ -90,6 +90,35 @@ public struct FileStamp: Hashable, Sendable {
         #endif
     }
 
+    /// The stamp a directory listing gives for the regular file `status` describes, found in a
+    /// folder of the file system `fileSystem` (see `listingContext(ofDirectory:)`).
+    ///
+    /// `nil` unless the file is regular and on the folder's own device: a file bind-mounted over
+    /// a name has the device of another file system, whose id the folder's `statfs` does not give.
+    init?(listed status: FileStatus, in folder: ListingContext) {
+        guard status.kind == .regular, status.device == folder.device else { return nil }
+        fileSystem = folder.fileSystem
+        device = status.device
+        inode = status.inode
+        size = status.size
+        modified = StampTime(status.modified)
+        changed = StampTime(status.changed)
+    }
+
+    /// What a folder's files share in their stamps: the device and file system id of the folder.
+    struct ListingContext: Sendable {
+        var device: UInt64
+        var fileSystem: UInt64
+    }
+
+    /// The stamp context of the open folder `fd`; `nil` when its file system is not known to keep
+    /// a true change time (its files then get no stamp, and no cached digest).
+    static func listingContext(ofDirectory fd: Int32) -> ListingContext? {
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, let fileSystem = fileSystemID(fd) else { return nil }
+        return ListingContext(device: UInt64(st.st_dev), fileSystem: fileSystem)
+    }
+
     /// How long before the start of a run a file's last change must lie for its digest to be
     /// remembered: one tick of the coarse clock the kernel stamps files with, with room to spare,
     /// or two seconds on a file system that keeps whole seconds only (nanoseconds all zero).
@@ -101,7 +130,7 @@ public struct FileStamp: Hashable, Sendable {
     }
 
     /// The id of the file system holding `fd`, if it keeps a true ctime.
-    private static func fileSystemID(_ fd: Int32) -> UInt64? {
+    static func fileSystemID(_ fd: Int32) -> UInt64? {
         #if os(Linux)
         var fs = statfs()
         guard fstatfs(fd, &fs) == 0, keepsChangeTime(Int64(fs.f_type)) else { return nil }

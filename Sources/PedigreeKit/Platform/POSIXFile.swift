@@ -48,6 +48,10 @@ struct FileStatus: Equatable, Sendable {
     var kind: FileKind
     var size: Int64
     var modified: timespec
+    /// The change time (ctime): moved by the kernel on every write, truncation, `utimes`,
+    /// rename or link-count change, and settable by no unprivileged call — so a write whose
+    /// modification time was put back afterwards still shows here.
+    var changed: timespec
     var device: UInt64
     var inode: UInt64
 
@@ -55,13 +59,15 @@ struct FileStatus: Equatable, Sendable {
         kind = FileKind(mode: st.st_mode)
         size = Int64(st.st_size)
         modified = st.st_mtim
+        changed = st.st_ctim
         device = UInt64(st.st_dev)
         inode = UInt64(st.st_ino)
     }
 
     static func == (a: FileStatus, b: FileStatus) -> Bool {
         a.kind == b.kind && a.size == b.size && a.modified.tv_sec == b.modified.tv_sec
-            && a.modified.tv_nsec == b.modified.tv_nsec && a.device == b.device && a.inode == b.inode
+            && a.modified.tv_nsec == b.modified.tv_nsec && a.changed.tv_sec == b.changed.tv_sec
+            && a.changed.tv_nsec == b.changed.tv_nsec && a.device == b.device && a.inode == b.inode
     }
 }
 

@@ -145,8 +145,11 @@ public struct ModelSigner: Sendable {
             }
         }
         guard failures.isEmpty else { throw .problems(failures) }
+        // Only license files are opened again (to recognise the license): keep only their sources.
         var sources: [ResourceName: FileSource] = [:]
-        for file in files where sources[file.name] == nil { sources[file.name] = file.job.source }
+        for (file, resource) in zip(files, resources) where resource.role == .license && sources[file.name] == nil {
+            sources[file.name] = file.job.source
+        }
         return makePredicate(request, resources: resources, ignorePatterns: folder.ignorePatterns, sources: sources)
     }
 

@@ -251,3 +251,44 @@ private let derivation = #"{"datasets":[],"parameters":{}}"#
         #expect(message == "not valid YAML or JSON: the document expands to more than 100000 values")
     }
 }
+
+/// The Statement's resource list is written straight into the output; it must be byte for byte
+/// what `JSONEncoder` writes, or every signature's manifest digest would change.
+@Suite struct StatementEncodingFastPath {
+    @Test func everyCharacterIsEscapedAsJSONEncoderEscapesIt() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let scalars = Array(0...0x7F) + [0x80, 0xA0, 0xE9, 0x2028, 0x2029, 0xFEFF, 0xFFFD, 0x1F600]
+        for value in scalars {
+            let text = "a" + String(Character(try #require(Unicode.Scalar(UInt32(value))))) + "/b"
+            var ours: [UInt8] = []
+            StatementCodec.appendJSONString(text, to: &ours)
+            let theirs = Array(try encoder.encode([text]).dropFirst().dropLast())
+            #expect(ours == theirs, "U+\(String(value, radix: 16)): \(String(decoding: ours, as: UTF8.self))")
+        }
+    }
+
+    @Test(arguments: [0, 1, 3, 500])
+    func aStatementEqualsTheOneJSONEncoderWrites(count: Int) throws {
+        let names = ["model.safetensors", "a \"quoted\" name", #"back\slash"#, "tab\there", "é/ü/日本.bin", "LICENSE", "x/y/z.json"]
+        var resources: [Resource] = []
+        for index in 0..<count {
+            let base = names[index % names.count]
+            let name = index < names.count ? base : "\(index)/\(base)"
+            guard let valid = try? ResourceName(name) else { continue }
+            resources.append(Resource(
+                name: valid, digest: SHA256.hash(Array(name.utf8)), size: index == 2 ? Int64.max : Int64(index * 977),
+                role: Role.allCases[index % Role.allCases.count]))
+        }
+        let predicate = ModelPredicate(
+            model: ModelInfo(name: "m \"resources\":[]", version: "1"), resources: resources,
+            serialization: Serialization(allowSymlinks: false, ignorePaths: [".git", "pedigree.json"]),
+            license: LicenseInfo(id: "Apache-2.0", name: nil, files: []),
+            notices: Notices(added: [], additionalTerms: nil), lineage: nil, modifications: [], distribution: .files,
+            generator: Generator(), createdAt: "2026-01-01T00:00:00Z")
+        let root = RootDigest.compute(resources.map { ($0.name.string, $0.digest) })
+        let fast = try StatementCodec.encode(predicate, root: root)
+        #expect(fast == (try StatementCodec.encodeWhole(predicate, root: root)))
+        #expect(try StatementCodec.decode(fast).entries.map(\.name) == resources.map(\.name))
+    }
+}

@@ -184,6 +184,40 @@ private final class EmittedOrder: @unchecked Sendable {
         #expect(error.reason == .changedWhileReading("modification time changed"))
     }
 
+    /// The edit the modification time cannot show: same size, new content, and the old mtime put
+    /// back — only the change time (ctime), which no user can set, records it.
+    @Test(arguments: [false, true])
+    func aFileEditedInPlaceWithItsModificationTimeRestoredIsAnError(readAhead: Bool) throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("restored.bin", pseudoRandomBytes(64 * 4096, seed: 6))
+        var original = stat()
+        #expect(stat(path, &original) == 0)
+        // Let the clock leave the file's ctime tick, so the edit's ctime is a later one.
+        usleep(20_000)
+        let restored = [original.st_atim, original.st_mtim]
+        var engine = HashEngine(jobs: 1, bufferSize: 4096, readAhead: readAhead)
+        engine.afterChunk = { _, bytes in
+            guard bytes == 4096 else { return }
+            var times = restored
+            let fd = open(path, O_WRONLY)
+            _ = pwrite(fd, "X", 1, 100)
+            futimens(fd, &times)
+            close(fd)
+        }
+        let result = engine.hash([job(path)])
+        var after = stat()
+        #expect(stat(path, &after) == 0)
+        #expect(after.st_size == original.st_size)
+        #expect(after.st_mtim.tv_sec == original.st_mtim.tv_sec && after.st_mtim.tv_nsec == original.st_mtim.tv_nsec)
+        #expect(after.st_ctim.tv_sec != original.st_ctim.tv_sec || after.st_ctim.tv_nsec != original.st_ctim.tv_nsec)
+        guard case .failure(let error) = result[0] else {
+            Issue.record("a file edited in place with its mtime restored was hashed")
+            return
+        }
+        #expect(error == FileError(path: path, reason: .changedWhileReading("change time moved, modification time kept")))
+        #expect(error.description == "\(path): changed while it was read (change time moved, modification time kept); digest discarded")
+    }
+
     @Test func aFIFOIsRefusedWithoutBlocking() throws {
         let folder = try TemporaryFolder()
         let fifo = folder.url("pipe")

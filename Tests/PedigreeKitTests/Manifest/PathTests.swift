@@ -85,6 +85,26 @@ import Testing
         #expect(RoleClassifier().role(of: path) == role)
     }
 
+    /// The classifier was rewritten to allocate less; it must classify every path as the
+    /// original, kept here as the reference, did — odd paths included.
+    @Test func theAllocationFreeClassifierAgreesWithTheOriginal() {
+        let names = [
+            "", "/", "///", "a//b", "a/b/", "/x", "...", ".bashrc", "a..b", "..x.y", "model.", "Model.SafeTensors",
+            "LICENSE", "licence-MIT.md", "Copying", "license_model", "notice.txt", "third-party-notices",
+            "optimizer.pt", "my_optimizer_state.bin", "Scheduler.pt", "x_optim_states.pt", "tokenizer.json", "a.tiktoken",
+            "requirements.txt", "Dockerfile", "MAKEFILE", "run.py", "training_args.bin", "w.gguf", "README", "model_card.md",
+            "guide.rst", "train.parquet", "c.yaml", "figure.png", "e\u{301}.bin", "x.\u{301}json", "日本.txt", "ÉTÉ.MD",
+        ]
+        let folders = ["", "docs/", "Docs/", "data/", "DataSets/", "checkpoint-5/", "a/Checkpoints/", "x/global_step9/",
+                       "sub/../", "a//", "/\u{301}/", "docs/x/"]
+        for folder in folders {
+            for name in names {
+                let path = folder + name
+                #expect(RoleClassifier.builtInRole(of: path) == referenceRole(of: path), "\(path)")
+            }
+        }
+    }
+
     @Test func overridesComeFirst() {
         let classifier = RoleClassifier(overrides: [(Glob("**/*.bin"), .data), (Glob("*.bin"), .other)])
         #expect(classifier.role(of: "x/pytorch_model.bin") == .data)
@@ -111,4 +131,57 @@ import Testing
         #expect(Set([composed, decomposed]).count == 2)
         #expect(try ResourceName("a/b") < ResourceName("a-b"), "model_signing's component order")
     }
+}
+
+/// The built-in classifier as it was first written (allocating freely): the reference the
+/// rewritten one is compared with.
+private func referenceRole(of path: String) -> Role {
+    let components = path.split(separator: "/").map(String.init)
+    let name = components.last ?? path
+    let lower = name.lowercased()
+    let stem = lower.split(separator: ".", maxSplits: 1).first.map(String.init) ?? lower
+    let ext = lower.lastIndex(of: ".").map { String(lower[lower.index(after: $0)...]) } ?? ""
+    let folders = components.dropLast().map { $0.lowercased() }
+    if ["license", "licence", "copying", "license-model", "license_model"].contains(stem)
+        || lower.hasPrefix("license") || lower.hasPrefix("licence") || lower.hasPrefix("copying")
+    {
+        return .license
+    }
+    if ["notice", "modifications", "attribution", "attributions", "third_party_notices", "third-party-notices"]
+        .contains(stem) || lower.hasPrefix("notice")
+    {
+        return .notice
+    }
+    let isOptimizer = lower.hasPrefix("optimizer") || lower.hasSuffix("optim_states.pt")
+        || lower.utf8.count >= 15 && (0...(lower.utf8.count - 15)).contains { Array(lower.utf8).dropFirst($0).starts(with: "optimizer_state".utf8) }
+        || lower == "scheduler.pt"
+    if isOptimizer { return .optimizerState }
+    let inCheckpoint = folders.contains { $0.hasPrefix("checkpoint-") || $0 == "checkpoints" || $0.hasPrefix("global_step") }
+    if inCheckpoint || ext == "ckpt" { return .checkpoint }
+    let tokenizerNames: Set<String> = [
+        "tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json", "vocab.txt", "merges.txt",
+        "special_tokens_map.json", "added_tokens.json", "spiece.model", "sentencepiece.bpe.model",
+        "sentencepiece.model", "chat_template.jinja", "chat_template.json",
+    ]
+    if tokenizerNames.contains(lower) || ext == "tiktoken" { return .tokenizer }
+    let code: Set<String> = ["py", "sh", "ipynb", "js", "ts", "c", "cc", "cpp", "cu", "h", "hpp", "rs", "go", "swift", "java", "jl", "r", "lua", "pyi"]
+    if lower == "requirements.txt" || lower == "dockerfile" || lower == "makefile" || code.contains(ext) { return .code }
+    if lower == "training_args.bin" { return .config }
+    let weights: Set<String> = [
+        "safetensors", "gguf", "ggml", "onnx", "pt", "pth", "bin", "h5", "keras", "msgpack", "tflite",
+        "mlmodel", "pb", "pdparams", "npz", "nemo", "engine", "plan", "llamafile",
+    ]
+    if weights.contains(ext) { return .weights }
+    if lower.hasPrefix("readme") || lower.hasPrefix("model_card") || lower.hasPrefix("modelcard")
+        || folders.first == "docs" || ["md", "rst", "txt", "pdf", "html", "htm", "adoc"].contains(ext)
+    {
+        return .documentation
+    }
+    if folders.first == "data" || folders.first == "datasets"
+        || ["parquet", "jsonl", "csv", "tsv", "arrow", "tfrecord", "feather", "avro", "orc"].contains(ext)
+    {
+        return .data
+    }
+    if ["json", "yaml", "yml", "toml", "ini", "cfg", "conf"].contains(ext) { return .config }
+    return .other
 }
