@@ -182,6 +182,8 @@ struct VerifyReport: Encodable {
     var suppliedDigests: SuppliedDigests?
     /// Files whose digest came from the digest cache (`--trust-cache`); absent without it.
     var reusedFromCache: Int?
+    /// How symbolic links in the folder were treated: refused, hub-cache or within-folder.
+    var links: String?
 
     struct Ancestor: Encodable {
         var name: String
@@ -199,6 +201,12 @@ struct VerifyReport: Encodable {
         var expected: String?
         var actual: String?
         var detail: String?
+        var lfsPointer: LFSPointerVerdict?
+    }
+
+    /// A file status as the JSON report spells it: lowercase, words joined by a hyphen.
+    static func status(_ code: FileStatusCode) -> String {
+        code.rawValue.lowercased().replacingOccurrences(of: "_", with: "-")
     }
 
     init(_ report: VerificationReport, source: String) {
@@ -215,16 +223,18 @@ struct VerifyReport: Encodable {
                      depth: $0.depth, trust: $0.trust.rawValue, signatures: $0.signatures.map(SignatureRow.init))
         }
         files = report.files.map {
-            File(name: $0.name, status: $0.status.rawValue.lowercased(), expected: $0.expected, actual: $0.actual, detail: $0.detail)
+            File(name: $0.name, status: Self.status($0.status), expected: $0.expected, actual: $0.actual, detail: $0.detail,
+                 lfsPointer: $0.lfsPointer)
         }
         problems = report.problems
         only = report.only
         listed = report.listed
         suppliedDigests = report.suppliedDigests
         reusedFromCache = report.reusedFromCache
+        links = report.links?.rawValue
         var summary: [String: Int] = [:]
-        for status in [FileStatusCode.ok, .modified, .missing, .unexpected, .unreadable] {
-            summary[status.rawValue.lowercased()] = report.count(status)
+        for status in [FileStatusCode.ok, .modified, .missing, .unexpected, .unreadable, .lfsPointer] {
+            summary[Self.status(status)] = report.count(status)
         }
         self.summary = summary
     }
