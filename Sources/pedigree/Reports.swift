@@ -142,6 +142,10 @@ struct SignReport: Encodable {
     var reusedFromCache: Int?
     /// How the digests were supplied, when they came from a list (`--digests`).
     var suppliedDigests: SuppliedDigests?
+    /// NOTICE and MODIFICATIONS.md, when `--write-notices` wrote them before signing.
+    var noticesWritten: [String]?
+    /// The conditions `pedigree check` would fail on the manifest written, each with its fix.
+    var checkWouldFail: [PreflightFinding]
 
     struct Signature: Encodable {
         var index: Int
