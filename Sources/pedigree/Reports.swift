@@ -253,6 +253,8 @@ struct LineageReport: Encodable {
     var manifest: String
     var nodes: [LineageGraph.Node]
     var edges: [LineageGraph.Edge]
+    /// Base models named without a signed manifest, drawn dashed.
+    var unverifiedReferences: [LineageGraph.UnverifiedEdge]
     var descendants: [Descendant]?
     var problems: [String]
 }
@@ -393,6 +395,8 @@ struct ShowReport: Encodable {
     var roles: [String: Int]
     var files: [File]
     var lineage: Lineage?
+    /// Base models named without a signed manifest; absent when there are none.
+    var unverifiedReferences: [UnverifiedReferenceRow]?
     var ancestors: [Ancestor]
     var notices: NoticesRow?
     var modifications: [ModificationRow]
@@ -470,6 +474,8 @@ struct ShowReport: Encodable {
                 },
                 derivation: summary.derivation.map(DerivationRow.init), changes: summary.changes)
         }
+        unverifiedReferences = summary.unverifiedReferences.isEmpty
+            ? nil : summary.unverifiedReferences.map { UnverifiedReferenceRow(name: $0.name, source: $0.source, relation: $0.relation) }
         ancestors = summary.ancestors.map { Ancestor(name: $0.name, manifestDigest: $0.manifestDigest, rootDigest: $0.rootDigest, depth: $0.depth) }
         notices = summary.notices.map(NoticesRow.init)
         modifications = summary.modifications.map { ModificationRow(files: $0.files, description: $0.description) }
@@ -553,4 +559,11 @@ struct NoticesRow: Encodable {
         dropped = notices.dropped.map { Dropped(kind: $0.kind.rawValue, text: $0.text, origin: origin($0.origin), reason: $0.reason) }
         additionalTerms = notices.additionalTerms
     }
+}
+
+/// A base model named without a signed manifest, as the JSON reports list it.
+struct UnverifiedReferenceRow: Encodable {
+    var name: String
+    var source: String
+    var relation: String?
 }

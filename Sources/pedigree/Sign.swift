@@ -129,18 +129,33 @@ struct Sign: ParsableCommand {
         for file in noticeFile {
             notices += NoticeText.parse(try readText(file))
         }
-        let request = SignRequest(
+        // What no option gives, the README's Hugging Face front matter may: said on stderr.
+        let declared = supplied.noFolder ? nil : ModelCard.declared(folder: folder)
+        if license == nil, let declared, let written = declared.licenseAsWritten, declared.license == nil, !report.json {
+            Console.note("README.md's front matter says \(written), a license pedigree does not know; give --license to record it")
+        }
+        var references: [UnverifiedReference] = []
+        if derivative.request == nil, let declared, !declared.baseModels.isEmpty {
+            references = declared.references
+            if !report.json {
+                for reference in references {
+                    Console.note("base model \(reference.name): named in README.md's front matter (base_model); recorded as an unverified reference, not a parent (give --parent with its signed manifest to link it)")
+                }
+            }
+        }
+        var request = SignRequest(
             folder: folder, name: name ?? derivative.name, version: modelVersion ?? derivative.version, license: license,
             notices: notices, additionalTerms: try additionalTermsFile.map(readText), distribution: distribution,
             ignore: ignore, roles: RoleClassifier(overrides: role.map { ($0.glob, $0.role) }),
             followSymlinks: followSymlinks, createdAt: try createdAt())
+        if license == nil { request.declaredLicense = declared?.license }
         // Order with --write-notices: the notices are written first (both or neither), the
         // folder is then hashed with them and the manifest signed and written; if anything
         // after the notices fails, they are put back as they were, so a failed run leaves the
         // folder as it found it.
         let before = writeNotices ? NoticeFilesSnapshot(folder: folder) : nil
         do {
-            try signAnew(privateKeys, request: request, derivative: derivative)
+            try signAnew(privateKeys, request: request, derivative: derivative, references: references)
         } catch {
             before?.restore()
             throw error
@@ -148,7 +163,8 @@ struct Sign: ParsableCommand {
     }
 
     private func signAnew(
-        _ privateKeys: [PrivateKey], request: SignRequest, derivative: (request: DerivationRequest?, name: String?, version: String?)
+        _ privateKeys: [PrivateKey], request: SignRequest, derivative: (request: DerivationRequest?, name: String?, version: String?),
+        references: [UnverifiedReference]
     ) throws {
         var engine = hashing.engine
         let digestCache = supplied.isEnabled ? nil : cache.open()
@@ -183,6 +199,10 @@ struct Sign: ParsableCommand {
                 Console.note("wrote \(written.modificationsPath) (\(plural(written.modifiedFileCount, "modified or added file")))")
             }
             ancestors = try Deriver.apply(derivationRequest, parents: parents, to: &predicate)
+        }
+        predicate.unverifiedReferences = references
+        if predicate.licenseFromDeclaration, let license = predicate.license, !report.json {
+            Console.note("license \(license.id): from README.md's front matter (no --license, and no license file names one)")
         }
         var result = try signer.sign(predicate, key: privateKeys[0], ancestors: ancestors)
         // Every further key signs the same payload.
