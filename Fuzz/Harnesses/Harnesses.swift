@@ -17,6 +17,7 @@ public enum FuzzHarness {
         "spec": fuzzSpec,
         "safetensors": fuzzSafetensors,
         "gguf": fuzzGGUF,
+        "lfs-pointer": fuzzLFSPointer,
     ]
 }
 

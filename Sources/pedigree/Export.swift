@@ -29,6 +29,9 @@ struct Export: ParsableCommand {
     @Flag(help: "Replace the output file if it exists.")
     var force = false
 
+    @Option(help: "model-card: merge the front matter into this README in place, keeping its other keys and body.")
+    var update: String?
+
     @Option(name: .shortAndLong, help: "oms: the ECDSA private key to sign the bundle with.")
     var key: [String] = []
 
@@ -42,12 +45,15 @@ struct Export: ParsableCommand {
         if format == .oms, key.count > 1 { throw ValidationError("--format oms signs with one key; --key was given \(key.count) times") }
         if format != .oms, !key.isEmpty { throw ValidationError("--key is for --format oms") }
         if format != .modelCard, trust.given { throw ValidationError("--trusted-key and --trusted-keys are for --format model-card") }
-        if report.json, format != .oms, output == nil {
+        if update != nil, format != .modelCard { throw ValidationError("--update merges a model card's front matter: it goes with --format model-card") }
+        if update != nil, output != nil { throw ValidationError("--update writes the README it names; --output would write elsewhere") }
+        if report.json, format != .oms, output == nil, update == nil {
             throw ValidationError("--json reports on a written file: give --output FILE (or the document is the output)")
         }
     }
 
     func run() throws {
+        if let update { return try updateReadme(update) }
         let request = ExportRequest(
             model: model, format: format, output: output,
             signingKey: try zip(key, passphrase.privateKeys(key)).map { ($0, $1) }.first,
@@ -70,6 +76,46 @@ struct Export: ParsableCommand {
             try Console.json(ExportReport(format: format.rawValue, manifest: document.manifest, output: destination, bytes: document.bytes.count))
         } else {
             Console.note("wrote \(destination)")
+        }
+    }
+
+    /// Merges the manifest's front matter into the README at `path`, atomically; says that the
+    /// README changed and so needs signing again.
+    private func updateReadme(_ path: String) throws {
+        let manifestPath = ModelChain.manifestFile(for: model)
+        let chain = try loadChain(manifestPath)
+        guard let predicate = chain.manifest.predicate else {
+            throw CommandFailure("\(manifestPath): an OMS manifest records no license or lineage to put in a model card", status: .dataError)
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try readSmallFile(path, limit: 16 << 20)
+        } catch {
+            throw CommandFailure("\(error.description)", status: error.exitStatus)
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw CommandFailure("\(path): not UTF-8; not changed", status: .dataError)
+        }
+        let merged: String
+        do {
+            merged = try ModelCard.updatedReadme(text, metadata: ModelCard.metadata(predicate))
+        } catch {
+            throw CommandFailure("\(path): \(error.description)", status: error.exitStatus)
+        }
+        let changed = merged != text
+        if changed {
+            do {
+                try AtomicFile.write(Array(merged.utf8), to: path, overwrite: true)
+            } catch {
+                throw CommandFailure("\(error.description)", status: .cannotCreate)
+            }
+        }
+        if report.json {
+            try Console.json(ExportReport(format: format.rawValue, manifest: manifestPath, output: path, bytes: merged.utf8.count))
+        } else if changed {
+            Console.note("updated \(path): front matter merged (other keys and the text kept); it is a signed file, so sign the model again")
+        } else {
+            Console.note("\(path): front matter already says what the manifest says; not changed")
         }
     }
 }

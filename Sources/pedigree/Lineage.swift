@@ -53,7 +53,7 @@ struct LineageCommand: ParsableCommand {
                 }
             }
         case .json:
-            try Console.json(LineageReport(ok: problems.isEmpty, manifest: path, nodes: graph.nodes, edges: graph.edges,
+            try Console.json(LineageReport(ok: problems.isEmpty, manifest: path, nodes: graph.nodes, edges: graph.edges, unverifiedReferences: graph.unverifiedReferences,
                                            descendants: descendants, problems: problems))
         case .mermaid:
             Console.document(Array(graph.mermaid().utf8))

@@ -142,6 +142,10 @@ struct SignReport: Encodable {
     var reusedFromCache: Int?
     /// How the digests were supplied, when they came from a list (`--digests`).
     var suppliedDigests: SuppliedDigests?
+    /// NOTICE and MODIFICATIONS.md, when `--write-notices` wrote them before signing.
+    var noticesWritten: [String]?
+    /// The conditions `pedigree check` would fail on the manifest written, each with its fix.
+    var checkWouldFail: [PreflightFinding]
 
     struct Signature: Encodable {
         var index: Int
@@ -182,6 +186,8 @@ struct VerifyReport: Encodable {
     var suppliedDigests: SuppliedDigests?
     /// Files whose digest came from the digest cache (`--trust-cache`); absent without it.
     var reusedFromCache: Int?
+    /// How symbolic links in the folder were treated: refused, hub-cache or within-folder.
+    var links: String?
 
     struct Ancestor: Encodable {
         var name: String
@@ -199,6 +205,12 @@ struct VerifyReport: Encodable {
         var expected: String?
         var actual: String?
         var detail: String?
+        var lfsPointer: LFSPointerVerdict?
+    }
+
+    /// A file status as the JSON report spells it: lowercase, words joined by a hyphen.
+    static func status(_ code: FileStatusCode) -> String {
+        code.rawValue.lowercased().replacingOccurrences(of: "_", with: "-")
     }
 
     init(_ report: VerificationReport, source: String) {
@@ -215,16 +227,18 @@ struct VerifyReport: Encodable {
                      depth: $0.depth, trust: $0.trust.rawValue, signatures: $0.signatures.map(SignatureRow.init))
         }
         files = report.files.map {
-            File(name: $0.name, status: $0.status.rawValue.lowercased(), expected: $0.expected, actual: $0.actual, detail: $0.detail)
+            File(name: $0.name, status: Self.status($0.status), expected: $0.expected, actual: $0.actual, detail: $0.detail,
+                 lfsPointer: $0.lfsPointer)
         }
         problems = report.problems
         only = report.only
         listed = report.listed
         suppliedDigests = report.suppliedDigests
         reusedFromCache = report.reusedFromCache
+        links = report.links?.rawValue
         var summary: [String: Int] = [:]
-        for status in [FileStatusCode.ok, .modified, .missing, .unexpected, .unreadable] {
-            summary[status.rawValue.lowercased()] = report.count(status)
+        for status in [FileStatusCode.ok, .modified, .missing, .unexpected, .unreadable, .lfsPointer] {
+            summary[Self.status(status)] = report.count(status)
         }
         self.summary = summary
     }
@@ -239,6 +253,8 @@ struct LineageReport: Encodable {
     var manifest: String
     var nodes: [LineageGraph.Node]
     var edges: [LineageGraph.Edge]
+    /// Base models named without a signed manifest, drawn dashed.
+    var unverifiedReferences: [LineageGraph.UnverifiedEdge]
     var descendants: [Descendant]?
     var problems: [String]
 }
@@ -379,6 +395,8 @@ struct ShowReport: Encodable {
     var roles: [String: Int]
     var files: [File]
     var lineage: Lineage?
+    /// Base models named without a signed manifest; absent when there are none.
+    var unverifiedReferences: [UnverifiedReferenceRow]?
     var ancestors: [Ancestor]
     var notices: NoticesRow?
     var modifications: [ModificationRow]
@@ -456,6 +474,8 @@ struct ShowReport: Encodable {
                 },
                 derivation: summary.derivation.map(DerivationRow.init), changes: summary.changes)
         }
+        unverifiedReferences = summary.unverifiedReferences.isEmpty
+            ? nil : summary.unverifiedReferences.map { UnverifiedReferenceRow(name: $0.name, source: $0.source, relation: $0.relation) }
         ancestors = summary.ancestors.map { Ancestor(name: $0.name, manifestDigest: $0.manifestDigest, rootDigest: $0.rootDigest, depth: $0.depth) }
         notices = summary.notices.map(NoticesRow.init)
         modifications = summary.modifications.map { ModificationRow(files: $0.files, description: $0.description) }
@@ -539,4 +559,11 @@ struct NoticesRow: Encodable {
         dropped = notices.dropped.map { Dropped(kind: $0.kind.rawValue, text: $0.text, origin: origin($0.origin), reason: $0.reason) }
         additionalTerms = notices.additionalTerms
     }
+}
+
+/// A base model named without a signed manifest, as the JSON reports list it.
+struct UnverifiedReferenceRow: Encodable {
+    var name: String
+    var source: String
+    var relation: String?
 }

@@ -96,6 +96,10 @@ struct Show: ParsableCommand {
             }
             if let tool = derivation.tool { Console.out("  \("tool", width: 15) \(tool.name)" + (tool.version.map { " \($0)" } ?? "")) }
         }
+        for reference in summary.unverifiedReferences {
+            let relation: TerminalText = reference.relation.map { "\($0) of " } ?? ""
+            field("base (named)", "\(relation)\(reference.name): UNVERIFIED, named in \(reference.source); no signed manifest links it")
+        }
         for ancestor in summary.ancestors {
             let indent = String(repeating: "  ", count: ancestor.depth - 1)
             field("ancestor", "\(indent)\(ancestor.name) (manifest \(short(ancestor.manifestDigest))…, root \(short(ancestor.rootDigest))…)")

@@ -66,6 +66,9 @@ struct Sign: ParsableCommand {
     @Flag(help: "Follow links that stay inside the folder (or a Hugging Face cache's blobs).")
     var followSymlinks = false
 
+    @Flag(help: "For a derivative: write NOTICE and MODIFICATIONS.md into the folder first, then sign them with the rest.")
+    var writeNotices = false
+
     @OptionGroup(title: "Deriving from parents") var derivation: DerivationOptions
     @OptionGroup(title: "Trusted keys (for the parents, or with --append the manifest's signer)") var trust: TrustOptions
     @OptionGroup var hashing: HashingOptions
@@ -89,6 +92,10 @@ struct Sign: ParsableCommand {
             throw ValidationError("--accept-manifest-serialization goes with --append")
         }
         if append, supplied.isEnabled { throw ValidationError("--append checks the folder itself; it takes no --digests") }
+        if writeNotices, append { throw ValidationError("--write-notices writes a derivative's notices before signing it; --append signs an existing manifest") }
+        if writeNotices, supplied.isEnabled {
+            throw ValidationError("--write-notices writes files into the folder; --digests signs digests computed before they existed")
+        }
         if supplied.noFolder, output == nil { throw ValidationError("--no-folder needs --output: there is no folder to write into") }
     }
 
@@ -115,18 +122,60 @@ struct Sign: ParsableCommand {
             throw CommandFailure("\(manifestPath): already exists; not overwritten (use --force to replace it)", status: .cannotCreate)
         }
         let derivative = try derivation.resolve(trust: trust)
+        if writeNotices, derivative.request == nil {
+            throw CommandFailure("--write-notices writes the notices of a derivative: give --parent (or --spec)", status: .usage)
+        }
         var notices = attribution.map { Notice(kind: .attribution, text: $0) }
         for file in noticeFile {
             notices += NoticeText.parse(try readText(file))
         }
-        let request = SignRequest(
+        // What no option gives, the README's Hugging Face front matter may: said on stderr.
+        let declared = supplied.noFolder ? nil : ModelCard.declared(folder: folder)
+        if license == nil, let declared, let written = declared.licenseAsWritten, declared.license == nil, !report.json {
+            Console.note("README.md's front matter says \(written), a license pedigree does not know; give --license to record it")
+        }
+        var references: [UnverifiedReference] = []
+        if derivative.request == nil, let declared, !declared.baseModels.isEmpty {
+            references = declared.references
+            if !report.json {
+                for reference in references {
+                    Console.note("base model \(reference.name): named in README.md's front matter (base_model); recorded as an unverified reference, not a parent (give --parent with its signed manifest to link it)")
+                }
+            }
+        }
+        var request = SignRequest(
             folder: folder, name: name ?? derivative.name, version: modelVersion ?? derivative.version, license: license,
             notices: notices, additionalTerms: try additionalTermsFile.map(readText), distribution: distribution,
             ignore: ignore, roles: RoleClassifier(overrides: role.map { ($0.glob, $0.role) }),
             followSymlinks: followSymlinks, createdAt: try createdAt())
+        if license == nil { request.declaredLicense = declared?.license }
+        // Order with --write-notices: the notices are written first (both or neither), the
+        // folder is then hashed with them and the manifest signed and written; if anything
+        // after the notices fails, they are put back as they were, so a failed run leaves the
+        // folder as it found it.
+        let before = writeNotices ? NoticeFilesSnapshot(folder: folder) : nil
+        do {
+            try signAnew(privateKeys, request: request, derivative: derivative, references: references)
+        } catch {
+            before?.restore()
+            throw error
+        }
+    }
+
+    private func signAnew(
+        _ privateKeys: [PrivateKey], request: SignRequest, derivative: (request: DerivationRequest?, name: String?, version: String?),
+        references: [UnverifiedReference]
+    ) throws {
         var engine = hashing.engine
         let digestCache = supplied.isEnabled ? nil : cache.open()
         engine.memo = digestCache
+        var written: NoticesResult?
+        if writeNotices, let derivationRequest = derivative.request {
+            let progress = hashing.progress(json: report.json)
+            defer { progress.line.finish() }
+            written = try NoticeWriter(engine: engine).write(
+                NoticesRequest(model: request, derivation: derivationRequest, force: force), progress: progress.counter)
+        }
         let signer = ModelSigner(engine: engine)
         let progress = hashing.progress(json: report.json)
         var predicate: ModelPredicate
@@ -145,13 +194,24 @@ struct Sign: ParsableCommand {
         if let derivationRequest = derivative.request {
             parents = try Deriver.loadParents(derivationRequest)
             if !report.json { reportParents(parents, keysGiven: !derivationRequest.trustedKeys.isEmpty) }
+            if let written, !report.json {
+                Console.note("wrote \(written.noticePath) (\(plural(written.noticeCount, "notice")))")
+                Console.note("wrote \(written.modificationsPath) (\(plural(written.modifiedFileCount, "modified or added file")))")
+            }
             ancestors = try Deriver.apply(derivationRequest, parents: parents, to: &predicate)
+        }
+        predicate.unverifiedReferences = references
+        if predicate.licenseFromDeclaration, let license = predicate.license, !report.json {
+            Console.note("license \(license.id): from README.md's front matter (no --license, and no license file names one)")
         }
         var result = try signer.sign(predicate, key: privateKeys[0], ancestors: ancestors)
         // Every further key signs the same payload.
         for privateKey in privateKeys.dropFirst() {
             try result.bundle.dsseEnvelope.addSignature(key: privateKey)
         }
+        // What `check` would fail, found before the manifest is written; warned, not refused.
+        let preflight = derivative.request == nil || supplied.noFolder
+            ? [] : ObligationChecker().preflight(folder: folder, bundle: result.bundle)
         try write(result.bundle, overwrite: force)
         let added = try zip(privateKeys, result.bundle.dsseEnvelope.signatures.indices).map { privateKey, index in
             SignReport.Signature(index: index + 1, keyid: try privateKey.publicKey.keyID, algorithm: privateKey.algorithm.displayName)
@@ -162,9 +222,11 @@ struct Sign: ParsableCommand {
                 mode: "sign", manifest: manifestPath, model: predicateSigned.model.name, rootDigest: result.rootDigest.hex,
                 manifestDigest: result.manifestDigest.hex, fileCount: predicateSigned.resources.count, bytes: result.totalBytes,
                 license: predicateSigned.license?.id, signatures: added, signatureCount: result.bundle.dsseEnvelope.signatures.count,
-                parents: parentRows(parents), reusedFromCache: reused, suppliedDigests: predicateSigned.suppliedDigests))
+                parents: parentRows(parents), reusedFromCache: reused, suppliedDigests: predicateSigned.suppliedDigests,
+                noticesWritten: written.map { [$0.noticePath, $0.modificationsPath] }, checkWouldFail: preflight))
             return
         }
+        defer { reportPreflight(preflight) }
         Console.out("signed \(predicateSigned.model.name): \(plural(predicateSigned.resources.count, "file")), \(formatBytes(result.totalBytes))")
         if let reused {
             Console.out("  digest cache    \(reused) of \(plural(predicateSigned.resources.count, "file")) reused, the rest read")
@@ -195,6 +257,15 @@ struct Sign: ParsableCommand {
         Console.out("wrote \(manifestPath)")
     }
 
+    /// Names each condition `check` would fail and what fixes it, on standard error.
+    private func reportPreflight(_ findings: [PreflightFinding]) {
+        for finding in findings {
+            Console.warning("pedigree check would fail \(finding.clause) \(finding.title):")
+            for problem in finding.problems { Console.note("  - \(problem)") }
+            Console.note("  fix: \(finding.fix)")
+        }
+    }
+
     private func appendSignatures(_ privateKeys: [PrivateKey]) throws {
         // A countersignature vouches for the files: the service checks them (walked as the
         // manifest says only when a trusted key signed it, or when told to) before signing.
@@ -218,7 +289,7 @@ struct Sign: ParsableCommand {
                 mode: "append", manifest: manifestPath, model: manifest.name, rootDigest: manifest.rootDigest.hex,
                 manifestDigest: manifest.manifestDigest.hex, fileCount: manifest.entries.count, bytes: nil, license: manifest.predicate?.license?.id,
                 signatures: added, signatureCount: result.bundle.dsseEnvelope.signatures.count, parents: [], reusedFromCache: nil,
-                suppliedDigests: nil))
+                suppliedDigests: nil, noticesWritten: nil, checkWouldFail: []))
             return
         }
         let numbers = added.map { String($0.index) }.joined(separator: ", ")

@@ -28,6 +28,9 @@ struct Verify: ParsableCommand {
     @Flag(help: "Fail unless every ancestor in the chain is signed by a trusted key.")
     var requireTrustedChain = false
 
+    @Flag(help: "Follow links that stay inside the folder (a Hugging Face cache snapshot's links into blobs/ are followed without it).")
+    var followSymlinks = false
+
     @OptionGroup var hashing: HashingOptions
 
     @Flag(help: "Take the digests of files unchanged since an earlier run from the digest cache; the report says how many.")
@@ -52,7 +55,8 @@ struct Verify: ParsableCommand {
         let digestCache = trustCache ? openDigestCache(mode: .readWrite) : nil
         engine.memo = digestCache
         let verifier = ManifestVerifier(
-            keys: keys, only: only.map(Glob.init), engine: engine, requireTrustedChain: requireTrustedChain)
+            keys: keys, only: only.map(Glob.init), engine: engine, requireTrustedChain: requireTrustedChain,
+            followSymlinks: followSymlinks)
         let progress = hashing.progress(json: output.json)
         var report = verifier.verify(folder: folder, manifestPath: manifestPath, progress: progress.counter)
         progress.line.finish()
@@ -100,6 +104,11 @@ struct Verify: ParsableCommand {
             let indent = String(repeating: "  ", count: max(0, ancestor.depth - 1))
             Console.out("\(indent)ancestor \(ancestor.name) (manifest \(short(ancestor.manifestDigest))…): \(detail)")
         }
+        switch report.links {
+        case .followedIntoHubCache?: Console.out("links: a Hugging Face cache snapshot; links into its blobs/ followed")
+        case .followedWithinFolder?: Console.out("links: followed where they stay inside the folder")
+        case .refused?, nil: break
+        }
         if let supplied = report.suppliedDigests {
             Console.out("digests: \(supplied.summary)")
         }
@@ -122,6 +131,8 @@ struct Verify: ParsableCommand {
                 let count = report.count(status)
                 if count > 0 { parts.append("\(count) \(status.rawValue.lowercased())") }
             }
+            let pointers = report.count(.lfsPointer)
+            if pointers > 0 { parts.append(pointers == 1 ? "1 Git LFS pointer" : "\(pointers) Git LFS pointers") }
             if !report.problems.isEmpty {
                 parts.insert(report.problems.count == 1 ? "1 problem with the manifest" : "\(report.problems.count) problems with the manifest", at: 0)
             }

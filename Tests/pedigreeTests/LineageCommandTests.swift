@@ -190,7 +190,9 @@ extension Workspace {
         let parents = ((try work.statement("student/pedigree.json")["predicate"] as! [String: Any])["lineage"] as! [String: Any])["parents"] as! [[String: Any]]
         #expect(parents.map { $0["role"] as! String } == ["base", "teacher"])
         let card = try work.run(["export", "student", "--format", "model-card"])
-        #expect(card.stdout.contains("base_model:\n- acme/small\n- acme/large\n"))
+        // The teacher is a parent of the manifest, not a base model of the weights (issue 8).
+        #expect(card.stdout.contains("base_model:\n- acme/small\n"))
+        #expect(!card.stdout.contains("- acme/large"))
         #expect(!card.stdout.contains("base_model_relation:"))
         #expect(card.stdout.contains("Derived by distillation (a relation the Hub's `base_model_relation` has no value for): logit distillation, T=2"))
         let tree = try work.run(["lineage", "student"])
@@ -329,6 +331,8 @@ extension Workspace {
         #expect(check.status == 2)
         #expect(check.stdout.contains("UNCHECKED LicenseRef-Custom distribution conditions"))
         #expect(!check.stdout.contains("PASS"))
+        // Without --license, a license file or front matter naming one: no license at all.
+        try work.folder.write("model/README.md", "# tiny-model\n")
         #expect(try work.run(["sign", "model", "--key", "signer.key", "--force"]).status == 0)
         let none = try work.run(["check", "model"])
         #expect(none.status == 2)

@@ -121,7 +121,7 @@ private struct TerminalShow {
         let work = try Workspace()
         try largeModel(in: work, gibibytes: 1)
         try work.keygen("signer")
-        let signed = try work.run(["sign", "model", "--key", "signer.key"])
+        let signed = try work.run(["sign", "model", "--key", "signer.key", "--license", "MIT"])
         #expect(signed.status == 0)
         #expect(signed.stderr == "")
         let verified = try work.run(["verify", "model", "--trusted-key", "signer.pub"])

@@ -100,9 +100,9 @@ extension Workspace {
         try work.exampleModel()
         try work.keygen("signer")
         work.settle()
-        #expect(try work.scaled(["sign", "model", "--key", "signer.key", "-o", "a.json"]).status == 0)
+        #expect(try work.scaled(["sign", "model", "--key", "signer.key", "--license", "MIT", "-o", "a.json"]).status == 0)
         try shell("chown 65534 '\(work.cacheDatabase)'")
-        let again = try work.scaled(["sign", "model", "--key", "signer.key", "-o", "b.json"])
+        let again = try work.scaled(["sign", "model", "--key", "signer.key", "--license", "MIT", "-o", "b.json"])
         #expect(again.status == 0)
         #expect(again.stderr == "pedigree: warning: the digest cache \(work.cacheDatabase): digests.sqlite belongs to another user (uid 65534); ignored and rebuilt\n")
         #expect(again.stdout.contains("digest cache    0 of 7 files reused"))
@@ -114,7 +114,7 @@ extension Workspace {
         try work.exampleModel()
         try work.keygen("signer")
         try shell("mkdir -p xdg/pedigree && chmod 777 xdg/pedigree", currentDirectory: work.path)
-        let signed = try work.scaled(["sign", "model", "--key", "signer.key"])
+        let signed = try work.scaled(["sign", "model", "--key", "signer.key", "--license", "MIT"])
         #expect(signed.status == 0)
         #expect(signed.stderr == "pedigree: warning: cache folder not used: \(work.folder.url("xdg/pedigree")) is writable by other users; every file is read\n")
         #expect(!work.exists("xdg/pedigree/digests.sqlite"))
@@ -128,7 +128,7 @@ extension Workspace {
         work.settle()
         let results = ConcurrentResults()
         DispatchQueue.concurrentPerform(iterations: 4) { index in
-            let result = try? work.scaled(["sign", "model", "--key", "signer.key", "-o", "run\(index).json", "--quiet"])
+            let result = try? work.scaled(["sign", "model", "--key", "signer.key", "--license", "MIT", "-o", "run\(index).json", "--quiet"])
             results.set(index, result)
         }
         for index in 0..<4 {
@@ -138,7 +138,7 @@ extension Workspace {
         }
         let bytes = try work.read("run0.json")
         for index in 1..<4 { #expect(try work.read("run\(index).json") == bytes) }
-        let after = try work.scaled(["sign", "model", "--key", "signer.key", "-o", "after.json"])
+        let after = try work.scaled(["sign", "model", "--key", "signer.key", "--license", "MIT", "-o", "after.json"])
         #expect(after.stdout.contains("digest cache    307 of 307 files reused"), "\(after)")
         #expect(try work.read("after.json") == bytes)
     }

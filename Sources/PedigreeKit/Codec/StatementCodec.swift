@@ -213,7 +213,23 @@ enum StatementCodec {
             generator: try decodeGenerator(try fields.required("generator")),
             createdAt: try fields.required("createdAt").string())
         predicate.suppliedDigests = try fields.optional("suppliedDigests").map(decodeSuppliedDigests)
+        if let references = fields.optional("unverifiedReferences") {
+            predicate.unverifiedReferences = try decodeUnverifiedReferences(references)
+        }
         return predicate
+    }
+
+    /// `[{"name", "source", "relation"?}]`, non-empty when present, at most `Limits.ancestors`.
+    private static func decodeUnverifiedReferences(_ field: JSONField) throws(FieldError) -> [UnverifiedReference] {
+        let references = try field.array(maxCount: Limits.ancestors) { item throws(FieldError) in
+            let reference = try item.object()
+            try reference.rejectUnknownKeys(["name", "source", "relation"])
+            return UnverifiedReference(
+                name: try reference.required("name").string(), source: try reference.required("source").string(),
+                relation: try reference.optional("relation")?.string())
+        }
+        if references.isEmpty { throw field.error("is empty; leave it out when there is no unverified reference") }
+        return references
     }
 
     /// `{"spotChecked": N, "checkedAgainstFolder": BOOL}` (`sign --digests`), nothing more.

@@ -74,6 +74,14 @@ struct WireModelPredicate: Encodable {
     var createdAt: String
     /// Absent (not written) unless the digests were supplied in a list.
     var suppliedDigests: WireSuppliedDigests?
+    /// Absent (not written) unless the model names a base it cannot link by digest.
+    var unverifiedReferences: [WireUnverifiedReference]?
+}
+
+struct WireUnverifiedReference: Encodable {
+    var name: String
+    var source: String
+    var relation: String?
 }
 
 struct WireSuppliedDigests: Encodable {
@@ -243,6 +251,8 @@ extension WireModelPredicate {
         suppliedDigests = p.suppliedDigests.map {
             WireSuppliedDigests(spotChecked: $0.spotChecked, checkedAgainstFolder: $0.checkedAgainstFolder)
         }
+        unverifiedReferences = p.unverifiedReferences.isEmpty
+            ? nil : p.unverifiedReferences.map { WireUnverifiedReference(name: $0.name, source: $0.source, relation: $0.relation) }
     }
 }
 

@@ -185,6 +185,11 @@ public enum CycloneDXExport {
             out += license.files.map { property("licenseFile", $0.name.string) }
         }
         out += lineage.parentEdges(of: node.manifestDigest).map { property("relation", $0.reference.relation.rawValue) }
+        // A base model known only by name: never an ancestor component, which a digest links.
+        out += predicate.unverifiedReferences.map { reference in
+            property("unverifiedBaseModel", reference.name + " (" + (reference.relation.map { $0 + ", " } ?? "")
+                     + "named in " + reference.source + "; no signed manifest)")
+        }
         if let derivation = predicate.lineage?.derivation {
             if let method = derivation.method { out.append(property("method", method)) }
             out += derivation.parameters.sorted { $0.key < $1.key }.map { property("parameter:" + $0.key, $0.value) }

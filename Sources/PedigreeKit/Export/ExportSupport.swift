@@ -28,8 +28,10 @@ enum ExportValue: Encodable, Equatable, Sendable,
         }
     }
 
-    /// Indented JSON with sorted keys and a final newline.
-    func encoded() throws -> [UInt8] { try JSON.pretty(self) }
+    /// Indented JSON with sorted keys and a final newline, written by `JSONOutput`: every
+    /// control, line separator and bidi control in a string is a `\uXXXX` escape, so no name
+    /// from a manifest reaches a terminal or an editor raw through an export.
+    func encoded() throws -> [UInt8] { Array(try JSONOutput.text(self).utf8) }
 }
 
 /// An object under construction: members are set only when they have a value.

@@ -28,8 +28,15 @@ public enum ModelCard {
     public static func metadata(_ predicate: ModelPredicate) -> Metadata {
         var metadata = Metadata()
         if let lineage = predicate.lineage {
-            metadata.baseModels = lineage.parents.map(\.name)
-            metadata.relation = lineage.parents.first.flatMap { hubRelation($0.relation) }
+            // A distillation's teacher is not a base model: the Hub's base_model lists what the
+            // weights derive from.
+            let bases = lineage.parents.filter { $0.role == .base }
+            metadata.baseModels = bases.isEmpty ? nil : bases.map(\.name)
+            metadata.relation = bases.first.flatMap { hubRelation($0.relation) }
+        } else if !predicate.unverifiedReferences.isEmpty {
+            // Named in the README to begin with: kept as the card said, unverified.
+            metadata.baseModels = predicate.unverifiedReferences.map(\.name)
+            metadata.relation = predicate.unverifiedReferences.first?.relation
         }
         if let license = predicate.license {
             if license.id == LicenseCatalog.openAtom.id {
@@ -45,6 +52,54 @@ public enum ModelCard {
             }
         }
         return metadata
+    }
+
+    /// What a folder's README front matter declares that `sign` takes when no option gives it.
+    public struct Declared: Equatable, Sendable {
+        /// The `--license` value the front matter amounts to, when pedigree knows the license.
+        public var license: String?
+        /// `license` (and `license_name`) as written, for messages.
+        public var licenseAsWritten: String?
+        /// `base_model`, one name or several.
+        public var baseModels: [String]
+        /// `base_model_relation` as written.
+        public var relation: String?
+
+        /// The base models as unverified references, read from the README's front matter.
+        public var references: [UnverifiedReference] {
+            baseModels.map { UnverifiedReference(name: $0, source: "README.md front matter base_model", relation: relation) }
+        }
+    }
+
+    /// The license and base model(s) the Hugging Face front matter of `folder/README.md`
+    /// declares; `nil` when there is no README (read without following a link), no front
+    /// matter, or it declares neither.
+    ///
+    /// `license: other` with `license_name: openatom-model-license-1.0` (as `export --format
+    /// model-card` writes it) is the OpenAtom Model License; any other `license` counts only
+    /// when `LicenseCatalog` knows it. `base_model` is a name or a list of names.
+    public static func declared(folder: String) -> Declared? {
+        guard let root = try? DirectoryHandle(path: folder),
+            let bytes = try? readSmallFile(from: .beneath(root, components: ["README.md"]), displayPath: "README.md", limit: 1 << 20),
+            let front = frontMatter(in: String(decoding: bytes, as: UTF8.self))
+        else { return nil }
+        var declared = Declared(baseModels: [])
+        if let license = front["license"] as? String {
+            let name = front["license_name"] as? String
+            declared.licenseAsWritten = "license: \(license)" + (name.map { ", license_name: \($0)" } ?? "")
+            if license.lowercased() == "other" {
+                if name?.lowercased() == "openatom-model-license-1.0" { declared.license = "openatom" }
+            } else if let known = LicenseCatalog.license(named: license) {
+                declared.license = known.id
+            }
+        }
+        if let one = front["base_model"] as? String {
+            declared.baseModels = [one]
+        } else if let many = front["base_model"] as? [Any] {
+            declared.baseModels = many.compactMap { $0 as? String }
+        }
+        declared.relation = front["base_model_relation"] as? String
+        return declared.licenseAsWritten == nil && declared.baseModels.isEmpty ? nil : declared
     }
 
     /// The YAML front matter of a Markdown file, parsed; `nil` when there is none or it is not YAML.

@@ -31,6 +31,12 @@ public enum SLSAExport {
         var external = ExportObject()
         external.set("relation", parents.first?.reference.relation.rawValue)
         external.set("method", derivation?.method)
+        // Named without a signed manifest: a parameter someone stated, not a resolved dependency.
+        external.set("unverifiedBaseModels", (predicate?.unverifiedReferences ?? []).map { reference -> ExportValue in
+            var object = ExportObject(["name": .string(reference.name), "source": .string(reference.source)])
+            object.set("relation", reference.relation)
+            return object.value
+        })
         if let derivation {
             external["parameters"] = .object(derivation.parameters.mapValues { .string($0) })
             external.set("datasets", derivation.datasets.map { .string($0.name) })

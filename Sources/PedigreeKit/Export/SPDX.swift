@@ -280,6 +280,11 @@ public enum SPDXExport {
                 notes.append("A model, exported as a software_Package rather than an ai_AIPackage: the SPDX 3.0.1 AI "
                              + "profile requires a release time, and \(missing).")
             }
+            for reference in node.predicate?.unverifiedReferences ?? [] {
+                notes.append("Names \(reference.name) as its base model"
+                             + (reference.relation.map { " (\($0))" } ?? "")
+                             + ", UNVERIFIED: read from \(reference.source), with no signed manifest to link it.")
+            }
             object.set("comment", notes.joined(separator: " "))
             add(packageID(node), object)
         }

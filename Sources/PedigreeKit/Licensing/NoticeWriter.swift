@@ -58,6 +58,31 @@ public enum NoticesError: Error, Equatable, Sendable, CustomStringConvertible, E
     }
 }
 
+/// NOTICE and MODIFICATIONS.md of a folder as they were before a write, to put back when the
+/// signing that follows fails (`sign --write-notices` leaves nothing half-done).
+public struct NoticeFilesSnapshot: Sendable {
+    private let files: [(path: String, bytes: [UInt8]?)]
+
+    /// Reads both files of `folder` (absent ones are remembered as absent).
+    public init(folder: String) {
+        files = [NoticeFiles.noticeName, NoticeFiles.modificationsName].map { name in
+            let path = joinPath(folder, name)
+            return (path, try? readSmallFile(path, limit: 16 << 20))
+        }
+    }
+
+    /// Puts both files back as they were: the old bytes written atomically, or the file removed.
+    public func restore() {
+        for file in files {
+            if let bytes = file.bytes {
+                try? AtomicFile.write(bytes, to: file.path, overwrite: true)
+            } else {
+                AtomicFile.remove(file.path)
+            }
+        }
+    }
+}
+
 /// Writes NOTICE and MODIFICATIONS.md into a derivative's folder before it is signed: the
 /// notices a recipient must be given (§3.1(2), (3)).
 public struct NoticeWriter: Sendable {

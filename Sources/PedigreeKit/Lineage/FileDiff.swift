@@ -36,13 +36,21 @@ public enum FileDiff {
 }
 
 extension ModelPredicate {
-    /// The files that need a modification notice (§3.1(3)): every file not identical (same path,
-    /// same digest) to a file of at least one parent, except the notice files themselves; empty
-    /// for a model with no parents.
+    /// The files that need a modification notice (OpenAtom §3.1(3), Apache-2.0 §4(b)): every
+    /// file not identical (same path, same digest) to a file of at least one parent, except
+    /// license and notice files; empty for a model with no parents.
+    ///
+    /// A license or notice file is not part of the model the license's "modified files" speak
+    /// of: it carries the terms and the notices. A changed one is judged by the conditions that
+    /// concern it — the copy of the license (§3.1(1), §4(a): the published text, or the text an
+    /// ancestor carried) and the retained notices (§3.1(2), §4(c)) — and a derivation's method
+    /// text is never stamped on it, which would claim the license itself was "quantized".
     public func filesNeedingModificationNotice() -> [String] {
         guard let lineage else { return [] }
         let unchangedSomewhere = Set(lineage.changes.flatMap(\.unchanged).map(ByteKey.init))
-        return resources.filter { !unchangedSomewhere.contains(ByteKey($0.name.string)) && $0.role != .notice }.map(\.name.string)
+        return resources.filter {
+            !unchangedSomewhere.contains(ByteKey($0.name.string)) && $0.role != .notice && $0.role != .license
+        }.map(\.name.string)
     }
 }
 

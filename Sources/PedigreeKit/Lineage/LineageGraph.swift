@@ -31,9 +31,21 @@ public struct LineageGraph: Encodable, Sendable {
         public var resolved: Bool
     }
 
+    /// A base model a manifest of the graph names without a signed manifest: drawn dashed,
+    /// never a node that a digest links.
+    public struct UnverifiedEdge: Encodable, Sendable, Equatable {
+        /// The manifest digest of the model that names it.
+        public var child: String
+        public var name: String
+        /// Where the name was read (`README.md front matter base_model`).
+        public var source: String
+        public var relation: String?
+    }
+
     /// The model first, then its ancestors nearest first.
     public var nodes: [Node]
     public var edges: [Edge]
+    public var unverifiedReferences: [UnverifiedEdge]
 
     /// The graph of `chain`, with trust computed from `keys` (no keys: every node `unverified`).
     public init(chain: ModelChain, keys: [TrustedKey]? = nil) {
@@ -57,6 +69,11 @@ public struct LineageGraph: Encodable, Sendable {
             chain.parents(of: manifest).map { reference, parent in
                 Edge(child: manifest.manifestDigest.hex, parent: reference.manifestDigest.hex, relation: reference.relation,
                      role: reference.role.rawValue, resolved: parent != nil)
+            }
+        }
+        unverifiedReferences = all.flatMap { manifest, _ in
+            (manifest.predicate?.unverifiedReferences ?? []).map {
+                UnverifiedEdge(child: manifest.manifestDigest.hex, name: $0.name, source: $0.source, relation: $0.relation)
             }
         }
     }
@@ -96,6 +113,12 @@ public struct LineageGraph: Encodable, Sendable {
                 lines.append(connector + " ← \(describe(parent))" + (again ? " (shown above)" : ""))
                 if !again { children(of: parent.manifestDigest, prefix: prefix + (last ? "    " : "│   ")) }
             }
+            let named = unverifiedReferences.filter { $0.child == digest }
+            for (index, reference) in named.enumerated() {
+                let last = index == named.count - 1
+                let how: TerminalText = reference.relation.map { "\($0)" } ?? "base"
+                lines.append("\(prefix)\(last ? "└╌╌ " : "├╌╌ ")" + how + " ← \(reference.name) (UNVERIFIED: named in \(reference.source), no signed manifest)")
+            }
         }
         children(of: root.manifestDigest, prefix: "")
         return lines.joined(separator: "\n")
@@ -124,6 +147,12 @@ public struct LineageGraph: Encodable, Sendable {
             let text = Mermaid.label(how) + (method.map { ": " + Mermaid.label($0) } ?? "")
             lines.append("    \(from) -->|\"\(text)\"| \(ids[edge.child] ?? "m0")")
         }
+        for (index, reference) in unverifiedReferences.enumerated() {
+            let label = [reference.name, "unverified reference"].map(Mermaid.label).joined(separator: Mermaid.lineBreak)
+            lines.append("    u\(index)[\"\(label)\"]")
+            let how = Mermaid.label(reference.relation ?? "named in \(reference.source)")
+            lines.append("    u\(index) -.->|\"\(how)\"| \(ids[reference.child] ?? "m0")")
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -148,6 +177,11 @@ public struct LineageGraph: Encodable, Sendable {
             let (how, method) = label(edge, roleInParentheses: true)
             let text = "\"" + DOT.label(how) + (method.map { ": " + DOT.label($0) } ?? "") + "\""
             lines.append("    \(from) -> \(ids[edge.child] ?? "m0") [label=\(text)];")
+        }
+        for (index, reference) in unverifiedReferences.enumerated() {
+            lines.append("    u\(index) [label=\(DOT.quoted([reference.name, "unverified reference"])), style=dashed];")
+            let how = DOT.quoted([reference.relation ?? "named in \(reference.source)"])
+            lines.append("    u\(index) -> \(ids[reference.child] ?? "m0") [label=\(how), style=dashed];")
         }
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"

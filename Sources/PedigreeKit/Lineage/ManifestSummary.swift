@@ -47,6 +47,8 @@ public struct ManifestSummary: Sendable {
     /// Every file the manifest lists, in its order.
     public var files: [ManifestEntry]
     public var parents: [Parent]
+    /// Base models named without a signed manifest (see `UnverifiedReference`).
+    public var unverifiedReferences: [UnverifiedReference]
     public var derivation: Derivation?
     public var changes: [FileChanges]
     public var ancestors: [Ancestor]
@@ -80,6 +82,7 @@ public struct ManifestSummary: Sendable {
         license = predicate?.license
         files = manifest.entries
         parents = chain.parents(of: manifest).map { Parent(reference: $0.reference, embedded: $0.manifest != nil) }
+        unverifiedReferences = predicate?.unverifiedReferences ?? []
         derivation = predicate?.lineage?.derivation
         changes = predicate?.lineage?.changes ?? []
         ancestors = chain.lineage().map {

@@ -16,7 +16,8 @@ public struct ModelFolder: Sendable {
     /// Every ignore pattern in effect (see `Glob`), defaults included.
     public let ignorePatterns: [String]
     /// Whether links whose targets stay inside the folder (or in a Hugging Face cache's
-    /// `blobs/`) are followed; links that escape are always refused.
+    /// `blobs/`) are followed; links that escape are always refused. Without it, a Hub cache
+    /// snapshot's links into `blobs/` are still followed (see `linkPolicy()`).
     public let followSymlinks: Bool
 
     private let globs: [Glob]
@@ -43,18 +44,44 @@ public struct ModelFolder: Sendable {
     }
 
     /// The real paths a followed link may lead into: the folder itself, and for a Hugging Face
-    /// cache snapshot (`…/models--org--name/snapshots/<rev>`), the repository's `blobs/`.
+    /// cache snapshot, the repository's `blobs/`.
     public func allowedLinkRoots() -> [String] {
         guard let root = realPath(path) else { return [] }
-        var roots = [root]
-        let parent = parentPath(root)
-        if lastComponent(parent) == "snapshots" {
-            let blobs = parentPath(parent) + "/blobs"
-            if case .success(let status) = fileStatus(atPath: blobs, follow: false), status.kind == .directory {
-                roots.append(blobs)
-            }
-        }
-        return roots
+        return [root] + (hubCacheBlobs().map { [$0] } ?? [])
+    }
+
+    /// The real path of the repository's `blobs/` folder when this folder is a Hugging Face
+    /// cache snapshot, else `nil`.
+    ///
+    /// `huggingface_hub` lays a download out as `<cache>/models--org--name/` (or `datasets--`,
+    /// `spaces--`) holding `blobs/` (the content, named by its sha256 for LFS files and by its
+    /// git blob sha1 otherwise), `refs/<branch>` and `snapshots/<revision>/`, whose files are
+    /// relative links into `../../blobs/`. A folder counts as a snapshot only when, its path
+    /// resolved, its parent is `snapshots` and that folder's parent holds a `blobs` folder
+    /// (itself not a link).
+    public func hubCacheBlobs() -> String? {
+        guard let root = realPath(path) else { return nil }
+        let snapshots = parentPath(root)
+        guard lastComponent(snapshots) == "snapshots" else { return nil }
+        let repository = parentPath(snapshots)
+        let blobs = repository + "/blobs"
+        guard case .success(let status) = fileStatus(atPath: blobs, follow: false), status.kind == .directory else { return nil }
+        return blobs
+    }
+
+    /// How the folder's symbolic links are treated, from `followSymlinks` and the folder itself.
+    public var linkMode: LinkMode {
+        if followSymlinks { return .followedWithinFolder }
+        return hubCacheBlobs() == nil ? .refused : .followedIntoHubCache
+    }
+
+    /// The walk's link policy (see `linkMode`): with `followSymlinks`, links that stay inside
+    /// the folder or the Hub cache's `blobs/`; without it, in a Hub cache snapshot, links into
+    /// `blobs/` only, since that is how every file of a download is stored; elsewhere none.
+    public func linkPolicy() -> LinkPolicy {
+        if followSymlinks { return .followWithin(allowedLinkRoots()) }
+        if let blobs = hubCacheBlobs() { return .followWithin([blobs]) }
+        return .refuse
     }
 
     /// Lists the folder's files in manifest order, with every link, FIFO, device or unreadable
@@ -62,17 +89,28 @@ public struct ModelFolder: Sendable {
     ///
     /// - Throws: `FileError` when the folder itself cannot be opened.
     public func scan() throws(FileError) -> (files: [(name: String, job: HashJob)], problems: [FileError]) {
-        let policy: LinkPolicy = followSymlinks ? .followWithin(allowedLinkRoots()) : .refuse
+        let policy = linkPolicy()
         let walker = TreeWalker(linkPolicy: policy) { relative, _ in self.isIgnored(relative) }
+        let root = policy == .refuse || followSymlinks ? nil : realPath(path)
         var files: [(String, HashJob)] = []
         var problems: [FileError] = []
         for item in try walker.walk(path: path, displayPrefix: "") {
             switch item {
             case let .file(relativePath, job): files.append((relativePath, job))
-            case let .failure(error): problems.append(error)
+            case let .failure(error): problems.append(refusalWithoutFlag(error, root: root))
             }
         }
         return (files, problems)
+    }
+
+    /// In a Hub cache snapshot walked without `followSymlinks`, a link that is refused because
+    /// it does not lead into `blobs/` but stays inside the folder is one `--follow-symlinks`
+    /// would follow: it is reported as such rather than as escaping.
+    private func refusalWithoutFlag(_ error: FileError, root: String?) -> FileError {
+        guard let root, case .linkEscapes = error.reason, let resolved = realPath(joinPath(path, error.path)),
+            isWithin(resolved, root)
+        else { return error }
+        return FileError(path: error.path, reason: .symbolicLink)
     }
 
     /// Scans and hashes the folder.
@@ -94,6 +132,18 @@ public struct ModelFolder: Sendable {
         }
         return (files, failures)
     }
+}
+
+/// How a walk of a model folder treats symbolic links, as a report states it.
+public enum LinkMode: String, Encodable, Sendable, Equatable {
+    /// Every link is refused and named.
+    case refused
+    /// A Hugging Face cache snapshot: links into the repository's `blobs/` are followed
+    /// without being asked; any other link is refused.
+    case followedIntoHubCache = "hub-cache"
+    /// `--follow-symlinks` (or a manifest signed with it): links that stay inside the folder,
+    /// or in a Hub cache snapshot inside `blobs/`, are followed.
+    case followedWithinFolder = "within-folder"
 }
 
 /// A file of a model folder with its digest.

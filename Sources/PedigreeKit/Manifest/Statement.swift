@@ -38,6 +38,14 @@ public struct ModelPredicate: Equatable, Sendable {
     /// Present when the digests were supplied in a list instead of computed by the signer
     /// (`sign --digests`); absent (and so not written) otherwise.
     public var suppliedDigests: SuppliedDigests? = nil
+    /// Models this one names as its base without a signed manifest to link them by digest
+    /// (a Hub id in the README's front matter): recorded with where they were read, never as
+    /// parents. Empty (and so not written) for most manifests.
+    public var unverifiedReferences: [UnverifiedReference] = []
+    /// Set by the signer when the license was taken from the README's front matter (no
+    /// option, no recognised license file), so the command can say so. Not part of the
+    /// manifest: a decoded predicate has it `false`.
+    public var licenseFromDeclaration = false
 
     public init(
         model: ModelInfo, resources: [Resource], serialization: Serialization, license: LicenseInfo?,
@@ -54,6 +62,23 @@ public struct ModelPredicate: Equatable, Sendable {
         self.distribution = distribution
         self.generator = generator
         self.createdAt = createdAt
+    }
+}
+
+/// A base model known only by name, with where the name was read (DESIGN.md, "The manifest
+/// file"): nothing vouches for its content, so it is never a hash-linked parent.
+public struct UnverifiedReference: Equatable, Sendable {
+    /// The model as named (a Hugging Face Hub id, as written).
+    public var name: String
+    /// Where the name was read: `README.md front matter base_model`.
+    public var source: String
+    /// The relation the same source gives (its `base_model_relation`), as written.
+    public var relation: String?
+
+    public init(name: String, source: String, relation: String? = nil) {
+        self.name = name
+        self.source = source
+        self.relation = relation
     }
 }
 

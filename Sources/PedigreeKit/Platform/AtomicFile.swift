@@ -124,3 +124,10 @@ public enum AtomicFile {
         guard rename(temporary, path) == 0 else { throw FileError(path: path, reason: .system(errno)) }
     }
 }
+
+extension AtomicFile {
+    /// Removes the file at `path` if it exists (a file this run wrote and now takes back).
+    public static func remove(_ path: String) {
+        _ = unlink(path)
+    }
+}

@@ -12,6 +12,19 @@ public enum FileStatusCode: String, Encodable, Sendable {
     case unexpected = "UNEXPECTED"
     /// Present but refused or unreadable (a link, a FIFO, a read error, a change mid-read).
     case unreadable = "UNREADABLE"
+    /// A Git LFS pointer stands where the file should be: its content was not downloaded
+    /// (`lfsPointer` says whether the pointer names the signed content).
+    case lfsPointer = "LFS_POINTER"
+}
+
+/// What a Git LFS pointer found in place of a listed file points to.
+public struct LFSPointerVerdict: Encodable, Sendable, Equatable {
+    /// The pointer's `oid`, as hex.
+    public var oid: String
+    /// The pointer's `size`.
+    public var size: Int64
+    /// Whether the pointer names the signed digest (and size, where the manifest gives it).
+    public var matchesExpected: Bool
 }
 
 /// One file's verdict.
@@ -20,8 +33,10 @@ public struct FileVerdict: Encodable, Sendable, Equatable {
     public var status: FileStatusCode
     public var expected: String?
     public var actual: String?
-    /// Why the file could not be read, for `UNREADABLE`.
+    /// Why the file could not be read, for `UNREADABLE`; what a pointer means, for `LFS_POINTER`.
     public var detail: String?
+    /// The Git LFS pointer found in place of the file, for `LFS_POINTER`.
+    public var lfsPointer: LFSPointerVerdict?
 }
 
 /// How far an embedded ancestor's signature is trusted.
@@ -92,6 +107,8 @@ public struct VerificationReport: Encodable, Sendable {
     public var only: [String]?
     /// How many files the manifest lists in all.
     public var listed: Int = 0
+    /// How the folder's symbolic links were treated; `nil` when the folder was not walked.
+    public var links: LinkMode?
     /// How many signature verifications the run performed (not part of the JSON report).
     public var signatureVerifications: Int = 0
     /// What the manifest says about digests supplied in a list (`sign --digests`), if it says so.
@@ -104,6 +121,7 @@ public struct VerificationReport: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case manifest, format, model, rootDigest, manifestDigest, signatures, ancestors, problems, files, only, listed, verified
+        case links
         case suppliedDigests, reusedFromCache
     }
 
@@ -120,6 +138,7 @@ public struct VerificationReport: Encodable, Sendable {
         try container.encode(files, forKey: .files)
         try container.encodeIfPresent(only, forKey: .only)
         try container.encode(listed, forKey: .listed)
+        try container.encodeIfPresent(links, forKey: .links)
         try container.encode(verified, forKey: .verified)
         try container.encodeIfPresent(suppliedDigests, forKey: .suppliedDigests)
         try container.encodeIfPresent(reusedFromCache, forKey: .reusedFromCache)
@@ -151,13 +170,20 @@ public struct ManifestVerifier: Sendable {
     /// The most signature verifications one `verify` performs.
     public var signatureLimit: Int
 
+    /// Follow links that stay inside the folder (`verify --follow-symlinks`) even when the
+    /// manifest was not made so. A Hub cache snapshot's links into its `blobs/` are followed
+    /// either way (`ModelFolder.linkPolicy()`).
+    public var followSymlinks: Bool
+
     /// The most ignore-pattern bytes a manifest may carry.
     public static let ignorePatternBudget = Limits.ignorePatternBytes
 
     public init(
         keys: [TrustedKey], only: [Glob] = [], engine: HashEngine = HashEngine(), acceptUntrustedSerialization: Bool = false,
-        requireTrustedChain: Bool = false, signatureLimit: Int = Limits.signatureVerificationsPerRun
+        requireTrustedChain: Bool = false, signatureLimit: Int = Limits.signatureVerificationsPerRun,
+        followSymlinks: Bool = false
     ) {
+        self.followSymlinks = followSymlinks
         self.keys = keys
         self.only = only
         self.engine = engine
@@ -239,7 +265,7 @@ public struct ManifestVerifier: Sendable {
 
         let trusted = report.signatures.isTrusted || acceptUntrustedSerialization
         report.files = checkFiles(folder: folder, manifest: manifest, manifestPath: manifestPath, trusted: trusted,
-                                  progress: progress, findings: &report.findings)
+                                  progress: progress, findings: &report.findings, links: &report.links)
         return report
     }
 
@@ -316,7 +342,7 @@ public struct ManifestVerifier: Sendable {
 
     private func checkFiles(
         folder: String, manifest: SignedManifest, manifestPath: String, trusted: Bool, progress: ByteCounter?,
-        findings: inout [Finding]
+        findings: inout [Finding], links: inout LinkMode?
     ) -> [FileVerdict] {
         var (ignore, followSymlinks, overBudget) = Self.walkSettings(for: manifest, trusted: trusted)
         if overBudget {
@@ -326,7 +352,8 @@ public struct ManifestVerifier: Sendable {
         }
         // The manifest being verified is never part of the model, wherever it sits.
         if let inside = relativePath(of: manifestPath, inside: folder) { ignore.append(Glob.escape(inside)) }
-        let model = ModelFolder(path: folder, ignorePatterns: ignore, followSymlinks: followSymlinks)
+        let model = ModelFolder(path: folder, ignorePatterns: ignore, followSymlinks: followSymlinks || self.followSymlinks)
+        links = model.linkMode
         let scan: (files: [(name: String, job: HashJob)], problems: [FileError])
         do {
             scan = try model.scan()
@@ -374,6 +401,18 @@ public struct ManifestVerifier: Sendable {
                 verdicts[slot].detail = error.reasonText
             }
         }
+        // A MODIFIED file small enough to be a Git LFS pointer is read once more to say so.
+        let small = verdicts.indices.filter {
+            verdicts[$0].status == .modified && (present[ByteKey(verdicts[$0].name)]?.sizeHint ?? .max) < LFSPointer.maximumBytes
+        }
+        if !small.isEmpty {
+            var entries: [ByteKey: ManifestEntry] = [:]
+            for entry in manifest.entries { entries[ByteKey(entry.name.string)] = entry }
+            for slot in small {
+                let key = ByteKey(verdicts[slot].name)
+                if let job = present[key], let entry = entries[key] { Self.recognisePointer(&verdicts[slot], job: job, entry: entry) }
+            }
+        }
         for file in scan.files where selected(file.name) && !listed.contains(ByteKey(file.name)) {
             verdicts.append(FileVerdict(name: file.name, status: .unexpected))
         }
@@ -386,6 +425,24 @@ public struct ManifestVerifier: Sendable {
                 message: "no file of the manifest or the folder matches --only \(only.map(\.pattern).joined(separator: ", "))"))
         }
         return verdicts
+    }
+}
+
+extension ManifestVerifier {
+    /// Turns a MODIFIED verdict into `LFS_POINTER` when the file is a Git LFS pointer (read
+    /// only when it is smaller than `LFSPointer.maximumBytes`), saying whether it points to the
+    /// signed content or to other content.
+    static func recognisePointer(_ verdict: inout FileVerdict, job: HashJob, entry: ManifestEntry) {
+        guard job.sizeHint < LFSPointer.maximumBytes,
+            let bytes = try? readSmallFile(from: job.source, displayPath: job.displayPath, limit: LFSPointer.maximumBytes),
+            let pointer = try? LFSPointer(parsing: bytes)
+        else { return }
+        let matches = pointer.oid == entry.digest && (entry.size.map { $0 == pointer.size } ?? true)
+        verdict.status = .lfsPointer
+        verdict.lfsPointer = LFSPointerVerdict(oid: pointer.oid.hex, size: pointer.size, matchesExpected: matches)
+        verdict.detail = matches
+            ? "LFS pointer, content not downloaded — run git lfs pull"
+            : "LFS pointer to other content (sha256:\(pointer.oid.hex.prefix(12))…, \(pointer.size) bytes), not the signed file"
     }
 }
 

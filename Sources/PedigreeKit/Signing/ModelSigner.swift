@@ -9,6 +9,9 @@ public struct SignRequest: Sendable {
     public var version: String?
     /// A license id or alias (`--license`); recognised from the license files when `nil`.
     public var license: String?
+    /// The license the README's front matter declares (`ModelCard.declared`): recorded only
+    /// when `license` is `nil` and no license file's text names a license pedigree knows.
+    public var declaredLicense: String? = nil
     /// This publisher's own notices (§3.2): attributions and those read from notice files.
     public var notices: [Notice]
     /// Additional terms this publisher applies to its modifications (§3.2).
@@ -159,17 +162,33 @@ public struct ModelSigner: Sendable {
         _ request: SignRequest, resources: [Resource], ignorePatterns: [String], sources: [ResourceName: FileSource]
     ) -> ModelPredicate {
         let name = request.name ?? defaultModelName(request.folder)
-        return ModelPredicate(
+        let license = licenseInfo(request, resources: resources, sources: sources)
+        var predicate = ModelPredicate(
             model: ModelInfo(name: name, version: request.version),
             resources: resources,
             serialization: Serialization(allowSymlinks: request.followSymlinks, ignorePaths: ignorePatterns),
-            license: licenseInfo(request, resources: resources, sources: sources),
+            license: license,
             notices: Notices(added: request.notices, additionalTerms: request.additionalTerms),
             lineage: nil,
             modifications: [],
             distribution: request.distribution,
             generator: Generator(),
             createdAt: request.createdAt)
+        predicate.licenseFromDeclaration = request.license == nil && request.declaredLicense != nil
+            && license.map { $0.id == LicenseCatalog.canonicalID(request.declaredLicense ?? "") } == true
+            && !licenseFilesRecognized(resources: resources, sources: sources)
+        return predicate
+    }
+
+    /// Whether the text of a license file names a license pedigree knows.
+    private func licenseFilesRecognized(resources: [Resource], sources: [ResourceName: FileSource]) -> Bool {
+        resources.filter { $0.role == .license }.contains { file in
+            guard let source = sources[file.name],
+                let bytes = try? readSmallFile(from: source, displayPath: file.name.string, limit: 1 << 20),
+                SHA256.hash(bytes) == file.digest
+            else { return false }
+            return LicenseCatalog.recognize(bytes) != nil
+        }
     }
 
     /// Signs `predicate` with `key` into a bundle, embedding `ancestors`.
@@ -212,6 +231,11 @@ public struct ModelSigner: Sendable {
                 let recognition = LicenseCatalog.recognize(bytes)
             else { continue }
             return LicenseInfo(id: recognition.license.id, name: recognition.license.name, files: files)
+        }
+        // Neither an option nor a license file's text: what the README's front matter declares.
+        if let declared = request.declaredLicense {
+            let known = LicenseCatalog.license(named: declared)
+            return LicenseInfo(id: known?.id ?? declared, name: known?.name, files: files)
         }
         return files.isEmpty ? nil : LicenseInfo(id: "NOASSERTION", name: nil, files: files)
     }

@@ -99,13 +99,13 @@ import Testing
         let chain = try ModelChain(bundle: ExportFixtures.threeGenerations().quantized.bundle)
         let text = String(decoding: try CycloneDXExport.document(chain), as: UTF8.self)
         // A LicenseRef as a licence id, which the schema's SPDX enumeration forbids.
-        let badLicense = text.replacingOccurrences(of: "\"name\" : \"LicenseRef-", with: "\"id\" : \"LicenseRef-")
+        let badLicense = text.replacingOccurrences(of: "\"name\": \"LicenseRef-", with: "\"id\": \"LicenseRef-")
         #expect(badLicense != text)
         let licenseResult = try ExportFixtures.validate("validate-cyclonedx.py", Array(badLicense.utf8))
         #expect(licenseResult.status == 1, "\(licenseResult)")
         #expect(licenseResult.stdout.contains("schema"))
         // Two components with one bom-ref: valid for the schema, caught by the validator.
-        let duplicate = text.replacingOccurrences(of: "\"bom-ref\" : \"file:NOTICE\"", with: "\"bom-ref\" : \"file:LICENSE\"")
+        let duplicate = text.replacingOccurrences(of: "\"bom-ref\": \"file:NOTICE\"", with: "\"bom-ref\": \"file:LICENSE\"")
         #expect(duplicate != text)
         let duplicateResult = try ExportFixtures.validate("validate-cyclonedx.py", Array(duplicate.utf8))
         #expect(duplicateResult.status == 1, "\(duplicateResult)")
