@@ -8,7 +8,7 @@ struct Export: ParsableCommand {
         abstract: "Export a signed manifest in another format.",
         discussion: """
             oms: an OpenSSF Model Signing bundle (Sigstore bundle v0.3) that 'model_signing \
-            verify key' accepts, signed with --key (ECDSA P-256 or P-384) after the folder is \
+            verify key' accepts, signed with --key (ECDSA P-256, P-384 or P-521) after the folder is \
             checked against the manifest; written to DIR/model.sig unless --output is given. \
             cyclonedx: a CycloneDX 1.6 ML-BOM. spdx: SPDX 3.0.1 JSON-LD. slsa: the derivation \
             as an unsigned in-toto Statement with SLSA Provenance v1. model-card: Hugging Face \
@@ -38,7 +38,7 @@ struct Export: ParsableCommand {
     @OptionGroup var report: JSONOption
 
     func validate() throws {
-        if format == .oms, key.isEmpty { throw ValidationError("--format oms signs a bundle: give --key (ECDSA P-256 or P-384)") }
+        if format == .oms, key.isEmpty { throw ValidationError("--format oms signs a bundle: give --key (ECDSA P-256, P-384 or P-521)") }
         if format == .oms, key.count > 1 { throw ValidationError("--format oms signs with one key; --key was given \(key.count) times") }
         if format != .oms, !key.isEmpty { throw ValidationError("--key is for --format oms") }
         if format != .modelCard, trust.given { throw ValidationError("--trusted-key and --trusted-keys are for --format model-card") }

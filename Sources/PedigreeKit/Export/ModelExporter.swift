@@ -64,7 +64,7 @@ public enum ExportFailure: Error, Equatable, Sendable, CustomStringConvertible, 
         case let .manifest(path, error): return "\(printable(path)): \(error)"
         case let .notAFolder(path): return "\(printable(path)): --format oms needs the model folder, to check its files"
         case let .keyNotECDSA(key, algorithm):
-            return "\(printable(key)): OMS key signing uses ECDSA (P-256 or P-384), as model_signing does; this key is \(algorithm) "
+            return "\(printable(key)): OMS key signing uses ECDSA (P-256, P-384 or P-521), as the OMS algorithm registry lists; this key is \(algorithm) "
                 + "(make one with 'pedigree keygen --algorithm ecdsa-p256')"
         case let .folderDiffers(folder, mismatch):
             return "\(printable(folder)): the folder does not match its manifest; not exported:\n"
@@ -168,7 +168,7 @@ public enum ModelExporter {
     ) throws(ExportFailure) -> [UInt8] {
         guard isFolder(request.model) else { throw .notAFolder(request.model) }
         guard let (keyPath, key) = request.signingKey else {
-            throw .document("--format oms signs a bundle: give --key (ECDSA P-256 or P-384)")
+            throw .document("--format oms signs a bundle: give --key (ECDSA P-256, P-384 or P-521)")
         }
         guard key.algorithm.isECDSA else { throw .keyNotECDSA(key: keyPath, algorithm: key.algorithm.displayName) }
         let mismatch = FolderMismatch.check(

@@ -5,7 +5,7 @@ import PedigreeCrypto
 ///
 /// The Statement's subject is the model's root digest, its predicate (`https://model_signing/
 /// signature/v1.0`) lists every file with its digest and how the folder was serialized; the
-/// signature is ECDSA (P-256 over SHA-256, P-384 over SHA-384, DER) over the DSSE PAE, and the
+/// signature is ECDSA (P-256 over SHA-256, P-384 over SHA-384, P-521 over SHA-512 — OMS algorithm registry, "Signing Key Types"; DER) over the DSSE PAE, and the
 /// public-key hint is the SHA-256 of the key's PEM text, as `model_signing` computes it.
 public enum OMSExport {
     /// The bundle for `manifest` signed by `key`.
@@ -18,7 +18,7 @@ public enum OMSExport {
     ) throws -> ManifestBundle {
         guard key.algorithm.isECDSA else {
             throw ExportError(
-                "OMS key signing uses ECDSA (P-256 or P-384), as model_signing does; this key is \(key.algorithm.displayName): "
+                "OMS key signing uses ECDSA (P-256, P-384 or P-521), as the OMS algorithm registry lists; this key is \(key.algorithm.displayName): "
                     + "make one with 'pedigree keygen --algorithm ecdsa-p256'")
         }
         let payload = try StatementCodec.encodeOMS(
