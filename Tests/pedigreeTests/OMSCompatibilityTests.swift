@@ -1,0 +1,155 @@
+import Foundation
+import PedigreeCrypto
+import PedigreeKit
+import Testing
+import TestSupport
+
+/// Runs the OpenSSF reference CLI (`model_signing` 1.1.1).
+@discardableResult
+func modelSigningCLI(_ arguments: [String], in work: Workspace) throws -> ProcessResult {
+    try run(TestTools.modelSigning, arguments, currentDirectory: work.path, timeout: 300)
+}
+
+extension Workspace {
+    /// Makes an ECDSA key pair `NAME.key`/`NAME.pub` with the openssl CLI on `curve`.
+    func opensslKey(_ name: String, curve: String = "prime256v1") throws {
+        let made = try shell(
+            "openssl ecparam -name \(curve) -genkey -noout -out \(name).key && openssl ec -in \(name).key -pubout -out \(name).pub 2>/dev/null",
+            currentDirectory: path)
+        #expect(made.status == 0, "\(made)")
+    }
+
+    /// Rewrites the OMS bundle at `relative` the way an older signer wrote it: `edit` changes
+    /// the bundle's JSON and its Statement's, then the payload is signed again with the key
+    /// file `keyName` (standard DSSE PAE) and the signature's `keyid` field is left as `edit`
+    /// set it (the signature object is passed as `signature`).
+    func reshape(
+        _ relative: String, key keyName: String,
+        _ edit: (_ bundle: inout [String: Any], _ statement: inout [String: Any], _ signature: inout [String: Any]) throws -> Void
+    ) throws {
+        var bundle = try JSONSerialization.jsonObject(with: read(relative)) as! [String: Any]
+        var envelope = bundle["dsseEnvelope"] as! [String: Any]
+        var statement = try JSONSerialization.jsonObject(with: Data(base64Encoded: envelope["payload"] as! String)!) as! [String: Any]
+        var signature = (envelope["signatures"] as! [[String: Any]])[0]
+        try edit(&bundle, &statement, &signature)
+        let payload = Array(try JSONSerialization.data(withJSONObject: statement, options: [.sortedKeys]))
+        let key = try PrivateKey(pem: Array(try read(keyName)))
+        signature["sig"] = base64Encode(try key.sign(Envelope.pae(payloadType: MediaTypes.inToto, payload: payload)))
+        envelope["payload"] = base64Encode(payload)
+        envelope["signatures"] = [signature]
+        bundle["dsseEnvelope"] = envelope
+        try folder.write(relative, try JSONSerialization.data(withJSONObject: bundle, options: [.sortedKeys]))
+    }
+}
+
+/// OMS v1.0 §11: bundles in every shape real signers have written verify.
+@Suite struct OMSHistoricalBundles {
+    /// A model signed by model_signing 1.1.1 with a P-256 key, `oms.key`/`oms.pub`.
+    private func signedModel() throws -> Workspace {
+        let work = try Workspace()
+        try work.exampleModel()
+        try work.folder.write("model/sub/weights.bin", pseudoRandomBytes(1 << 20, seed: 4))
+        try work.opensslKey("oms")
+        let signed = try modelSigningCLI(["sign", "key", "model", "--private_key", "oms.key", "--signature", "model.sig"], in: work)
+        #expect(signed.status == 0, "\(signed)")
+        return work
+    }
+
+    private func verify(_ work: Workspace) throws -> ProcessResult {
+        try work.run(["verify", "model", "--manifest", "model.sig", "--trusted-key", "oms.pub"])
+    }
+
+    /// model_signing 0.3.1–1.0 (§11, §11.2 items 1–3): `rawBytes` + `keyDetails` instead of
+    /// `hint`, `keyid` null, no `ignore_paths`, no `tlogEntries`, the subject named `model`.
+    @Test func aPre11BundleVerifies() throws {
+        let work = try signedModel()
+        let pem = try work.read("oms.pub")
+        try work.reshape("model.sig", key: "oms.key") { bundle, statement, signature in
+            bundle["verificationMaterial"] = [
+                "publicKey": ["rawBytes": pem.base64EncodedString(), "keyDetails": "PKIX_ECDSA_P256_SHA_256"],
+            ]
+            signature["keyid"] = NSNull()
+            var predicate = statement["predicate"] as! [String: Any]
+            var serialization = predicate["serialization"] as! [String: Any]
+            serialization.removeValue(forKey: "ignore_paths")
+            predicate["serialization"] = serialization
+            statement["predicate"] = predicate
+            var subject = (statement["subject"] as! [[String: Any]])[0]
+            subject["name"] = "model"
+            statement["subject"] = [subject]
+        }
+        let text = String(decoding: try work.read("model.sig"), as: UTF8.self)
+        #expect(text.contains("\"keyid\":null") && text.contains("rawBytes") && !text.contains("ignore_paths") && !text.contains("hint"))
+        let verified = try verify(work)
+        #expect(verified.status == 0, "\(verified)")
+        #expect(verified.stdout.hasSuffix("verified: 8 files OK, signed by a trusted key\n"))
+        // Tampered, it fails file by file.
+        try work.folder.write("model/sub/weights.bin", pseudoRandomBytes(1 << 20, seed: 5))
+        let tampered = try verify(work)
+        #expect(tampered.status == 1)
+        #expect(tampered.stdout.contains("sub/weights.bin: MODIFIED\n"))
+    }
+
+    /// §4.1, §11.2 item 2: a key id absent, empty or null; `tlogEntries` absent or empty.
+    @Test(arguments: ["absent", "empty", "null"])
+    func anyKeyIDShapeVerifies(_ shape: String) throws {
+        let work = try signedModel()
+        try work.reshape("model.sig", key: "oms.key") { bundle, _, signature in
+            switch shape {
+            case "absent": signature.removeValue(forKey: "keyid")
+            case "empty": signature["keyid"] = ""
+            default: signature["keyid"] = NSNull()
+            }
+            var material = bundle["verificationMaterial"] as! [String: Any]
+            material.removeValue(forKey: "tlogEntries")
+            bundle["verificationMaterial"] = material
+        }
+        let verified = try verify(work)
+        #expect(verified.status == 0, "\(verified)")
+        let theirs = try modelSigningCLI(["verify", "key", "model", "--signature", "model.sig", "--public_key", "oms.pub"], in: work)
+        #expect(theirs.status == 0, "\(theirs)")
+    }
+
+    /// §11 v0.2.0, §11.2 item 4: the `Digests/v0.1` predicate, every file a subject, verifies
+    /// (model_signing 1.1.1 reads it too); pedigree never writes it.
+    @Test func aV02BundleVerifiesWithBothTools() throws {
+        let work = try signedModel()
+        try work.reshape("model.sig", key: "oms.key") { _, statement, _ in
+            let resources = (statement["predicate"] as! [String: Any])["resources"] as! [[String: Any]]
+            statement["subject"] = resources.map { ["name": $0["name"]!, "digest": ["sha256": $0["digest"]!]] }
+            statement["predicateType"] = "https://model_signing/Digests/v0.1"
+            statement["predicate"] = [String: Any]()
+        }
+        let verified = try verify(work)
+        #expect(verified.status == 0, "\(verified)")
+        #expect(verified.stdout.contains("manifest model.sig: model (oms), root "))
+        #expect(verified.stdout.hasSuffix("verified: 8 files OK, signed by a trusted key\n"))
+        let theirs = try modelSigningCLI(["verify", "key", "model", "--signature", "model.sig", "--public_key", "oms.pub"], in: work)
+        #expect(theirs.status == 0, "\(theirs)")
+        try work.folder.write("model/extra.txt", "not signed")
+        let extra = try verify(work)
+        #expect(extra.status == 1)
+        #expect(extra.stdout.contains("extra.txt: UNEXPECTED\n"))
+    }
+
+    @Test func materialThatNamesNoMethodIsRefusedWithTheReason() throws {
+        let work = try signedModel()
+        try work.reshape("model.sig", key: "oms.key") { bundle, _, _ in
+            bundle["verificationMaterial"] = ["publicKey": ["keyDetails": "PKIX_ECDSA_P256_SHA_256"], "tlogEntries": []]
+        }
+        let noKey = try verify(work)
+        #expect(noKey.status == 1)
+        #expect(noKey.stderr == "pedigree: model.sig: verificationMaterial.publicKey has neither 'hint' nor 'rawBytes'; one names the key\n")
+        try work.reshape("model.sig", key: "oms.key") { bundle, _, _ in bundle.removeValue(forKey: "verificationMaterial") }
+        let bare = try verify(work)
+        #expect(bare.status == 1)
+        #expect(bare.stderr == "pedigree: model.sig: verificationMaterial is missing; an OMS bundle says how it was signed (OMS v1.0 §4.1)\n")
+        try work.reshape("model.sig", key: "oms.key") { bundle, _, signature in
+            bundle["verificationMaterial"] = ["publicKey": ["hint": "00"]]
+            signature["keyid"] = 7
+        }
+        let numericKeyID = try verify(work)
+        #expect(numericKeyID.status == 1)
+        #expect(numericKeyID.stderr == "pedigree: model.sig: dsseEnvelope.signatures[0].keyid is a number, not a string\n")
+    }
+}
