@@ -153,3 +153,28 @@ extension Workspace {
         #expect(numericKeyID.stderr == "pedigree: model.sig: dsseEnvelope.signatures[0].keyid is a number, not a string\n")
     }
 }
+
+/// OMS v1.0 §4.1: a Sigstore keyless bundle is named for what it is, never "an unknown key".
+@Suite struct OMSSigstoreBundles {
+    @Test(.needsOMSSpec) func theSpecsSigstoreExampleIsRecognised() throws {
+        let work = try Workspace()
+        try work.exampleModel()
+        try work.keygen("any", "ecdsa-p256")
+        let example = try Reference.omsSpecFolder() + "/test-vectors/valid/sigstore.bundle.json"
+        try work.folder.write("sigstore.sig", try Data(contentsOf: URL(fileURLWithPath: example)))
+        for json in [false, true] {
+            let result = try work.run(["verify", "model", "--manifest", "sigstore.sig", "--trusted-key", "any.pub"] + (json ? ["--json"] : []))
+            #expect(result.status == 1)
+            let message = "Sigstore keyless bundle (Fulcio certificate for stefanb@us.ibm.com); pedigree verifies key and certificate bundles"
+            if json {
+                let report = try JSONSerialization.jsonObject(with: result.stdoutData) as! [String: Any]
+                #expect(report["problems"] as? [String] == [message])
+                #expect((report["files"] as? [Any])?.isEmpty == true)
+            } else {
+                #expect(result.stderr == "pedigree: \(message)\n")
+                #expect(!result.stderr.contains("trusted key"))
+                #expect(result.stdout == "FAILED: 1 problem with the manifest\n")
+            }
+        }
+    }
+}

@@ -203,6 +203,12 @@ public struct ManifestVerifier: Sendable {
     ) -> VerificationReport {
         var report = VerificationReport(manifest: manifestPath)
         if !only.isEmpty { report.only = only.map(\.pattern) }
+        if let material = bundle.verificationMaterial, material.method == .sigstore {
+            // OMS v1.0 §4.1, §8.2: keyless signing is verified against Fulcio and Rekor, which
+            // pedigree does not do; say what the bundle is instead of "an unknown key".
+            report.findings.append(Finding(kind: .untrusted, message: Self.sigstoreMessage(material)))
+            return report
+        }
         let signatures = bundle.dsseEnvelope.checkSignatures(keys: keys, budget: budget)
         let chain: ModelChain
         do {
@@ -264,6 +270,23 @@ public struct ManifestVerifier: Sendable {
                 name: ancestor.name, manifestDigest: ancestor.manifestDigest.hex, rootDigest: ancestor.rootDigest.hex,
                 format: ancestor.format, depth: depth, trust: trust, signatures: signatures))
         }
+    }
+
+    /// "Sigstore keyless bundle (Fulcio certificate for IDENTITY); …": the identity is the
+    /// certificate's subject alternative names (Fulcio leaves the subject empty), or its
+    /// subject, or a word that the certificate could not be read.
+    static func sigstoreMessage(_ material: VerificationMaterial) -> String {
+        var identity = "an unreadable certificate"
+        if let der = material.sigstoreCertificate, let certificate = try? Certificate(derEncoded: der) {
+            let names = certificate.subjectAlternativeNames.map { name -> String in
+                switch name {
+                case let .email(value), let .uri(value), let .dns(value), let .ipAddress(value): return value
+                case let .other(kind): return kind
+                }
+            }
+            identity = names.isEmpty ? certificate.identity.description : names.joined(separator: ", ")
+        }
+        return "Sigstore keyless bundle (Fulcio certificate for \(printable(identity))); pedigree verifies key and certificate bundles"
     }
 
     private func signatureFindings(_ results: [SignatureResult]) -> [Finding] {
