@@ -9,7 +9,8 @@ struct Export: ParsableCommand {
         discussion: """
             oms: an OpenSSF Model Signing bundle (Sigstore bundle v0.3) that 'model_signing \
             verify key' accepts, signed with --key (ECDSA P-256, P-384 or P-521) after the folder is \
-            checked against the manifest; written to DIR/model.sig unless --output is given. \
+            checked against the manifest; written to DIR/model.sig (FILE.sig for a single-file \
+            model, whose manifest is FILE.pedigree.json) unless --output is given. \
             cyclonedx: a CycloneDX 1.6 ML-BOM. spdx: SPDX 3.0.1 JSON-LD. slsa: the derivation \
             as an unsigned in-toto Statement with SLSA Provenance v1. model-card: Hugging Face \
             front matter and a provenance section (--trusted-key shows trust in its lineage). \

@@ -182,6 +182,8 @@ struct VerifyReport: Encodable {
     var suppliedDigests: SuppliedDigests?
     /// Files whose digest came from the digest cache (`--trust-cache`); absent without it.
     var reusedFromCache: Int?
+    /// Files not in the manifest let pass (`--ignore-unsigned-files`); absent without it.
+    var unsignedIgnored: Int?
 
     struct Ancestor: Encodable {
         var name: String
@@ -222,6 +224,7 @@ struct VerifyReport: Encodable {
         listed = report.listed
         suppliedDigests = report.suppliedDigests
         reusedFromCache = report.reusedFromCache
+        unsignedIgnored = report.unsignedIgnored
         var summary: [String: Int] = [:]
         for status in [FileStatusCode.ok, .modified, .missing, .unexpected, .unreadable] {
             summary[status.rawValue.lowercased()] = report.count(status)

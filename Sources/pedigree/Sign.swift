@@ -18,13 +18,13 @@ struct Sign: ParsableCommand {
             """
     )
 
-    @Argument(help: "The model folder.")
+    @Argument(help: "The model folder, or the file of a single-file model.")
     var folder: String
 
     @Option(name: .shortAndLong, help: "A private key to sign with (PEM; repeatable: each key signs).")
     var key: [String] = []
 
-    @Option(name: .shortAndLong, help: "Where to write the manifest (default: DIR/pedigree.json).")
+    @Option(name: .shortAndLong, help: "Where to write the manifest (default: DIR/pedigree.json; for a file, FILE.pedigree.json beside it).")
     var output: String?
 
     @Flag(help: "Replace an existing manifest.")
@@ -74,7 +74,11 @@ struct Sign: ParsableCommand {
     @OptionGroup var passphrase: PassphraseOptions
     @OptionGroup var report: JSONOption
 
-    var manifestPath: String { output ?? joinPath(folder, "pedigree.json") }
+    /// For a single-file model the manifest goes beside the file, `FILE.pedigree.json`.
+    var manifestPath: String { output ?? (isSingleFile ? folder + ".pedigree.json" : joinPath(folder, "pedigree.json")) }
+
+    /// Whether the model is one regular file (OMS v1.0 §6.1 item 1).
+    var isSingleFile: Bool { ModelFolder(path: folder, ignorePatterns: [], followSymlinks: false).isSingleFile }
 
     func validate() throws {
         if key.isEmpty { throw ValidationError("give the private key to sign with: --key FILE") }
@@ -93,7 +97,9 @@ struct Sign: ParsableCommand {
     }
 
     func run() throws {
-        guard supplied.noFolder || isFolder(folder) else { throw CommandFailure("\(folder): not a folder", status: .noInput) }
+        guard supplied.noFolder || isFolder(folder) || isSingleFile else {
+            throw CommandFailure("\(folder): neither a folder nor a regular file", status: .noInput)
+        }
         let privateKeys = try passphrase.privateKeys(key)
         var seen: [String: String] = [:]
         for (path, privateKey) in zip(key, privateKeys) {

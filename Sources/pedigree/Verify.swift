@@ -14,10 +14,10 @@ struct Verify: ParsableCommand {
             """
     )
 
-    @Argument(help: "The model folder.")
+    @Argument(help: "The model folder, or the file of a single-file model.")
     var folder: String
 
-    @Option(name: .shortAndLong, help: "The manifest (default: DIR/pedigree.json, else DIR/model.sig).")
+    @Option(name: .shortAndLong, help: "The manifest (default: DIR/pedigree.json, else DIR/model.sig; for a file FILE.pedigree.json, else FILE.sig).")
     var manifest: String?
 
     @OptionGroup(title: "Trusted keys") var trust: TrustOptions
@@ -27,6 +27,14 @@ struct Verify: ParsableCommand {
 
     @Flag(help: "Fail unless every ancestor in the chain is signed by a trusted key.")
     var requireTrustedChain = false
+
+    @Option(help: ArgumentHelp(
+        "Leave this path out of the folder at verification time (repeatable); a signed file left out is MISSING.",
+        discussion: "A pattern for a pedigree manifest, as sign --ignore takes; for an OMS bundle an exact relative path (OMS v1.0 §6.2.1)."))
+    var ignore: [String] = []
+
+    @Flag(help: "Do not fail for files the manifest does not list (OMS v1.0 §8.5); the report counts them.")
+    var ignoreUnsignedFiles = false
 
     @OptionGroup var hashing: HashingOptions
 
@@ -43,16 +51,20 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let keys = try trust.load()
-        guard isFolder(folder) else { throw CommandFailure("\(folder): not a folder", status: .noInput) }
+        let singleFile = ModelFolder(path: folder, ignorePatterns: [], followSymlinks: false).isSingleFile
+        guard singleFile || isFolder(folder) else {
+            throw CommandFailure("\(folder): neither a folder nor a regular file", status: .noInput)
+        }
         let (manifestPath, source) = manifestToVerify()
-        if source == "model.sig", !output.json {
+        if source == "model.sig" || source == "FILE.sig", !output.json {
             Console.note("\(folder) has no pedigree.json; verifying \(manifestPath) (an OpenSSF Model Signing bundle)")
         }
         var engine = hashing.engine
         let digestCache = trustCache ? openDigestCache(mode: .readWrite) : nil
         engine.memo = digestCache
         let verifier = ManifestVerifier(
-            keys: keys, only: only.map(Glob.init), engine: engine, requireTrustedChain: requireTrustedChain)
+            keys: keys, only: only.map(Glob.init), engine: engine, requireTrustedChain: requireTrustedChain,
+            ignore: ignore, ignoreUnsignedFiles: ignoreUnsignedFiles)
         let progress = hashing.progress(json: output.json)
         var report = verifier.verify(folder: folder, manifestPath: manifestPath, progress: progress.counter)
         progress.line.finish()
@@ -66,8 +78,18 @@ struct Verify: ParsableCommand {
     }
 
     /// The manifest to verify and where it came from: `given`, `pedigree.json` or `model.sig`.
+    ///
+    /// For a single-file model the manifest sits beside the file: `FILE.pedigree.json`, else
+    /// `FILE.sig` (sources `FILE.pedigree.json` and `FILE.sig`).
     private func manifestToVerify() -> (path: String, source: String) {
         if let manifest { return (manifest, "given") }
+        if !isFolder(folder) {
+            let own = folder + ".pedigree.json"
+            if FileManager.default.fileExists(atPath: own) || !FileManager.default.fileExists(atPath: folder + ".sig") {
+                return (own, "FILE.pedigree.json")
+            }
+            return (folder + ".sig", "FILE.sig")
+        }
         let found = ModelChain.manifestFile(for: folder)
         return lastComponent(found) == "model.sig" ? (found, "model.sig") : (joinPath(folder, "pedigree.json"), "pedigree.json")
     }
@@ -102,6 +124,9 @@ struct Verify: ParsableCommand {
         }
         if let supplied = report.suppliedDigests {
             Console.out("digests: \(supplied.summary)")
+        }
+        if let unsigned = report.unsignedIgnored, unsigned > 0 {
+            Console.out("unsigned files (--ignore-unsigned-files): \(plural(unsigned, "file")) not in the manifest, not checked")
         }
         if let reused = report.reusedFromCache {
             Console.out("digest cache (--trust-cache): \(plural(reused, "file")) taken from the cache, not re-read")

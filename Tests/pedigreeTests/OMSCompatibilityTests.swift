@@ -178,3 +178,149 @@ extension Workspace {
         }
     }
 }
+
+/// The verifier options of OMS v1.0 §6.2, §8.5 and single-file models (§6.1), each cross-checked
+/// with model_signing 1.1.1 on the same folder.
+@Suite struct OMSVerifierOptions {
+    private func signedModel() throws -> Workspace {
+        let work = try Workspace()
+        try work.exampleModel()
+        try work.folder.write("model/sub/weights.bin", pseudoRandomBytes(1 << 20, seed: 6))
+        try work.opensslKey("oms", curve: "secp384r1")
+        let signed = try modelSigningCLI(["sign", "key", "model", "--private_key", "oms.key", "--signature", "model.sig"], in: work)
+        #expect(signed.status == 0, "\(signed)")
+        return work
+    }
+
+    private func theirs(_ work: Workspace, _ extra: [String] = [], model: String = "model", signature: String = "model.sig", key: String = "oms.pub") throws -> ProcessResult {
+        try modelSigningCLI(["verify", "key", model, "--signature", signature, "--public_key", key] + extra, in: work)
+    }
+
+    /// §6.2.1: a verification-time ignore path is an exact path from the model root.
+    @Test func ignoreAtVerificationLeavesOutExactPathsOnly() throws {
+        let work = try signedModel()
+        try work.folder.write("model/scratch/notes.txt", "later")
+        try work.folder.write("model/sub/scratch/notes.txt", "deeper")
+        let plain = try work.run(["verify", "model", "--manifest", "model.sig", "--trusted-key", "oms.pub"])
+        #expect(plain.status == 1)
+        #expect(plain.stdout.contains("scratch/notes.txt: UNEXPECTED\n"))
+        let top = try work.run(["verify", "model", "--manifest", "model.sig", "--trusted-key", "oms.pub", "--ignore", "scratch"])
+        #expect(top.status == 1)
+        #expect(!top.stdout.contains("\nscratch/notes.txt"))
+        #expect(top.stdout.contains("sub/scratch/notes.txt: UNEXPECTED\n"))
+        let both = try work.run(["verify", "model", "--manifest", "model.sig", "--trusted-key", "oms.pub",
+                                 "--ignore", "scratch", "--ignore", "sub/scratch"])
+        #expect(both.status == 0, "\(both)")
+        #expect(try theirs(work, ["--ignore-paths", "model/scratch", "--ignore-paths", "model/sub/scratch"]).status == 0)
+        // A glob character is a literal for an OMS bundle: '*' leaves nothing out.
+        let star = try work.run(["verify", "model", "--manifest", "model.sig", "--trusted-key", "oms.pub", "--ignore", "*"])
+        #expect(star.status == 1)
+        // Leaving out a signed file makes it missing, for both tools.
+        try FileManager.default.removeItem(atPath: work.folder.url("model/scratch"))
+        try FileManager.default.removeItem(atPath: work.folder.url("model/sub/scratch"))
+        let signedLeftOut = try work.run(["verify", "model", "--manifest", "model.sig", "--trusted-key", "oms.pub", "--ignore", "sub"])
+        #expect(signedLeftOut.status == 1)
+        #expect(signedLeftOut.stdout.contains("sub/weights.bin: MISSING\n"))
+        let theirsLeftOut = try theirs(work, ["--ignore-paths", "model/sub"])
+        #expect(theirsLeftOut.status == 1)
+        #expect(theirsLeftOut.stderr.contains("Missing files in model 'model': sub/weights.bin"))
+    }
+
+    /// A pedigree manifest takes patterns at verification time, as `sign --ignore` does.
+    @Test func ignoreAtVerificationTakesPatternsForPedigreeManifests() throws {
+        let work = try Workspace()
+        try work.exampleModel()
+        try work.keygen("publisher")
+        #expect(try work.run(["sign", "model", "--key", "publisher.key"]).status == 0)
+        try work.folder.write("model/a.log", "1")
+        try work.folder.write("model/logs/b.log", "2")
+        let result = try work.run(["verify", "model", "--trusted-key", "publisher.pub", "--ignore", "*.log", "--ignore", "logs"])
+        #expect(result.status == 0, "\(result)")
+    }
+
+    /// §8.5: unsigned files pass with --ignore-unsigned-files; signed files are still checked.
+    @Test func unsignedFilesPassOnlyWhenAsked() throws {
+        let work = try signedModel()
+        try work.folder.write("model/README.extra", "added later")
+        let strict = try work.run(["verify", "model", "--manifest", "model.sig", "--trusted-key", "oms.pub"])
+        #expect(strict.status == 1)
+        #expect(strict.stdout.contains("README.extra: UNEXPECTED\n"))
+        #expect(try theirs(work).status == 1)
+        let lenient = try work.run(["verify", "model", "--manifest", "model.sig", "--trusted-key", "oms.pub", "--ignore-unsigned-files"])
+        #expect(lenient.status == 0, "\(lenient)")
+        #expect(lenient.stdout.contains("unsigned files (--ignore-unsigned-files): 1 file not in the manifest, not checked\n"))
+        #expect(!lenient.stdout.contains("README.extra"))
+        #expect(try theirs(work, ["--ignore_unsigned_files"]).status == 0)
+        let json = try work.run(["verify", "model", "--manifest", "model.sig", "--trusted-key", "oms.pub", "--ignore-unsigned-files", "--json"])
+        let report = try JSONSerialization.jsonObject(with: json.stdoutData) as! [String: Any]
+        #expect(report["unsignedIgnored"] as? Int == 1)
+        try work.folder.write("model/verify.json", json.stdoutData)
+        let schema = try TestTools.validate("validate-report.py", [work.folder.url("model/verify.json")])
+        #expect(schema.status == 0, "\(schema)")
+        try FileManager.default.removeItem(atPath: work.folder.url("model/verify.json"))
+        // A signed file changed still fails.
+        try work.folder.write("model/sub/weights.bin", pseudoRandomBytes(1 << 20, seed: 7))
+        let tampered = try work.run(["verify", "model", "--manifest", "model.sig", "--trusted-key", "oms.pub", "--ignore-unsigned-files"])
+        #expect(tampered.status == 1)
+        #expect(tampered.stdout.contains("sub/weights.bin: MODIFIED\n"))
+        #expect(try theirs(work, ["--ignore_unsigned_files"]).status == 1)
+    }
+
+    /// model_signing compares the bundle's public-key hint with the key; so does pedigree.
+    @Test func aHintNamingAnotherKeyIsAKeyMismatch() throws {
+        let work = try signedModel()
+        try work.opensslKey("other", curve: "secp384r1")
+        let mismatch = try work.run(["verify", "model", "--manifest", "model.sig", "--trusted-key", "other.pub"])
+        #expect(mismatch.status == 1)
+        let hint = try work.bundle("model.sig").verificationMaterial?.publicKeyHint ?? ""
+        #expect(mismatch.stderr == "pedigree: Key mismatch: the bundle's public-key hint \(hint.prefix(16))… names none of the trusted keys; it was signed with another key\n")
+        #expect(try theirs(work, key: "other.pub").stderr.contains("Key mismatch"))
+        // Among several trusted keys the hint picks the signer.
+        let both = try work.run(["verify", "model", "--manifest", "model.sig", "--trusted-key", "other.pub", "--trusted-key", "oms.pub"])
+        #expect(both.status == 0, "\(both)")
+        #expect(both.stdout.contains("signature 1: trusted (ECDSA P-384, oms.pub)\n"))
+    }
+
+    /// §6.1 item 1, §6.1.2 item 5: a single file is a model.
+    @Test func aSingleFileModelIsSignedAndVerifiedByBothTools() throws {
+        let work = try Workspace()
+        try work.folder.write("weights.bin", pseudoRandomBytes(2 << 20, seed: 9))
+        try work.opensslKey("oms", curve: "secp521r1")
+        // model_signing signs the file; pedigree finds FILE.sig beside it.
+        #expect(try modelSigningCLI(["sign", "key", "weights.bin", "--private_key", "oms.key", "--signature", "weights.bin.sig"], in: work).status == 0)
+        let verified = try work.run(["verify", "weights.bin", "--trusted-key", "oms.pub"])
+        #expect(verified.status == 0, "\(verified)")
+        #expect(verified.stdout.contains("manifest weights.bin.sig: weights.bin (oms), root "))
+        #expect(verified.stdout.contains("weights.bin: OK\n"))
+        // pedigree signs the file (manifest FILE.pedigree.json) and exports FILE.sig.
+        try FileManager.default.removeItem(atPath: work.folder.url("weights.bin.sig"))
+        try work.keygen("publisher")
+        let signed = try work.run(["sign", "weights.bin", "--key", "publisher.key"])
+        #expect(signed.status == 0, "\(signed)")
+        #expect(signed.stdout.hasSuffix("wrote weights.bin.pedigree.json\n"))
+        #expect(try work.run(["verify", "weights.bin", "--trusted-key", "publisher.pub"]).status == 0)
+        let exported = try work.run(["export", "weights.bin", "--format", "oms", "--key", "oms.key"])
+        #expect(exported.status == 0, "\(exported)")
+        #expect(exported.stderr == "wrote weights.bin.sig\n")
+        let resources = (try work.statement("weights.bin.sig")["predicate"] as! [String: Any])["resources"] as! [[String: Any]]
+        #expect(resources.map { $0["name"] as? String } == ["weights.bin"])
+        #expect(resources.first?["digest"] as? String == (try systemSHA256(work.folder.url("weights.bin"))))
+        let ours = try work.run(["verify", "weights.bin", "--manifest", "weights.bin.sig", "--trusted-key", "oms.pub"])
+        #expect(ours.status == 0, "\(ours)")
+        // model_signing 1.1.1 names the resource "." instead of the basename §6.1.2 item 5 gives,
+        // so it does not accept the spec's name (recorded in the README).
+        let theirs = try modelSigningCLI(["verify", "key", "weights.bin", "--signature", "weights.bin.sig", "--public_key", "oms.pub"], in: work)
+        #expect(theirs.status == 1)
+        #expect(theirs.stderr.contains("Extra files found in model 'weights.bin': ."))
+        // Tampered, both manifests fail.
+        try work.folder.write("weights.bin", pseudoRandomBytes(2 << 20, seed: 10))
+        let tampered = try work.run(["verify", "weights.bin", "--manifest", "weights.bin.sig", "--trusted-key", "oms.pub"])
+        #expect(tampered.status == 1)
+        #expect(tampered.stdout.contains("weights.bin: MODIFIED\n"))
+        #expect(try work.run(["verify", "weights.bin", "--trusted-key", "publisher.pub"]).status == 1)
+        // Neither a folder nor a regular file.
+        let fifo = try work.run(["verify", "nothing-here", "--trusted-key", "publisher.pub"])
+        #expect(fifo.status == 66)
+        #expect(fifo.stderr == "pedigree: nothing-here: neither a folder nor a regular file\n")
+    }
+}

@@ -71,7 +71,16 @@ enum StatementCodec {
                 let fields = try predicateField.object()
                 // OMS v1.0 §11.2 item 3: bundles of model_signing 0.3.1–1.0 have no ignore_paths.
                 let serialization = try decodeSerialization(try fields.required("serialization"), ignorePathsOptional: true)
-                let entries = try resources(try fields.required("resources"), unsafe: &unsafe) { _ in (nil, nil) }
+                var entries = try resources(try fields.required("resources"), unsafe: &unsafe) { _ in (nil, nil) }
+                // model_signing 1.1.1 names the one resource of a single-file model "." (the path
+                // relative to the model path); OMS v1.0 §6.1.2 item 5 names it by the file's
+                // basename, which §6.5 also makes the subject's name. Read "." as that name.
+                if entries.isEmpty, unsafe.count == 1, let only = try fields.required("resources").array().first,
+                   try only.object().required("name").string() == ".", let named = try? ResourceName(name) {
+                    unsafe = []
+                    let digest = try digest(try only.object().required("digest"))
+                    entries = [(named, digest, nil, nil)]
+                }
                 decoded = DecodedStatement(
                     format: .oms, name: name, rootDigest: root,
                     entries: entries.map { ManifestEntry(name: $0.name, digest: $0.digest, size: nil, role: nil) },

@@ -119,6 +119,17 @@ public struct VerificationMaterial: Equatable, Sendable {
         self.logEntries = logEntries
     }
 
+    /// Whether the material names `key`: its hint is the SHA-256 of the key's PEM text (as
+    /// model_signing computes it), or its `rawBytes` hold that key. `false` when it names no key.
+    public func names(_ key: PublicKey) -> Bool {
+        if let hint = publicKeyHint, let pem = try? key.pem { return SHA256.hash(Array(pem.utf8)).hex == hint.lowercased() }
+        if let raw = publicKeyRawBytes {
+            let given = (try? PublicKey(pem: raw)) ?? (try? PublicKey(spkiDER: raw))
+            return given?.keyID == key.keyID
+        }
+        return false
+    }
+
     /// The signing method the material is for: a chain means `certificate`, a lone certificate
     /// `sigstore`, anything else (a key, or nothing) `key`.
     public var method: SigningMethod {

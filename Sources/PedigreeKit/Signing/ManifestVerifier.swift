@@ -99,12 +99,15 @@ public struct VerificationReport: Encodable, Sendable {
     /// Files whose digest was taken from the digest cache instead of being read (`verify
     /// --trust-cache`); `nil` when every file was read.
     public var reusedFromCache: Int?
+    /// With `--ignore-unsigned-files` (OMS v1.0 §8.5): how many files present but not in the
+    /// manifest were let pass; `nil` without it.
+    public var unsignedIgnored: Int?
     /// True only when the manifest is sound, trusted, and every selected file is OK.
     public var verified: Bool { problems.isEmpty && !files.isEmpty && files.allSatisfy { $0.status == .ok } }
 
     enum CodingKeys: String, CodingKey {
         case manifest, format, model, rootDigest, manifestDigest, signatures, ancestors, problems, files, only, listed, verified
-        case suppliedDigests, reusedFromCache
+        case suppliedDigests, reusedFromCache, unsignedIgnored
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -123,6 +126,7 @@ public struct VerificationReport: Encodable, Sendable {
         try container.encode(verified, forKey: .verified)
         try container.encodeIfPresent(suppliedDigests, forKey: .suppliedDigests)
         try container.encodeIfPresent(reusedFromCache, forKey: .reusedFromCache)
+        try container.encodeIfPresent(unsignedIgnored, forKey: .unsignedIgnored)
     }
 
     /// The number of files with each status.
@@ -151,13 +155,26 @@ public struct ManifestVerifier: Sendable {
     /// The most signature verifications one `verify` performs.
     public var signatureLimit: Int
 
+    /// Paths left out at verification time (`verify --ignore`), on top of the manifest's own:
+    /// patterns (`Glob`) for a pedigree manifest, literal relative paths for an OMS bundle
+    /// (OMS v1.0 §6.2.1: exact paths from the model root, a folder with its subtree). A listed
+    /// file they leave out is MISSING, as model_signing reports it.
+    public var ignore: [String] = []
+
+    /// Files present but not in the manifest do not fail verification (OMS v1.0 §8.5,
+    /// `--ignore-unsigned-files`); they are counted in `VerificationReport.unsignedIgnored`.
+    public var ignoreUnsignedFiles = false
+
     /// The most ignore-pattern bytes a manifest may carry.
     public static let ignorePatternBudget = Limits.ignorePatternBytes
 
     public init(
         keys: [TrustedKey], only: [Glob] = [], engine: HashEngine = HashEngine(), acceptUntrustedSerialization: Bool = false,
-        requireTrustedChain: Bool = false, signatureLimit: Int = Limits.signatureVerificationsPerRun
+        requireTrustedChain: Bool = false, signatureLimit: Int = Limits.signatureVerificationsPerRun,
+        ignore: [String] = [], ignoreUnsignedFiles: Bool = false
     ) {
+        self.ignore = ignore
+        self.ignoreUnsignedFiles = ignoreUnsignedFiles
         self.keys = keys
         self.only = only
         self.engine = engine
@@ -209,7 +226,16 @@ public struct ManifestVerifier: Sendable {
             report.findings.append(Finding(kind: .untrusted, message: Self.sigstoreMessage(material)))
             return report
         }
-        let signatures = bundle.dsseEnvelope.checkSignatures(keys: keys, budget: budget)
+        var signingKeys = keys
+        var keyMismatch: Finding?
+        if let material = bundle.verificationMaterial, material.method == .key,
+           material.publicKeyHint != nil || material.publicKeyRawBytes != nil {
+            // model_signing 1.1.1 compares the hint with the key it is given ("Key mismatch");
+            // with several trusted keys, the hint picks the one that may have signed.
+            signingKeys = keys.filter { material.names($0.key) }
+            if signingKeys.isEmpty { keyMismatch = Finding(kind: .untrusted, message: Self.keyMismatchMessage(material)) }
+        }
+        let signatures = bundle.dsseEnvelope.checkSignatures(keys: signingKeys, budget: budget)
         let chain: ModelChain
         do {
             chain = try ModelChain(bundle: bundle)
@@ -218,7 +244,7 @@ public struct ManifestVerifier: Sendable {
                 // A name that is not a safe relative path stops here: no file is opened for it or any other.
                 report.findings += problems.map { Finding(kind: .unsafeName, message: $0) }
                 report.signatures = signatures
-                report.findings += signatureFindings(signatures)
+                report.findings += keyMismatch.map { [$0] } ?? signatureFindings(signatures)
             } else {
                 report.findings.append(Finding(kind: .structure, message: "\(manifestPath): \(error)"))
             }
@@ -234,7 +260,7 @@ public struct ManifestVerifier: Sendable {
 
         report.findings += manifest.contradictions().map { Finding(kind: .consistency, message: $0) }
         report.signatures = signatures
-        report.findings += signatureFindings(signatures)
+        report.findings += keyMismatch.map { [$0] } ?? signatureFindings(signatures)
         checkAncestors(chain, budget: budget, into: &report)
         if budget.refusedCount > 0 {
             report.findings.append(Finding(
@@ -245,7 +271,7 @@ public struct ManifestVerifier: Sendable {
 
         let trusted = report.signatures.isTrusted || acceptUntrustedSerialization
         report.files = checkFiles(folder: folder, manifest: manifest, manifestPath: manifestPath, trusted: trusted,
-                                  progress: progress, findings: &report.findings)
+                                  progress: progress, findings: &report.findings, unsignedIgnored: &report.unsignedIgnored)
         return report
     }
 
@@ -270,6 +296,12 @@ public struct ManifestVerifier: Sendable {
                 name: ancestor.name, manifestDigest: ancestor.manifestDigest.hex, rootDigest: ancestor.rootDigest.hex,
                 format: ancestor.format, depth: depth, trust: trust, signatures: signatures))
         }
+    }
+
+    /// The bundle names its key (by hint or raw bytes) and no trusted key is that key.
+    static func keyMismatchMessage(_ material: VerificationMaterial) -> String {
+        let named = material.publicKeyHint.map { "public-key hint \(printable(String($0.prefix(16))))…" } ?? "public key (rawBytes)"
+        return "Key mismatch: the bundle's \(named) names none of the trusted keys; it was signed with another key"
     }
 
     /// "Sigstore keyless bundle (Fulcio certificate for IDENTITY); …": the identity is the
@@ -339,7 +371,7 @@ public struct ManifestVerifier: Sendable {
 
     private func checkFiles(
         folder: String, manifest: SignedManifest, manifestPath: String, trusted: Bool, progress: ByteCounter?,
-        findings: inout [Finding]
+        findings: inout [Finding], unsignedIgnored: inout Int?
     ) -> [FileVerdict] {
         var (ignore, followSymlinks, overBudget) = Self.walkSettings(for: manifest, trusted: trusted)
         if overBudget {
@@ -347,6 +379,7 @@ public struct ManifestVerifier: Sendable {
                 kind: .consistency,
                 message: "the manifest's ignore_paths exceed \(Self.ignorePatternBudget) bytes; the defaults were used instead"))
         }
+        ignore += self.ignore.map { manifest.format == .oms ? Glob.escape($0) : $0 }
         // The manifest being verified is never part of the model, wherever it sits.
         if let inside = relativePath(of: manifestPath, inside: folder) { ignore.append(Glob.escape(inside)) }
         let model = ModelFolder(path: folder, ignorePatterns: ignore, followSymlinks: followSymlinks)
@@ -397,12 +430,18 @@ public struct ManifestVerifier: Sendable {
                 verdicts[slot].detail = error.reasonText
             }
         }
+        var unsigned = 0
         for file in scan.files where selected(file.name) && !listed.contains(ByteKey(file.name)) {
-            verdicts.append(FileVerdict(name: file.name, status: .unexpected))
+            if ignoreUnsignedFiles { unsigned += 1 } else { verdicts.append(FileVerdict(name: file.name, status: .unexpected)) }
         }
         for error in scan.problems where selected(error.path) && !listed.contains(ByteKey(error.path)) {
-            verdicts.append(FileVerdict(name: error.path, status: .unexpected, detail: error.reasonText))
+            if ignoreUnsignedFiles {
+                unsigned += 1
+            } else {
+                verdicts.append(FileVerdict(name: error.path, status: .unexpected, detail: error.reasonText))
+            }
         }
+        if ignoreUnsignedFiles { unsignedIgnored = unsigned }
         if verdicts.isEmpty, !only.isEmpty {
             findings.append(Finding(
                 kind: .folder,
