@@ -324,3 +324,43 @@ extension Workspace {
         #expect(fifo.stderr == "pedigree: nothing-here: neither a folder nor a regular file\n")
     }
 }
+
+/// The root digest is computed over the resources in the order the signed bundle lists them.
+@Suite struct OMSRootDigestOrder {
+    /// `a-b` and `a/x`: sorted as strings `a-b` comes first (OMS v1.0 §6.4), by path components
+    /// `a/x` does (model_signing). Each tool's bundle verifies with the other.
+    @Test func namesTheTwoSortsDisagreeOnVerifyBothWays() throws {
+        let work = try Workspace()
+        try work.folder.write("model/a-b", "dash")
+        try work.folder.write("model/a/x", "slash")
+        try work.folder.write("model/a.c", "dot")
+        try work.keygen("publisher")
+        try work.opensslKey("oms")
+        #expect(try work.run(["sign", "model", "--key", "publisher.key"]).status == 0)
+        let exported = try work.run(["export", "model", "--format", "oms", "--key", "oms.key", "--output", "ours.sig"])
+        #expect(exported.status == 0, "\(exported)")
+        let names = ((try work.statement("ours.sig")["predicate"] as! [String: Any])["resources"] as! [[String: Any]]).map { $0["name"] as! String }
+        #expect(names == ["a/x", "a-b", "a.c"])
+        let theirs = try modelSigningCLI(["verify", "key", "model", "--signature", "ours.sig", "--public_key", "oms.pub",
+                                          "--ignore-paths", "model/pedigree.json"], in: work)
+        #expect(theirs.status == 0, "\(theirs)")
+        #expect(try modelSigningCLI(["sign", "key", "model", "--private_key", "oms.key", "--signature", "theirs.sig",
+                                     "--ignore-paths", "model/pedigree.json"], in: work).status == 0)
+        let theirNames = ((try work.statement("theirs.sig")["predicate"] as! [String: Any])["resources"] as! [[String: Any]]).map { $0["name"] as! String }
+        #expect(theirNames == names)
+        #expect(try work.run(["verify", "model", "--manifest", "theirs.sig", "--trusted-key", "oms.pub"]).status == 0)
+        // A signer that lists them sorted as strings, with the root over that order, verifies too.
+        try work.reshape("theirs.sig", key: "oms.key") { _, statement, _ in
+            var predicate = statement["predicate"] as! [String: Any]
+            let resources = (predicate["resources"] as! [[String: Any]]).sorted { ($0["name"] as! String) < ($1["name"] as! String) }
+            predicate["resources"] = resources
+            statement["predicate"] = predicate
+            let root = SHA256.hash(resources.flatMap { Array(SHA256Digest(hex: $0["digest"] as! String)!.bytes) }).hex
+            statement["subject"] = [["name": "model", "digest": ["sha256": root]]]
+        }
+        let stringOrder = try work.run(["verify", "model", "--manifest", "theirs.sig", "--trusted-key", "oms.pub"])
+        #expect(stringOrder.status == 0, "\(stringOrder)")
+        #expect(try modelSigningCLI(["verify", "key", "model", "--signature", "theirs.sig", "--public_key", "oms.pub",
+                                     "--ignore-paths", "model/pedigree.json"], in: work).status == 0)
+    }
+}

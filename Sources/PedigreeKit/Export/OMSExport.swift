@@ -24,7 +24,9 @@ public enum OMSExport {
         let payload = try StatementCodec.encodeOMS(
             name: manifest.name, root: manifest.rootDigest,
             serialization: Serialization(allowSymlinks: manifest.serialization.allowSymlinks, ignorePaths: ignorePaths),
-            entries: manifest.entries.sorted { $0.name < $1.name }.map { ($0.name, $0.digest) })
+            // Listed in model_signing's order (path components compared one by one), the order
+            // the root digest is computed in: a verifier hashes them as listed.
+            entries: manifest.entries.sorted { RelativePath.precedes($0.name.string, $1.name.string) }.map { ($0.name, $0.digest) })
         let envelope = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: key)
         let hint = SHA256.hash(Array(try key.publicKey.pem.utf8)).hex
         return ManifestBundle(

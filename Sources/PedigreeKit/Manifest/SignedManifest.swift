@@ -69,14 +69,17 @@ public struct SignedManifest: Sendable {
     /// are safe by construction): names listed twice, a subject digest that does not match.
     public func consistencyProblems() -> [String] { contradictions() }
 
-    /// Names listed twice and a subject digest that does not match the resources.
+    /// Names listed twice and a subject digest that does not match the resources, taken in the
+    /// order the manifest lists them (model_signing hashes its resources as listed; OMS v1.0
+    /// §6.5.1 assumes they are sorted, and the two sorts disagree on `a-b` and `a/x`).
     public func contradictions() -> [String] {
         var problems: [String] = []
         var seen = Set<ResourceName>()
         for (index, entry) in entries.enumerated() where !seen.insert(entry.name).inserted {
             problems.append("resource \(index + 1): name '\(printable(entry.name.string))' is listed twice")
         }
-        let recomputed = RootDigest.compute(entries.map { ($0.name.string, $0.digest) })
+        // Over the resources in the order listed: what the signer committed to (DESIGN.md).
+        let recomputed = RootDigest.compute(inListedOrder: entries.map { ($0.name.string, $0.digest) })
         if recomputed != rootDigest {
             problems.append(
                 "the subject digest \(rootDigest.hex.prefix(12))… does not match the resources "
