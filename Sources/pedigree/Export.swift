@@ -9,7 +9,8 @@ struct Export: ParsableCommand {
         discussion: """
             oms: an OpenSSF Model Signing bundle (Sigstore bundle v0.3) that 'model_signing \
             verify key' accepts, signed with --key (ECDSA P-256, P-384 or P-521) after the folder is \
-            checked against the manifest; written to DIR/model.sig (FILE.sig for a single-file \
+            checked against the manifest (with --signing-cert and --cert-chain: the certificate \
+            method, the bundle carrying the chain); written to DIR/model.sig (FILE.sig for a single-file \
             model, whose manifest is FILE.pedigree.json) unless --output is given. \
             cyclonedx: a CycloneDX 1.6 ML-BOM. spdx: SPDX 3.0.1 JSON-LD. slsa: the derivation \
             as an unsigned in-toto Statement with SLSA Provenance v1. model-card: Hugging Face \
@@ -33,6 +34,7 @@ struct Export: ParsableCommand {
     @Option(name: .shortAndLong, help: "oms: the ECDSA private key to sign the bundle with.")
     var key: [String] = []
 
+    @OptionGroup(title: "Signing certificate (oms)") var certificate: CertificateOptions
     @OptionGroup(title: "Trusted keys (model-card)") var trust: TrustOptions
     @OptionGroup var passphrase: PassphraseOptions
     @OptionGroup var hashing: HashingOptions
@@ -42,6 +44,7 @@ struct Export: ParsableCommand {
         if format == .oms, key.isEmpty { throw ValidationError("--format oms signs a bundle: give --key (ECDSA P-256, P-384 or P-521)") }
         if format == .oms, key.count > 1 { throw ValidationError("--format oms signs with one key; --key was given \(key.count) times") }
         if format != .oms, !key.isEmpty { throw ValidationError("--key is for --format oms") }
+        if format != .oms, certificate.given { throw ValidationError("--signing-cert and --cert-chain are for --format oms") }
         if format != .modelCard, trust.given { throw ValidationError("--trusted-key and --trusted-keys are for --format model-card") }
         if report.json, format != .oms, output == nil {
             throw ValidationError("--json reports on a written file: give --output FILE (or the document is the output)")
@@ -49,10 +52,11 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        let request = ExportRequest(
+        var request = ExportRequest(
             model: model, format: format, output: output,
             signingKey: try zip(key, passphrase.privateKeys(key)).map { ($0, $1) }.first,
             trustedKeys: try trust.loadIfGiven(), engine: hashing.engine)
+        request.certificateChain = try certificate.load()
         let progress = hashing.progress(json: report.json)
         let document: ExportDocument
         do {

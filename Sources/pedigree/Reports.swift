@@ -184,6 +184,8 @@ struct VerifyReport: Encodable {
     var reusedFromCache: Int?
     /// Files not in the manifest let pass (`--ignore-unsigned-files`); absent without it.
     var unsignedIgnored: Int?
+    /// Who signed, for a bundle signed with a certificate whose chain validated.
+    var certificateSigner: CertificateSignerReport?
 
     struct Ancestor: Encodable {
         var name: String
@@ -225,6 +227,7 @@ struct VerifyReport: Encodable {
         suppliedDigests = report.suppliedDigests
         reusedFromCache = report.reusedFromCache
         unsignedIgnored = report.unsignedIgnored
+        certificateSigner = report.certificateSigner
         var summary: [String: Int] = [:]
         for status in [FileStatusCode.ok, .modified, .missing, .unexpected, .unreadable] {
             summary[status.rawValue.lowercased()] = report.count(status)

@@ -71,6 +71,7 @@ struct Sign: ParsableCommand {
     @OptionGroup var hashing: HashingOptions
     @OptionGroup(title: "Reusing digests") var cache: CacheOptions
     @OptionGroup(title: "Signing from digests computed elsewhere") var supplied: DigestOptions
+    @OptionGroup(title: "Signing certificate (the first --key's)") var certificate: CertificateOptions
     @OptionGroup var passphrase: PassphraseOptions
     @OptionGroup var report: JSONOption
 
@@ -153,7 +154,20 @@ struct Sign: ParsableCommand {
             if !report.json { reportParents(parents, keysGiven: !derivationRequest.trustedKeys.isEmpty) }
             ancestors = try Deriver.apply(derivationRequest, parents: parents, to: &predicate)
         }
+        // The certificate is checked against the key before anything is hashed into a bundle.
+        var certified: CertificateSigningKey?
+        if let chain = try certificate.load() {
+            do {
+                certified = try CertificateSigningKey(privateKey: privateKeys[0], chain: chain)
+            } catch {
+                throw CommandFailure("\(key[0]): \(error.description)", status: .dataError)
+            }
+        }
         var result = try signer.sign(predicate, key: privateKeys[0], ancestors: ancestors)
+        if let certified {
+            // The chain travels in the bundle as OMS's certificate method carries it (§4.1).
+            result.bundle.verificationMaterial = VerificationMaterial(certificateChain: certified.chain.certificates.map { (certificate: Certificate) in certificate.derEncoded })
+        }
         // Every further key signs the same payload.
         for privateKey in privateKeys.dropFirst() {
             try result.bundle.dsseEnvelope.addSignature(key: privateKey)

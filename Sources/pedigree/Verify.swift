@@ -21,6 +21,7 @@ struct Verify: ParsableCommand {
     var manifest: String?
 
     @OptionGroup(title: "Trusted keys") var trust: TrustOptions
+    @OptionGroup(title: "Trusted certificate authorities (OMS certificate method)") var authorities: TrustedCAOptions
 
     @Option(help: "Verify only files matching this pattern (repeatable).")
     var only: [String] = []
@@ -44,13 +45,16 @@ struct Verify: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func validate() throws {
-        if !trust.given {
-            throw ValidationError("give the signer's public key with --trusted-key FILE, or a folder of keys with --trusted-keys DIR")
+        if !trust.given, authorities.trustedCA.isEmpty {
+            throw ValidationError(
+                "give the signer's public key with --trusted-key FILE, or a folder of keys with --trusted-keys DIR, "
+                    + "or for a certificate-signed bundle its CA with --trusted-ca FILE")
         }
     }
 
     func run() throws {
-        let keys = try trust.load()
+        let keys = trust.given ? try trust.load() : []
+        let anchors = try authorities.load()
         let singleFile = ModelFolder(path: folder, ignorePatterns: [], followSymlinks: false).isSingleFile
         guard singleFile || isFolder(folder) else {
             throw CommandFailure("\(folder): neither a folder nor a regular file", status: .noInput)
@@ -64,7 +68,7 @@ struct Verify: ParsableCommand {
         engine.memo = digestCache
         let verifier = ManifestVerifier(
             keys: keys, only: only.map(Glob.init), engine: engine, requireTrustedChain: requireTrustedChain,
-            ignore: ignore, ignoreUnsignedFiles: ignoreUnsignedFiles)
+            ignore: ignore, ignoreUnsignedFiles: ignoreUnsignedFiles, anchors: anchors, certificateTime: authorities.policyTime)
         let progress = hashing.progress(json: output.json)
         var report = verifier.verify(folder: folder, manifestPath: manifestPath, progress: progress.counter)
         progress.line.finish()
@@ -97,6 +101,11 @@ struct Verify: ParsableCommand {
     private func printReport(_ report: VerificationReport) {
         if let model = report.model, let format = report.format {
             Console.out("manifest \(report.manifest): \(model) (\(format.rawValue)), root \(short(report.rootDigest ?? ""))…")
+        }
+        if let signer = report.certificateSigner {
+            let names = signer.subjectAlternativeNames.joined(separator: ", ")
+            let who = signer.subject.isEmpty ? names : (names.isEmpty ? signer.subject : "\(signer.subject) (\(names))")
+            Console.out("certificate: \(who), issued by \(signer.issuer), chains to \(signer.anchor), valid \(signer.notBefore) to \(signer.notAfter)")
         }
         for signature in report.signatures {
             let keyid = signature.keyid.isEmpty ? "no key id" : short(signature.keyid) + "…"

@@ -364,3 +364,160 @@ extension Workspace {
                                      "--ignore-paths", "model/pedigree.json"], in: work).status == 0)
     }
 }
+
+/// The OMS certificate method (§4.1, §8.2) both ways, against model_signing 1.1.1, with a
+/// 3-level PKI made by openssl (root P-521 → intermediate P-384 → leaf).
+@Suite(.tags(.tool)) struct OMSCertificateMethod {
+    /// A model in `pki`'s folder and its pedigree manifest signed by `publisher`.
+    private func model(in pki: TestPKI) throws -> Workspace {
+        let work = Workspace(folder: pki.folder)
+        try work.exampleModel()
+        try work.folder.write("model/sub/weights.bin", pseudoRandomBytes(1 << 20, seed: 11))
+        return work
+    }
+
+    private func verify(_ work: Workspace, _ bundle: String, _ extra: [String] = ["--trusted-ca", "root.pem"]) throws -> ProcessResult {
+        try work.run(["verify", "model", "--manifest", bundle] + extra)
+    }
+
+    @Test(arguments: [TestPKI.KeyType.p256, .p384, .p521])
+    func modelSigningSignsPedigreeVerifiesAgainstTheCA(_ leafType: TestPKI.KeyType) throws {
+        let pki = try TestPKI.threeLevel(leafType: leafType)
+        let work = try model(in: pki)
+        let signed = try modelSigningCLI([
+            "sign", "certificate", "model", "--signature", "theirs.sig", "--private_key", "leaf.key",
+            "--signing_certificate", "leaf.pem", "--certificate_chain", "inter.pem",
+        ], in: work)
+        #expect(signed.status == 0, "\(signed)")
+        let verified = try verify(work, "theirs.sig")
+        #expect(verified.status == 0, "\(verified)")
+        #expect(verified.stdout.contains(
+            "certificate: CN=Model Signer Ünïcode,O=Pedigree Tests (email:signer@example.com, URI:https://example.com/signer, "
+                + "DNS:signer.example.com, IP Address:192.0.2.7), issued by CN=Test Intermediate CA,O=Pedigree Tests, "
+                + "chains to CN=Test Root CA,O=Pedigree Tests, valid "))
+        #expect(verified.stdout.hasSuffix("verified: 8 files OK, signed by a trusted key\n"))
+        let json = try work.run(["verify", "model", "--manifest", "theirs.sig", "--trusted-ca", "root.pem", "--json"])
+        let report = try JSONSerialization.jsonObject(with: json.stdoutData) as! [String: Any]
+        let signer = report["certificateSigner"] as! [String: Any]
+        #expect(signer["subject"] as? String == "CN=Model Signer Ünïcode,O=Pedigree Tests")
+        #expect((signer["subjectAlternativeNames"] as? [String])?.first == "email:signer@example.com")
+        try work.folder.write("verify.json", json.stdoutData)
+        let schema = try TestTools.validate("validate-report.py", [work.folder.url("verify.json")])
+        #expect(schema.status == 0, "\(schema)")
+        // Tampered, missing and extra files are reported.
+        try work.folder.write("model/sub/weights.bin", pseudoRandomBytes(1 << 20, seed: 12))
+        try FileManager.default.removeItem(atPath: work.folder.url("model/config.json"))
+        try work.folder.write("model/extra.bin", "x")
+        let tampered = try verify(work, "theirs.sig")
+        #expect(tampered.status == 1)
+        #expect(tampered.stdout.contains("sub/weights.bin: MODIFIED\n"))
+        #expect(tampered.stdout.contains("config.json: MISSING\n"))
+        #expect(tampered.stdout.contains("extra.bin: UNEXPECTED\n"))
+    }
+
+    @Test func pedigreeSignsWithACertificateModelSigningVerifies() throws {
+        let pki = try TestPKI.threeLevel(leafType: .p384)
+        let work = try model(in: pki)
+        try work.keygen("publisher")
+        #expect(try work.run(["sign", "model", "--key", "publisher.key"]).status == 0)
+        let exported = try work.run([
+            "export", "model", "--format", "oms", "--key", "leaf.key", "--signing-cert", "leaf.pem", "--cert-chain", "inter.pem",
+            "--output", "ours.sig",
+        ])
+        #expect(exported.status == 0, "\(exported)")
+        let bundle = try work.bundle("ours.sig")
+        #expect(bundle.verificationMaterial?.method == .certificate)
+        #expect(bundle.verificationMaterial?.certificateChain == [try pki.certificate("leaf").derEncoded, try pki.certificate("inter").derEncoded])
+        let theirs = try modelSigningCLI(["verify", "certificate", "model", "--signature", "ours.sig", "--certificate_chain", "root.pem",
+                                          "--ignore-paths", "model/pedigree.json"], in: work)
+        #expect(theirs.status == 0, "\(theirs)")
+        #expect(try verify(work, "ours.sig").status == 0)
+        // A key the certificate does not certify is refused before anything is written.
+        try pki.key("stranger", .p384)
+        let wrongKey = try work.run(["export", "model", "--format", "oms", "--key", "stranger.key", "--signing-cert", "leaf.pem",
+                                     "--output", "wrong.sig"])
+        #expect(wrongKey.status == 65)
+        #expect(wrongKey.stderr.hasPrefix("pedigree: stranger.key: "))
+        #expect(!work.exists("wrong.sig"))
+    }
+
+    /// pedigree's own manifest carries the chain too, and verifies against the CA.
+    @Test func aPedigreeManifestSignedWithACertificateVerifiesAgainstTheCA() throws {
+        let pki = try TestPKI.threeLevel(leafType: .p521)
+        let work = try model(in: pki)
+        let signed = try work.run(["sign", "model", "--key", "leaf.key", "--signing-cert", "leaf.pem", "--cert-chain", "inter.pem"])
+        #expect(signed.status == 0, "\(signed)")
+        #expect(try work.bundle("model/pedigree.json").verificationMaterial?.certificateChain?.count == 2)
+        #expect(try work.schemaProblems(["model/pedigree.json"]) == "")
+        let verified = try work.run(["verify", "model", "--trusted-ca", "root.pem"])
+        #expect(verified.status == 0, "\(verified)")
+        #expect(verified.stdout.contains("signature 1: trusted (ECDSA P-521, certificate CN=Model Signer Ünïcode,O=Pedigree Tests (email:signer@example.com"))
+        try work.folder.write("model/config.json", "{}")
+        let tampered = try work.run(["verify", "model", "--trusted-ca", "root.pem"])
+        #expect(tampered.status == 1)
+        #expect(tampered.stdout.contains("config.json: MODIFIED\n"))
+        // A certificate for another key is refused before anything is written.
+        try pki.key("other", .p256)
+        let mismatch = try work.run(["sign", "model", "--key", "other.key", "--signing-cert", "leaf.pem", "--output", "other.json"])
+        #expect(mismatch.status == 65)
+        #expect(mismatch.stderr.hasPrefix("pedigree: other.key: "))
+        #expect(!work.exists("other.json"))
+    }
+
+    @Test func eachMethodIsRefusedByTheOthersTrustWithTheMethodNamed() throws {
+        let pki = try TestPKI.threeLevel()
+        let work = try model(in: pki)
+        #expect(try modelSigningCLI([
+            "sign", "certificate", "model", "--signature", "cert.sig", "--private_key", "leaf.key",
+            "--signing_certificate", "leaf.pem", "--certificate_chain", "inter.pem",
+        ], in: work).status == 0)
+        try shell("openssl pkey -in leaf.key -pubout -out leaf.pub", currentDirectory: work.path)
+        let asKey = try verify(work, "cert.sig", ["--trusted-key", "leaf.pub"])
+        #expect(asKey.status == 1)
+        #expect(asKey.stderr == "pedigree: the bundle is signed with a certificate (method certificate) for CN=Model Signer Ünïcode,O=Pedigree Tests "
+            + "(email:signer@example.com, URI:https://example.com/signer, DNS:signer.example.com, IP Address:192.0.2.7); "
+            + "verify it against its CA with --trusted-ca FILE\n")
+        try work.opensslKey("bare")
+        #expect(try modelSigningCLI(["sign", "key", "model", "--private_key", "bare.key", "--signature", "key.sig"], in: work).status == 0)
+        let asCertificate = try verify(work, "key.sig")
+        #expect(asCertificate.status == 1)
+        #expect(asCertificate.stderr == "pedigree: the bundle is signed with a bare key (method key), not a certificate: --trusted-ca "
+            + "cannot verify it; give the signer's public key with --trusted-key FILE\n")
+    }
+
+    @Test func aWrongCAASelfSignedLeafAndAnExpiredLeafAreRefused() throws {
+        let pki = try TestPKI.threeLevel()
+        let work = try model(in: pki)
+        try pki.selfSigned("stranger", subject: "/O=Elsewhere/CN=Stranger Root CA")
+        #expect(try modelSigningCLI([
+            "sign", "certificate", "model", "--signature", "cert.sig", "--private_key", "leaf.key",
+            "--signing_certificate", "leaf.pem", "--certificate_chain", "inter.pem",
+        ], in: work).status == 0)
+        let wrongCA = try verify(work, "cert.sig", ["--trusted-ca", "stranger.pem"])
+        #expect(wrongCA.status == 1)
+        #expect(wrongCA.stderr.hasPrefix("pedigree: the signing certificate CN=Model Signer Ünïcode,O=Pedigree Tests "))
+        #expect(wrongCA.stderr.contains(" is not trusted: "))
+        #expect(try modelSigningCLI(["verify", "certificate", "model", "--signature", "cert.sig", "--certificate_chain", "stranger.pem"],
+                                    in: work).status == 1)
+        // A self-signed leaf is not a CA of itself.
+        try pki.selfSigned("self", subject: "/CN=Self Signer", profile: .selfSignedLeaf, type: .p256)
+        try work.keygen("publisher")
+        #expect(try work.run(["sign", "model", "--key", "publisher.key"]).status == 0)
+        let selfExport = try work.run(["export", "model", "--format", "oms", "--key", "self.key", "--signing-cert", "self.pem", "--output", "self.sig"])
+        #expect(selfExport.status == 0, "\(selfExport)")
+        let selfSigned = try verify(work, "self.sig", ["--trusted-ca", "root.pem"])
+        #expect(selfSigned.status == 1)
+        #expect(selfSigned.stderr.hasPrefix("pedigree: the signing certificate CN=Self Signer (email:self@example.com) is not trusted: "))
+        // An expired leaf: refused now (§8.2), accepted at its notBefore as model_signing judges.
+        try pki.issue("old", subject: "/CN=Expired Signer", by: "inter", profile: .leaf, start: "20200101000000Z", end: "20210101000000Z")
+        #expect(try modelSigningCLI(["sign", "certificate", "model", "--signature", "old.sig", "--private_key", "old.key",
+                                     "--signing_certificate", "old.pem", "--certificate_chain", "inter.pem"], in: work).status == 0)
+        let expired = try verify(work, "old.sig")
+        #expect(expired.status == 1)
+        #expect(expired.stderr.contains("expired"))
+        let atIssue = try verify(work, "old.sig", ["--trusted-ca", "root.pem", "--certificate-time", "leaf-not-before"])
+        #expect(atIssue.status == 1)  // the intermediate did not exist in 2020: no path then
+        #expect(try modelSigningCLI(["verify", "certificate", "model", "--signature", "old.sig", "--certificate_chain", "root.pem"],
+                                    in: work).status == atIssue.status)
+    }
+}

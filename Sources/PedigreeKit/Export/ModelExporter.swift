@@ -19,6 +19,9 @@ public struct ExportRequest: Sendable {
     /// Model card: keys to show trust in the lineage with.
     public var trustedKeys: [TrustedKey]?
     public var engine: HashEngine
+    /// OMS certificate method (§4.1): the signing certificate and its chain, leaf first, for
+    /// `signingKey`; the bundle then carries `x509CertificateChain` instead of a key hint.
+    public var certificateChain: CertificateChain?
 
     public init(
         model: String, format: ExportFormat, output: String? = nil, signingKey: (path: String, key: PrivateKey)? = nil,
@@ -176,6 +179,14 @@ public enum ModelExporter {
             throw .document("--format oms signs a bundle: give --key (ECDSA P-256, P-384 or P-521)")
         }
         guard key.algorithm.isECDSA else { throw .keyNotECDSA(key: keyPath, algorithm: key.algorithm.displayName) }
+        var certified: CertificateSigningKey?
+        if let chain = request.certificateChain {
+            do {
+                certified = try CertificateSigningKey(privateKey: key, chain: chain)
+            } catch {
+                throw .document("\(printable(keyPath)): \(error)")
+            }
+        }
         let mismatch = FolderMismatch.check(
             folder: request.model, bundle: chain.bundle, manifestPath: manifestPath, engine: request.engine, progress: progress)
         guard mismatch.isEmpty else { throw .folderDiffers(folder: request.model, mismatch) }
@@ -187,7 +198,7 @@ public enum ModelExporter {
         }
         if let inside = relativePath(of: destination, inside: request.model), !ignore.contains(inside) { ignore.append(inside) }
         do {
-            return try OMSExport.bundle(chain.manifest, key: key, ignorePaths: ignore).encodedCompact()
+            return try OMSExport.bundle(chain.manifest, key: key, ignorePaths: ignore, certificate: certified).encodedCompact()
         } catch {
             throw .document("\(error)")
         }

@@ -13,8 +13,12 @@ public enum OMSExport {
     /// - Parameter ignorePaths: paths (relative, literal) in the folder that are not part of the
     ///   model, so that `model_signing` leaves them out as pedigree did.
     /// - Throws: `ExportError` for a key OMS cannot use (Ed25519).
+    ///
+    /// - Parameter certificate: sign with the certificate method (OMS v1.0 §4.1): the bundle
+    ///   carries `x509CertificateChain` (leaf first, DER) instead of the key hint. Its private
+    ///   key must be `key`.
     public static func bundle(
-        _ manifest: SignedManifest, key: PrivateKey, ignorePaths: [String]
+        _ manifest: SignedManifest, key: PrivateKey, ignorePaths: [String], certificate: CertificateSigningKey? = nil
     ) throws -> ManifestBundle {
         guard key.algorithm.isECDSA else {
             throw ExportError(
@@ -28,9 +32,13 @@ public enum OMSExport {
             // the root digest is computed in: a verifier hashes them as listed.
             entries: manifest.entries.sorted { RelativePath.precedes($0.name.string, $1.name.string) }.map { ($0.name, $0.digest) })
         let envelope = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: key)
-        let hint = SHA256.hash(Array(try key.publicKey.pem.utf8)).hex
-        return ManifestBundle(
-            kind: .sigstore, dsseEnvelope: envelope, verificationMaterial: VerificationMaterial(publicKeyHint: hint))
+        let material: VerificationMaterial
+        if let certificate {
+            material = VerificationMaterial(certificateChain: certificate.chain.certificates.map(\.derEncoded))
+        } else {
+            material = VerificationMaterial(publicKeyHint: SHA256.hash(Array(try key.publicKey.pem.utf8)).hex)
+        }
+        return ManifestBundle(kind: .sigstore, dsseEnvelope: envelope, verificationMaterial: material)
     }
 
     /// The paths in `folder` that `model_signing` would hash but that are not files of the

@@ -24,6 +24,19 @@ public struct FileVerdict: Encodable, Sendable, Equatable {
     public var detail: String?
 }
 
+/// The signer a validated certificate chain names (OMS certificate method).
+public struct CertificateSignerReport: Encodable, Sendable, Equatable {
+    /// The leaf's subject, RFC 4514 text (may be empty when the SANs name the signer).
+    public var subject: String
+    /// The leaf's subject alternative names, as OpenSSL prints them (`email:…`, `URI:…`).
+    public var subjectAlternativeNames: [String]
+    public var issuer: String
+    /// The trusted CA the chain ends at.
+    public var anchor: String
+    public var notBefore: String
+    public var notAfter: String
+}
+
 /// How far an embedded ancestor's signature is trusted.
 public enum AncestorTrust: String, Encodable, Sendable, Equatable {
     /// Signed by a trusted key.
@@ -47,7 +60,7 @@ public struct AncestorVerdict: Encodable, Sendable, Equatable {
 }
 
 /// One thing wrong with a manifest or its folder, and what kind of thing it is.
-public struct Finding: Sendable, Equatable {
+public struct Finding: Error, Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// The bundle or Statement cannot be read.
         case structure
@@ -99,6 +112,8 @@ public struct VerificationReport: Encodable, Sendable {
     /// Files whose digest was taken from the digest cache instead of being read (`verify
     /// --trust-cache`); `nil` when every file was read.
     public var reusedFromCache: Int?
+    /// For a bundle signed with the certificate method whose chain validated: who signed.
+    public var certificateSigner: CertificateSignerReport?
     /// With `--ignore-unsigned-files` (OMS v1.0 §8.5): how many files present but not in the
     /// manifest were let pass; `nil` without it.
     public var unsignedIgnored: Int?
@@ -107,7 +122,7 @@ public struct VerificationReport: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case manifest, format, model, rootDigest, manifestDigest, signatures, ancestors, problems, files, only, listed, verified
-        case suppliedDigests, reusedFromCache, unsignedIgnored
+        case suppliedDigests, reusedFromCache, unsignedIgnored, certificateSigner
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -127,6 +142,7 @@ public struct VerificationReport: Encodable, Sendable {
         try container.encodeIfPresent(suppliedDigests, forKey: .suppliedDigests)
         try container.encodeIfPresent(reusedFromCache, forKey: .reusedFromCache)
         try container.encodeIfPresent(unsignedIgnored, forKey: .unsignedIgnored)
+        try container.encodeIfPresent(certificateSigner, forKey: .certificateSigner)
     }
 
     /// The number of files with each status.
@@ -161,6 +177,15 @@ public struct ManifestVerifier: Sendable {
     /// file they leave out is MISSING, as model_signing reports it.
     public var ignore: [String] = []
 
+    /// CA certificates a bundle signed with the certificate method must chain to (`verify
+    /// --trusted-ca`); none means certificate-signed bundles are not trusted.
+    public var anchors: [Certificate] = []
+
+    /// When the signing certificate must be valid: `.now` by default (OMS v1.0 §8.2: "the leaf
+    /// certificate MUST be within its validity period"), or `.leafNotBefore` as model_signing
+    /// 1.1.1 checks (an expired leaf then passes).
+    public var certificateTime: ChainValidationPolicy.Time = .now
+
     /// Files present but not in the manifest do not fail verification (OMS v1.0 §8.5,
     /// `--ignore-unsigned-files`); they are counted in `VerificationReport.unsignedIgnored`.
     public var ignoreUnsignedFiles = false
@@ -171,8 +196,11 @@ public struct ManifestVerifier: Sendable {
     public init(
         keys: [TrustedKey], only: [Glob] = [], engine: HashEngine = HashEngine(), acceptUntrustedSerialization: Bool = false,
         requireTrustedChain: Bool = false, signatureLimit: Int = Limits.signatureVerificationsPerRun,
-        ignore: [String] = [], ignoreUnsignedFiles: Bool = false
+        ignore: [String] = [], ignoreUnsignedFiles: Bool = false, anchors: [Certificate] = [],
+        certificateTime: ChainValidationPolicy.Time = .now
     ) {
+        self.anchors = anchors
+        self.certificateTime = certificateTime
         self.ignore = ignore
         self.ignoreUnsignedFiles = ignoreUnsignedFiles
         self.keys = keys
@@ -228,7 +256,24 @@ public struct ManifestVerifier: Sendable {
         }
         var signingKeys = keys
         var keyMismatch: Finding?
-        if let material = bundle.verificationMaterial, material.method == .key,
+        let material = bundle.verificationMaterial
+        if let material, material.method == .certificate {
+            // OMS v1.0 §8.2: validate the chain against the trusted CAs, then verify the
+            // signature with the leaf's key, and only with it.
+            signingKeys = []
+            switch certificateSigner(material) {
+            case .success(let signer):
+                report.certificateSigner = signer.report
+                signingKeys = [signer.key]
+            case .failure(let finding):
+                keyMismatch = finding
+            }
+        } else if keys.isEmpty, !anchors.isEmpty {
+            keyMismatch = Finding(
+                kind: .untrusted,
+                message: "the bundle is signed with a bare key (method key), not a certificate: --trusted-ca cannot verify it; "
+                    + "give the signer's public key with --trusted-key FILE")
+        } else if let material, material.method == .key,
            material.publicKeyHint != nil || material.publicKeyRawBytes != nil {
             // model_signing 1.1.1 compares the hint with the key it is given ("Key mismatch");
             // with several trusted keys, the hint picks the one that may have signed.
@@ -295,6 +340,35 @@ public struct ManifestVerifier: Sendable {
             report.ancestors.append(AncestorVerdict(
                 name: ancestor.name, manifestDigest: ancestor.manifestDigest.hex, rootDigest: ancestor.rootDigest.hex,
                 format: ancestor.format, depth: depth, trust: trust, signatures: signatures))
+        }
+    }
+
+    /// The signer of a certificate-method bundle once its chain validated against `anchors`,
+    /// or the finding that says why not (no anchors given, a malformed certificate, a chain
+    /// that does not validate).
+    private func certificateSigner(_ material: VerificationMaterial) -> Result<(key: TrustedKey, report: CertificateSignerReport), Finding> {
+        let chain: CertificateChain
+        do {
+            chain = try CertificateChain(derEncoded: material.certificateChain ?? [])
+        } catch {
+            return .failure(Finding(kind: .structure, message: "verificationMaterial.x509CertificateChain: \(error)"))
+        }
+        guard !anchors.isEmpty else {
+            return .failure(Finding(
+                kind: .untrusted,
+                message: "the bundle is signed with a certificate (method certificate) for \(printable(chain.leaf.identity.description)); "
+                    + "verify it against its CA with --trusted-ca FILE"))
+        }
+        do {
+            let validated = try chain.validate(anchors: anchors, policy: ChainValidationPolicy(time: certificateTime))
+            let identity = validated.identity
+            let report = CertificateSignerReport(
+                subject: identity.subject, subjectAlternativeNames: identity.subjectAlternativeNames.map(\.description),
+                issuer: validated.leaf.issuer, anchor: validated.anchor.subject,
+                notBefore: Timestamp.format(Int(validated.leaf.notBefore.timeIntervalSince1970)), notAfter: Timestamp.format(Int(validated.leaf.notAfter.timeIntervalSince1970)))
+            return .success((TrustedKey(key: validated.publicKey, label: "certificate \(identity.description)"), report))
+        } catch {
+            return .failure(Finding(kind: .untrusted, message: "the signing certificate \(printable(chain.leaf.identity.description)) is not trusted: \(error)"))
         }
     }
 
