@@ -25,6 +25,9 @@ struct Export: ParsableCommand {
     @Option(name: .shortAndLong, help: "The format.")
     var format: ExportFormat
 
+    @Option(name: .shortAndLong, help: "The signed manifest to export (default: the model's DIR/pedigree.json, else DIR/model.sig; FILE.pedigree.json for a file).")
+    var manifest: String?
+
     @Option(name: .shortAndLong, help: "Write to this file (oms: default DIR/model.sig).")
     var output: String?
 
@@ -57,6 +60,7 @@ struct Export: ParsableCommand {
             signingKey: try zip(key, passphrase.privateKeys(key)).map { ($0, $1) }.first,
             trustedKeys: try trust.loadIfGiven(), engine: hashing.engine)
         request.certificateChain = try certificate.load()
+        request.manifest = manifest
         let progress = hashing.progress(json: report.json)
         let document: ExportDocument
         do {

@@ -521,3 +521,80 @@ extension Workspace {
                                     in: work).status == atIssue.status)
     }
 }
+
+/// `Scripts/oms-conformance-adapter`: the OMS conformance command-line protocol over pedigree,
+/// end to end, cross-checked with model_signing 1.1.1.
+@Suite(.tags(.tool)) struct OMSConformanceAdapter {
+    private func adapter(_ arguments: [String], in work: Workspace) throws -> ProcessResult {
+        var environment = ProcessInfo.processInfo.environment
+        environment["PEDIGREE"] = pedigreeExecutable
+        return try run(packageRoot + "/Scripts/oms-conformance-adapter", arguments, environment: environment,
+                       currentDirectory: work.path, timeout: 300)
+    }
+
+    @Test func keyMethodOnAFolderAndASingleFile() throws {
+        let work = try Workspace()
+        try work.exampleModel()
+        try work.folder.write("model/cache/tmp.bin", "scratch")
+        try work.opensslKey("oms", curve: "secp384r1")
+        let model = work.folder.url("model")
+        let bundle = work.folder.url("model.sig")
+        let signed = try adapter(["sign-model", "--method", "key", "--model-path", model, "--output-bundle", bundle,
+                                  "--private-key", work.folder.url("oms.key"), "--ignore-paths", work.folder.url("model/cache")], in: work)
+        #expect(signed.status == 0, "\(signed)")
+        let verify = ["verify-model", "--method", "key", "--model-path", model, "--bundle", bundle, "--public-key", work.folder.url("oms.pub")]
+        #expect(try adapter(verify, in: work).status == 0)
+        #expect(try modelSigningCLI(["verify", "key", "model", "--signature", "model.sig", "--public_key", "oms.pub"], in: work).status == 0)
+        // An extra file fails unless unsigned files are let pass or the path is ignored.
+        try work.folder.write("model/later.txt", "added")
+        #expect(try adapter(verify, in: work).status == 1)
+        #expect(try adapter(verify + ["--ignore-unsigned-files"], in: work).status == 0)
+        #expect(try adapter(verify + ["--ignore-paths", work.folder.url("model/later.txt")], in: work).status == 0)
+        // Tampered, it fails.
+        try work.folder.write("model/config.json", "{}")
+        let tampered = try adapter(verify + ["--ignore-unsigned-files"], in: work)
+        #expect(tampered.status == 1)
+        #expect(tampered.stdout.contains("config.json: MODIFIED\n"))
+        // A single file.
+        try work.folder.write("weights.bin", pseudoRandomBytes(1 << 20, seed: 13))
+        let file = work.folder.url("weights.bin")
+        let fileBundle = work.folder.url("weights.sig")
+        #expect(try adapter(["sign-model", "--method", "key", "--model-path", file, "--output-bundle", fileBundle,
+                             "--private-key", work.folder.url("oms.key")], in: work).status == 0)
+        let fileVerify = ["verify-model", "--method", "key", "--model-path", file, "--bundle", fileBundle, "--public-key", work.folder.url("oms.pub")]
+        #expect(try adapter(fileVerify, in: work).status == 0)
+        // model_signing's own bundle of the file verifies through the adapter too.
+        #expect(try modelSigningCLI(["sign", "key", "weights.bin", "--private_key", "oms.key", "--signature", "theirs.sig"], in: work).status == 0)
+        #expect(try adapter(["verify-model", "--method", "key", "--model-path", file, "--bundle", work.folder.url("theirs.sig"),
+                             "--public-key", work.folder.url("oms.pub")], in: work).status == 0)
+        try work.folder.write("weights.bin", pseudoRandomBytes(1 << 20, seed: 14))
+        #expect(try adapter(fileVerify, in: work).status == 1)
+    }
+
+    @Test func certificateMethodAndSigstore() throws {
+        let pki = try TestPKI.threeLevel()
+        let work = Workspace(folder: pki.folder)
+        try work.exampleModel()
+        let model = work.folder.url("model")
+        let bundle = work.folder.url("cert.sig")
+        let signed = try adapter(["sign-model", "--method", "certificate", "--model-path", model, "--output-bundle", bundle,
+                                  "--private-key", work.folder.url("leaf.key"), "--signing-cert", work.folder.url("leaf.pem"),
+                                  "--cert-chain", work.folder.url("inter.pem")], in: work)
+        #expect(signed.status == 0, "\(signed)")
+        let verify = ["verify-model", "--method", "certificate", "--model-path", model, "--bundle", bundle,
+                      "--cert-chain", work.folder.url("root.pem")]
+        #expect(try adapter(verify, in: work).status == 0)
+        #expect(try modelSigningCLI(["verify", "certificate", "model", "--signature", "cert.sig", "--certificate_chain", "root.pem"], in: work).status == 0)
+        // Verified as a key bundle, it fails naming the method.
+        try shell("openssl pkey -in leaf.key -pubout -out leaf.pub", currentDirectory: work.path)
+        let asKey = try adapter(["verify-model", "--method", "key", "--model-path", model, "--bundle", bundle,
+                                 "--public-key", work.folder.url("leaf.pub")], in: work)
+        #expect(asKey.status == 1)
+        #expect(asKey.stderr.contains("the bundle is signed with a certificate (method certificate)"))
+        try work.folder.write("model/config.json", "{}")
+        #expect(try adapter(verify, in: work).status == 1)
+        let sigstore = try adapter(["sign-model", "--method", "sigstore", "--model-path", model, "--output-bundle", bundle], in: work)
+        #expect(sigstore.status == 3)
+        #expect(sigstore.stderr == "oms-conformance-adapter: the sigstore method is not supported; pedigree signs and verifies key and certificate bundles\n")
+    }
+}

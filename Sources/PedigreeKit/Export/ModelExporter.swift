@@ -22,6 +22,9 @@ public struct ExportRequest: Sendable {
     /// OMS certificate method (§4.1): the signing certificate and its chain, leaf first, for
     /// `signingKey`; the bundle then carries `x509CertificateChain` instead of a key hint.
     public var certificateChain: CertificateChain?
+    /// The signed manifest to export, when it is not the model's own (`DIR/pedigree.json`,
+    /// `FILE.pedigree.json`): `export --manifest`.
+    public var manifest: String?
 
     public init(
         model: String, format: ExportFormat, output: String? = nil, signingKey: (path: String, key: PrivateKey)? = nil,
@@ -123,7 +126,7 @@ public enum ModelExporter {
     public static func document(_ request: ExportRequest, progress: ByteCounter? = nil) throws(ExportFailure) -> ExportDocument {
         // A single-file model (OMS v1.0 §6.1 item 1) keeps its manifest and bundle beside it.
         let singleFile = request.format == .oms && ModelFolder(path: request.model, ignorePatterns: [], followSymlinks: false).isSingleFile
-        let path = singleFile ? request.model + ".pedigree.json" : ModelChain.manifestFile(for: request.model)
+        let path = request.manifest ?? (singleFile ? request.model + ".pedigree.json" : ModelChain.manifestFile(for: request.model))
         let chain: ModelChain
         do {
             chain = try ModelChain.load(path)
