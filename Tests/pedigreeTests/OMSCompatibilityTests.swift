@@ -598,3 +598,38 @@ extension Workspace {
         #expect(sigstore.stderr == "oms-conformance-adapter: the sigstore method is not supported; pedigree signs and verifies key and certificate bundles\n")
     }
 }
+
+/// OMS v1.0 §6.1.1 with `allow_symlinks: true`, against what model_signing 1.1.1 does.
+@Suite struct OMSLinkEnumeration {
+    @Test func folderLinksAndCyclesAreNotPartOfTheModelFileLinksAre() throws {
+        let work = try Workspace()
+        try work.folder.write("model/a.txt", "a")
+        try work.folder.write("model/sub/b.txt", "b")
+        try FileManager.default.createSymbolicLink(atPath: work.folder.url("model/link-file"), withDestinationPath: "a.txt")
+        try FileManager.default.createSymbolicLink(atPath: work.folder.url("model/link-dir"), withDestinationPath: "sub")
+        try FileManager.default.createSymbolicLink(atPath: work.folder.url("model/sub/loop"), withDestinationPath: "..")
+        try work.opensslKey("oms")
+        let signed = try modelSigningCLI(["sign", "key", "model", "--private_key", "oms.key", "--signature", "model.sig", "--allow_symlinks"], in: work)
+        #expect(signed.status == 0, "\(signed)")
+        let names = ((try work.statement("model.sig")["predicate"] as! [String: Any])["resources"] as! [[String: Any]]).map { $0["name"] as! String }
+        #expect(names == ["a.txt", "link-file", "sub/b.txt"])
+        let verified = try work.run(["verify", "model", "--manifest", "model.sig", "--trusted-key", "oms.pub"])
+        #expect(verified.status == 0, "\(verified)")
+        #expect(verified.stdout.hasSuffix("verified: 3 files OK, signed by a trusted key\n"))
+        #expect(!verified.stdout.contains("link-dir"))
+        // The linked file changed: the link's resource is MODIFIED.
+        try work.folder.write("model/a.txt", "changed")
+        let tampered = try work.run(["verify", "model", "--manifest", "model.sig", "--trusted-key", "oms.pub"])
+        #expect(tampered.status == 1)
+        #expect(tampered.stdout.contains("link-file: MODIFIED\n"))
+        // A file linked from outside the model: model_signing hashes it, pedigree refuses to read
+        // outside the folder (stricter than §6.1.1's warning).
+        try work.folder.write("model/a.txt", "a")
+        try work.folder.write("outside.txt", "o")
+        try FileManager.default.createSymbolicLink(atPath: work.folder.url("model/link-out"), withDestinationPath: "../outside.txt")
+        #expect(try modelSigningCLI(["sign", "key", "model", "--private_key", "oms.key", "--signature", "model.sig", "--allow_symlinks"], in: work).status == 0)
+        let outside = try work.run(["verify", "model", "--manifest", "model.sig", "--trusted-key", "oms.pub"])
+        #expect(outside.status == 1)
+        #expect(outside.stdout.contains("link-out: UNREADABLE (is a symbolic link to '../outside.txt', outside the folder; refused)\n"))
+    }
+}

@@ -457,12 +457,17 @@ public struct ManifestVerifier: Sendable {
         // The manifest being verified is never part of the model, wherever it sits.
         if let inside = relativePath(of: manifestPath, inside: folder) { ignore.append(Glob.escape(inside)) }
         let model = ModelFolder(path: folder, ignorePatterns: ignore, followSymlinks: followSymlinks)
-        let scan: (files: [(name: String, job: HashJob)], problems: [FileError])
+        var scan: (files: [(name: String, job: HashJob)], problems: [FileError])
         do {
             scan = try model.scan()
         } catch {
             findings.append(Finding(kind: .folder, message: "cannot read the folder: \(error)"))
             return []
+        }
+        if manifest.format == .oms, followSymlinks {
+            // OMS v1.0 §6.1.1: links to folders (and cycles) are not part of the model.
+            let filtered = OMSEnumeration.filter(scan, root: folder)
+            scan = (filtered.files, filtered.problems)
         }
         var present: [ByteKey: HashJob] = [:]
         for file in scan.files where selected(file.name) { present[ByteKey(file.name)] = file.job }
