@@ -35,7 +35,7 @@ let package = Package(
             ]
         ),
         .target(name: "FuzzHarnesses", dependencies: ["PedigreeKit", "PedigreeCrypto"], path: "Fuzz/Harnesses"),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["PedigreeCrypto"], path: "Tests/TestSupport"),
         .testTarget(name: "PedigreeCryptoTests", dependencies: ["PedigreeCrypto", "TestSupport"]),
         .testTarget(name: "PedigreeKitTests", dependencies: ["PedigreeKit", "FuzzHarnesses", "TestSupport"]),
         .testTarget(name: "pedigreeTests", dependencies: ["pedigree", "PedigreeKit", "PedigreeCrypto", "TestSupport"]),

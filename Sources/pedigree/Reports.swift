@@ -188,6 +188,10 @@ struct VerifyReport: Encodable {
     var reusedFromCache: Int?
     /// How symbolic links in the folder were treated: refused, hub-cache or within-folder.
     var links: String?
+    /// Files not in the manifest let pass (`--ignore-unsigned-files`); absent without it.
+    var unsignedIgnored: Int?
+    /// Who signed, for a bundle signed with a certificate whose chain validated.
+    var certificateSigner: CertificateSignerReport?
 
     struct Ancestor: Encodable {
         var name: String
@@ -236,6 +240,8 @@ struct VerifyReport: Encodable {
         suppliedDigests = report.suppliedDigests
         reusedFromCache = report.reusedFromCache
         links = report.links?.rawValue
+        unsignedIgnored = report.unsignedIgnored
+        certificateSigner = report.certificateSigner
         var summary: [String: Int] = [:]
         for status in [FileStatusCode.ok, .modified, .missing, .unexpected, .unreadable, .lfsPointer] {
             summary[Self.status(status)] = report.count(status)

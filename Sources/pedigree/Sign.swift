@@ -18,13 +18,13 @@ struct Sign: ParsableCommand {
             """
     )
 
-    @Argument(help: "The model folder.")
+    @Argument(help: "The model folder, or the file of a single-file model.")
     var folder: String
 
     @Option(name: .shortAndLong, help: "A private key to sign with (PEM; repeatable: each key signs).")
     var key: [String] = []
 
-    @Option(name: .shortAndLong, help: "Where to write the manifest (default: DIR/pedigree.json).")
+    @Option(name: .shortAndLong, help: "Where to write the manifest (default: DIR/pedigree.json; for a file, FILE.pedigree.json beside it).")
     var output: String?
 
     @Flag(help: "Replace an existing manifest.")
@@ -74,10 +74,15 @@ struct Sign: ParsableCommand {
     @OptionGroup var hashing: HashingOptions
     @OptionGroup(title: "Reusing digests") var cache: CacheOptions
     @OptionGroup(title: "Signing from digests computed elsewhere") var supplied: DigestOptions
+    @OptionGroup(title: "Signing certificate (the first --key's)") var certificate: CertificateOptions
     @OptionGroup var passphrase: PassphraseOptions
     @OptionGroup var report: JSONOption
 
-    var manifestPath: String { output ?? joinPath(folder, "pedigree.json") }
+    /// For a single-file model the manifest goes beside the file, `FILE.pedigree.json`.
+    var manifestPath: String { output ?? (isSingleFile ? folder + ".pedigree.json" : joinPath(folder, "pedigree.json")) }
+
+    /// Whether the model is one regular file (OMS v1.0 §6.1 item 1).
+    var isSingleFile: Bool { ModelFolder(path: folder, ignorePatterns: [], followSymlinks: false).isSingleFile }
 
     func validate() throws {
         if key.isEmpty { throw ValidationError("give the private key to sign with: --key FILE") }
@@ -100,7 +105,9 @@ struct Sign: ParsableCommand {
     }
 
     func run() throws {
-        guard supplied.noFolder || isFolder(folder) else { throw CommandFailure("\(folder): not a folder", status: .noInput) }
+        guard supplied.noFolder || isFolder(folder) || isSingleFile else {
+            throw CommandFailure("\(folder): neither a folder nor a regular file", status: .noInput)
+        }
         let privateKeys = try passphrase.privateKeys(key)
         var seen: [String: String] = [:]
         for (path, privateKey) in zip(key, privateKeys) {
@@ -204,7 +211,20 @@ struct Sign: ParsableCommand {
         if predicate.licenseFromDeclaration, let license = predicate.license, !report.json {
             Console.note("license \(license.id): from README.md's front matter (no --license, and no license file names one)")
         }
+        // The certificate is checked against the key before anything is hashed into a bundle.
+        var certified: CertificateSigningKey?
+        if let chain = try certificate.load() {
+            do {
+                certified = try CertificateSigningKey(privateKey: privateKeys[0], chain: chain)
+            } catch {
+                throw CommandFailure("\(key[0]): \(error.description)", status: .dataError)
+            }
+        }
         var result = try signer.sign(predicate, key: privateKeys[0], ancestors: ancestors)
+        if let certified {
+            // The chain travels in the bundle as OMS's certificate method carries it (§4.1).
+            result.bundle.verificationMaterial = VerificationMaterial(certificateChain: certified.chain.certificates.map { (certificate: Certificate) in certificate.derEncoded })
+        }
         // Every further key signs the same payload.
         for privateKey in privateKeys.dropFirst() {
             try result.bundle.dsseEnvelope.addSignature(key: privateKey)

@@ -94,6 +94,79 @@ struct TrustOptions: ParsableArguments {
 }
 
 /// `--json`, on every command that reports.
+/// The signing certificate and its chain for the OMS certificate method (OMS v1.0 §4.1).
+struct CertificateOptions: ParsableArguments {
+    @Option(help: "Sign with this certificate (PEM or DER) for --key: the OMS certificate method.")
+    var signingCert: String?
+
+    @Option(help: "A certificate of the chain above --signing-cert (PEM, one or more per file; repeatable), leaf side first.")
+    var certChain: [String] = []
+
+    var given: Bool { signingCert != nil || !certChain.isEmpty }
+
+    /// The signing certificate followed by the chain files' certificates, in order; `nil`
+    /// without --signing-cert.
+    func load() throws -> CertificateChain? {
+        guard let signingCert else {
+            if !certChain.isEmpty { throw ValidationError("--cert-chain goes with --signing-cert") }
+            return nil
+        }
+        var certificates: [Certificate] = []
+        for path in [signingCert] + certChain {
+            let bytes: [UInt8]
+            do {
+                bytes = try readSmallFile(path, limit: 1 << 20)
+            } catch {
+                throw CommandFailure("\(error.description)", status: error.isUnreadable ? .noInput : .dataError)
+            }
+            do {
+                certificates += try Certificate.parse(pemOrDER: bytes)
+            } catch {
+                throw CommandFailure("\(path): \(error)", status: .dataError)
+            }
+        }
+        do {
+            return try CertificateChain(leafFirst: certificates)
+        } catch {
+            throw CommandFailure("\(signingCert): \(error)", status: .dataError)
+        }
+    }
+}
+
+/// CA certificates a verifier trusts, for bundles signed with the certificate method.
+struct TrustedCAOptions: ParsableArguments {
+    @Option(help: "A CA certificate (PEM, one or more per file; repeatable) that certificate-signed bundles must chain to.")
+    var trustedCA: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "When the signing certificate must be valid: now, or leaf-not-before (as model_signing 1.1.1 checks).",
+        valueName: "now|leaf-not-before"))
+    var certificateTime: CertificateTime = .now
+
+    enum CertificateTime: String, ExpressibleByArgument { case now, leafNotBefore = "leaf-not-before" }
+
+    var policyTime: ChainValidationPolicy.Time { certificateTime == .now ? .now : .leafNotBefore }
+
+    /// The anchors, every certificate of every file.
+    func load() throws -> [Certificate] {
+        var anchors: [Certificate] = []
+        for path in trustedCA {
+            let bytes: [UInt8]
+            do {
+                bytes = try readSmallFile(path, limit: 1 << 20)
+            } catch {
+                throw CommandFailure("\(error.description)", status: error.isUnreadable ? .noInput : .dataError)
+            }
+            do {
+                anchors += try Certificate.parse(pemOrDER: bytes)
+            } catch {
+                throw CommandFailure("\(path): \(error)", status: .dataError)
+            }
+        }
+        return anchors
+    }
+}
+
 struct JSONOption: ParsableArguments {
     @Flag(help: "Print the report as JSON.")
     var json = false

@@ -14,13 +14,14 @@ struct Verify: ParsableCommand {
             """
     )
 
-    @Argument(help: "The model folder.")
+    @Argument(help: "The model folder, or the file of a single-file model.")
     var folder: String
 
-    @Option(name: .shortAndLong, help: "The manifest (default: DIR/pedigree.json, else DIR/model.sig).")
+    @Option(name: .shortAndLong, help: "The manifest (default: DIR/pedigree.json, else DIR/model.sig; for a file FILE.pedigree.json, else FILE.sig).")
     var manifest: String?
 
     @OptionGroup(title: "Trusted keys") var trust: TrustOptions
+    @OptionGroup(title: "Trusted certificate authorities (OMS certificate method)") var authorities: TrustedCAOptions
 
     @Option(help: "Verify only files matching this pattern (repeatable).")
     var only: [String] = []
@@ -31,6 +32,14 @@ struct Verify: ParsableCommand {
     @Flag(help: "Follow links that stay inside the folder (a Hugging Face cache snapshot's links into blobs/ are followed without it).")
     var followSymlinks = false
 
+    @Option(help: ArgumentHelp(
+        "Leave this path out of the folder at verification time (repeatable); a signed file left out is MISSING.",
+        discussion: "A pattern for a pedigree manifest, as sign --ignore takes; for an OMS bundle an exact relative path (OMS v1.0 §6.2.1)."))
+    var ignore: [String] = []
+
+    @Flag(help: "Do not fail for files the manifest does not list (OMS v1.0 §8.5); the report counts them.")
+    var ignoreUnsignedFiles = false
+
     @OptionGroup var hashing: HashingOptions
 
     @Flag(help: "Take the digests of files unchanged since an earlier run from the digest cache; the report says how many.")
@@ -39,16 +48,22 @@ struct Verify: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func validate() throws {
-        if !trust.given {
-            throw ValidationError("give the signer's public key with --trusted-key FILE, or a folder of keys with --trusted-keys DIR")
+        if !trust.given, authorities.trustedCA.isEmpty {
+            throw ValidationError(
+                "give the signer's public key with --trusted-key FILE, or a folder of keys with --trusted-keys DIR, "
+                    + "or for a certificate-signed bundle its CA with --trusted-ca FILE")
         }
     }
 
     func run() throws {
-        let keys = try trust.load()
-        guard isFolder(folder) else { throw CommandFailure("\(folder): not a folder", status: .noInput) }
+        let keys = trust.given ? try trust.load() : []
+        let anchors = try authorities.load()
+        let singleFile = ModelFolder(path: folder, ignorePatterns: [], followSymlinks: false).isSingleFile
+        guard singleFile || isFolder(folder) else {
+            throw CommandFailure("\(folder): neither a folder nor a regular file", status: .noInput)
+        }
         let (manifestPath, source) = manifestToVerify()
-        if source == "model.sig", !output.json {
+        if source == "model.sig" || source == "FILE.sig", !output.json {
             Console.note("\(folder) has no pedigree.json; verifying \(manifestPath) (an OpenSSF Model Signing bundle)")
         }
         var engine = hashing.engine
@@ -56,7 +71,8 @@ struct Verify: ParsableCommand {
         engine.memo = digestCache
         let verifier = ManifestVerifier(
             keys: keys, only: only.map(Glob.init), engine: engine, requireTrustedChain: requireTrustedChain,
-            followSymlinks: followSymlinks)
+            followSymlinks: followSymlinks, ignore: ignore, ignoreUnsignedFiles: ignoreUnsignedFiles, anchors: anchors,
+            certificateTime: authorities.policyTime)
         let progress = hashing.progress(json: output.json)
         var report = verifier.verify(folder: folder, manifestPath: manifestPath, progress: progress.counter)
         progress.line.finish()
@@ -70,8 +86,18 @@ struct Verify: ParsableCommand {
     }
 
     /// The manifest to verify and where it came from: `given`, `pedigree.json` or `model.sig`.
+    ///
+    /// For a single-file model the manifest sits beside the file: `FILE.pedigree.json`, else
+    /// `FILE.sig` (sources `FILE.pedigree.json` and `FILE.sig`).
     private func manifestToVerify() -> (path: String, source: String) {
         if let manifest { return (manifest, "given") }
+        if !isFolder(folder) {
+            let own = folder + ".pedigree.json"
+            if FileManager.default.fileExists(atPath: own) || !FileManager.default.fileExists(atPath: folder + ".sig") {
+                return (own, "FILE.pedigree.json")
+            }
+            return (folder + ".sig", "FILE.sig")
+        }
         let found = ModelChain.manifestFile(for: folder)
         return lastComponent(found) == "model.sig" ? (found, "model.sig") : (joinPath(folder, "pedigree.json"), "pedigree.json")
     }
@@ -79,6 +105,11 @@ struct Verify: ParsableCommand {
     private func printReport(_ report: VerificationReport) {
         if let model = report.model, let format = report.format {
             Console.out("manifest \(report.manifest): \(model) (\(format.rawValue)), root \(short(report.rootDigest ?? ""))…")
+        }
+        if let signer = report.certificateSigner {
+            let names = signer.subjectAlternativeNames.joined(separator: ", ")
+            let who = signer.subject.isEmpty ? names : (names.isEmpty ? signer.subject : "\(signer.subject) (\(names))")
+            Console.out("certificate: \(who), issued by \(signer.issuer), chains to \(signer.anchor), valid \(signer.notBefore) to \(signer.notAfter)")
         }
         for signature in report.signatures {
             let keyid = signature.keyid.isEmpty ? "no key id" : short(signature.keyid) + "…"
@@ -111,6 +142,9 @@ struct Verify: ParsableCommand {
         }
         if let supplied = report.suppliedDigests {
             Console.out("digests: \(supplied.summary)")
+        }
+        if let unsigned = report.unsignedIgnored, unsigned > 0 {
+            Console.out("unsigned files (--ignore-unsigned-files): \(plural(unsigned, "file")) not in the manifest, not checked")
         }
         if let reused = report.reusedFromCache {
             Console.out("digest cache (--trust-cache): \(plural(reused, "file")) taken from the cache, not re-read")

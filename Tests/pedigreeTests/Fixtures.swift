@@ -13,6 +13,11 @@ final class Workspace: @unchecked Sendable {
         folder = try TemporaryFolder()
     }
 
+    /// A workspace in an existing temporary folder (a `TestPKI`'s, so keys and certificates sit beside the model).
+    init(folder: TemporaryFolder) {
+        self.folder = folder
+    }
+
     /// Copies the example model shipped in the repository into `name`.
     @discardableResult
     func exampleModel(_ name: String = "model") throws -> String {

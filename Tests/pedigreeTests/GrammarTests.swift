@@ -52,7 +52,8 @@ import TestSupport
         let none = try work.run(["verify", "model"])
         #expect(none.status == 64)
         #expect(none.stderr.hasPrefix(
-            "Error: give the signer's public key with --trusted-key FILE, or a folder of keys with --trusted-keys DIR\n"))
+            "Error: give the signer's public key with --trusted-key FILE, or a folder of keys with --trusted-keys DIR, "
+                + "or for a certificate-signed bundle its CA with --trusted-ca FILE\n"))
         try work.folder.makeFolder("keys")
         try FileManager.default.copyItem(atPath: work.folder.url("signer.pub"), toPath: work.folder.url("keys/signer.pub"))
         for arguments in [["--trusted-key", "signer.pub"], ["--trusted-keys", "keys"]] {

@@ -364,7 +364,7 @@ private func editBundle(_ work: Workspace, _ edit: (inout [String: Any]) throws 
         #expect(publicAsPrivate.stderr == "pedigree: signer.pub: invalid key: this is a public key; a private key is needed\n")
         let noFolder = try work.run(["sign", "nowhere", "--key", "signer.key"])
         #expect(noFolder.status == 66)
-        #expect(noFolder.stderr == "pedigree: nowhere: not a folder\n")
+        #expect(noFolder.stderr == "pedigree: nowhere: neither a folder nor a regular file\n")
         try work.folder.makeFolder("empty")
         let empty = try work.run(["sign", "empty", "--key", "signer.key"])
         #expect(empty.status == 65)

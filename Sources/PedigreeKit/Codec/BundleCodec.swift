@@ -19,7 +19,10 @@ enum BundleCodec {
             let mediaType = try top.required("mediaType").string()
             guard let kind = BundleKind(mediaType: mediaType) else { throw ManifestError.wrongMediaType(mediaType) }
             let envelope = try decodeEnvelope(try top.required("dsseEnvelope"))
-            let material = try top.optional("verificationMaterial").map(decodeMaterial)
+            let material = try top.optional("verificationMaterial").map { try decodeMaterial($0) }
+            if kind == .sigstore, material == nil {
+                throw ManifestError.malformed("verificationMaterial is missing; an OMS bundle says how it was signed (OMS v1.0 §4.1)")
+            }
             var ancestors: [AncestorEntry] = []
             if let list = top.optional("ancestors") {
                 let entries = try list.array()
@@ -28,7 +31,7 @@ enum BundleCodec {
                     let fields = try entry.object()
                     ancestors.append(AncestorEntry(
                         dsseEnvelope: try decodeEnvelope(try fields.required("dsseEnvelope")),
-                        verificationMaterial: try fields.optional("verificationMaterial").map(decodeMaterial)))
+                        verificationMaterial: try fields.optional("verificationMaterial").map { try decodeMaterial($0, embedded: true) }))
                 }
             }
             return ManifestBundle(kind: kind, dsseEnvelope: envelope, ancestors: ancestors, verificationMaterial: material)
@@ -56,7 +59,9 @@ enum BundleCodec {
         var signatures: [EnvelopeSignature] = []
         for item in list {
             let signature = try item.object()
-            let keyid = try signature.optional("keyid")?.string() ?? ""
+            // OMS v1.0 §4.1 / §11.2 item 2: a key id may be absent, empty or null.
+            let keyidField = signature.optional("keyid")
+            let keyid = keyidField?.value == .null ? "" : try keyidField?.string() ?? ""
             let sigField = try signature.required("sig")
             guard let sig = base64Decode(try sigField.string()) else { throw ManifestError.badBase64(field: sigField.path) }
             signatures.append(EnvelopeSignature(keyid: keyid, sig: sig))
@@ -64,20 +69,79 @@ enum BundleCodec {
         return Envelope(payloadType: payloadType, payload: payload, signatures: signatures)
     }
 
-    /// A Sigstore verification material: the public-key hint, if any. Transparency-log
-    /// entries and certificates are objects pedigree does not interpret.
-    static func decodeMaterial(_ field: JSONField) throws(FieldError) -> VerificationMaterial {
+    /// A Sigstore verification material (OMS v1.0 §4.1): exactly one of `publicKey`
+    /// (`hint`, or `rawBytes` with optional `keyDetails` from before model_signing 1.1 —
+    /// §11.2 item 1), `x509CertificateChain` (the certificate method, at least one certificate,
+    /// leaf first) or `certificate` (the Sigstore method, which must carry at least one
+    /// `tlogEntries` entry — §11.1). `tlogEntries` may be absent or empty for the other two.
+    /// Certificates are kept as DER bytes here; they are parsed as X.509 where they are used.
+    ///
+    /// - Parameter embedded: an ancestor's copy inside a pedigree bundle, which leaves the
+    ///   log entries out, so the Sigstore method's log requirement is not checked there.
+    static func decodeMaterial(_ field: JSONField, embedded: Bool = false) throws -> VerificationMaterial {
         let fields = try field.object()
-        let hint = try fields.optional("publicKey")?.object().optional("hint")?.string()
-        return VerificationMaterial(publicKeyHint: hint)
+        var material = VerificationMaterial()
+        if let logs = fields.optional("tlogEntries") {
+            material.logEntries = try logs.array(maxCount: Limits.transparencyLogEntries).count
+        }
+        var shapes: [String] = []
+        if let key = fields.optional("publicKey") {
+            shapes.append("publicKey")
+            let keyFields = try key.object()
+            material.publicKeyHint = try keyFields.optional("hint")?.string()
+            if let raw = keyFields.optional("rawBytes") {
+                material.publicKeyRawBytes = try base64Field(raw)
+                material.keyDetails = try keyFields.optional("keyDetails")?.string()
+            }
+            guard material.publicKeyHint != nil || material.publicKeyRawBytes != nil else {
+                throw key.error("has neither 'hint' nor 'rawBytes'; one names the key")
+            }
+        }
+        if let chain = fields.optional("x509CertificateChain") {
+            shapes.append("x509CertificateChain")
+            let list = try chain.object().required("certificates")
+            let certificates = try list.array(maxCount: Limits.certificatesPerChain).map { item throws in
+                try base64Field(try item.object().required("rawBytes"))
+            }
+            guard !certificates.isEmpty else { throw list.error("is empty; the certificate method needs the signing certificate") }
+            material.certificateChain = certificates
+        }
+        if let certificate = fields.optional("certificate") {
+            shapes.append("certificate")
+            material.sigstoreCertificate = try base64Field(try certificate.object().required("rawBytes"))
+            guard material.logEntries > 0 || embedded else {
+                throw field.error("holds a Sigstore 'certificate' without 'tlogEntries'; OMS v1.0 §4.1 requires at least one "
+                    + "transparency-log entry for the sigstore method")
+            }
+        }
+        guard shapes.count == 1 else {
+            throw field.error(shapes.isEmpty
+                ? "has none of 'publicKey', 'x509CertificateChain', 'certificate' (OMS v1.0 §4.1)"
+                : "has \(shapes.joined(separator: " and ")); a bundle carries the material of one signing method (OMS v1.0 §4.1)")
+        }
+        return material
     }
 
+    /// A Base64 string field, decoded.
+    private static func base64Field(_ field: JSONField) throws -> [UInt8] {
+        guard let bytes = base64Decode(try field.string()) else { throw ManifestError.badBase64(field: field.path) }
+        return bytes
+    }
+
+    /// The bundle's JSON text.
     ///
     /// The envelope's payload — the Base64 Statement, nearly all of a large manifest — is put
     /// in after encoding rather than scanned by `JSONEncoder` byte by byte: Base64 text needs no
     /// escape, so the bytes are the same. The rest is encoded with a random placeholder in its
     /// place, which must then occur exactly once (else the whole bundle goes through the encoder).
+    ///
+    /// - Throws: `ManifestError.malformed` for a bundle read with transparency-log entries
+    ///   (a Sigstore keyless bundle): they are counted, not kept, so it cannot be written back.
     static func encode(_ bundle: ManifestBundle, compact: Bool) throws -> [UInt8] {
+        if let material = bundle.verificationMaterial, material.logEntries > 0 {
+            throw ManifestError.malformed(
+                "this bundle's transparency-log entries are not kept by pedigree, so it is not written back")
+        }
         var wire = WireBundle(bundle)
         let payload = wire.dsseEnvelope.payload
         let isBase64 = payload.utf8.withContiguousStorageIfAvailable { bytes in

@@ -41,6 +41,12 @@ enum StatementCodec {
                 throw ManifestError.statement("_type is '\(printable(type))', expected '\(MediaTypes.statementV1)'")
             }
             let subjects = try statement.required("subject").array()
+            let predicateType = try statement.required("predicateType").string()
+            if predicateType == MediaTypes.omsV02Predicate {
+                let decoded = try decodeV02(subjects, unsafe: &unsafe)
+                guard unsafe.isEmpty else { throw ManifestError.unsafeNames(unsafe) }
+                return decoded
+            }
             guard subjects.count == 1 else {
                 throw ManifestError.statement("it has \(subjects.count) subjects, expected one (the model)")
             }
@@ -50,7 +56,6 @@ enum StatementCodec {
             guard let hex = try digests.optional("sha256")?.string(), let root = lowercaseDigest(hex) else {
                 throw ManifestError.statement("subject[0].digest.sha256 is not a lowercase SHA-256 hex digest")
             }
-            let predicateType = try statement.required("predicateType").string()
             let predicateField = try statement.required("predicate")
             let decoded: DecodedStatement
             switch predicateType {
@@ -64,8 +69,18 @@ enum StatementCodec {
                     serialization: predicate.serialization, predicate: predicate)
             case MediaTypes.omsPredicate:
                 let fields = try predicateField.object()
-                let serialization = try decodeSerialization(try fields.required("serialization"))
-                let entries = try resources(try fields.required("resources"), unsafe: &unsafe) { _ in (nil, nil) }
+                // OMS v1.0 §11.2 item 3: bundles of model_signing 0.3.1–1.0 have no ignore_paths.
+                let serialization = try decodeSerialization(try fields.required("serialization"), ignorePathsOptional: true)
+                var entries = try resources(try fields.required("resources"), unsafe: &unsafe) { _ in (nil, nil) }
+                // model_signing 1.1.1 names the one resource of a single-file model "." (the path
+                // relative to the model path); OMS v1.0 §6.1.2 item 5 names it by the file's
+                // basename, which §6.5 also makes the subject's name. Read "." as that name.
+                if entries.isEmpty, unsafe.count == 1, let only = try fields.required("resources").array().first,
+                   try only.object().required("name").string() == ".", let named = try? ResourceName(name) {
+                    unsafe = []
+                    let digest = try digest(try only.object().required("digest"))
+                    entries = [(named, digest, nil, nil)]
+                }
                 decoded = DecodedStatement(
                     format: .oms, name: name, rootDigest: root,
                     entries: entries.map { ManifestEntry(name: $0.name, digest: $0.digest, size: nil, role: nil) },
@@ -185,6 +200,31 @@ enum StatementCodec {
         String(decoding: try JSON.compact(WireDroppedNotice(notice)), as: UTF8.self)
     }
 
+    // MARK: OMS v0.2
+
+    /// The v0.2 layout (OMS v1.0 §11, `https://model_signing/Digests/v0.1`): every file is a
+    /// subject `{name, digest: {sha256}}`; there is no model name, root digest or serialization.
+    /// The model is called `model` (what older model_signing versions named every model,
+    /// §11.1), the root digest is computed over the subjects in the order listed, and the
+    /// folder is walked with the defaults: links refused, no ignore paths.
+    private static func decodeV02(_ subjects: [JSONField], unsafe: inout [String]) throws -> DecodedStatement {
+        var entries: [ManifestEntry] = []
+        for (index, item) in subjects.enumerated() {
+            let subject = try item.object()
+            let nameText = try subject.required("name").string()
+            let digest = try digest(try subject.required("digest").object().required("sha256"))
+            do throws(ResourceNameError) {
+                entries.append(ManifestEntry(name: try ResourceName(nameText), digest: digest, size: nil, role: nil))
+            } catch {
+                unsafe.append("subject \(index + 1): \(error)")
+            }
+        }
+        guard !entries.isEmpty else { throw ManifestError.statement("subject is empty; a v0.2 bundle lists its files as subjects") }
+        return DecodedStatement(
+            format: .oms, name: "model", rootDigest: RootDigest.compute(inListedOrder: entries.map { ($0.name.string, $0.digest) }),
+            entries: entries, serialization: Serialization(allowSymlinks: false, ignorePaths: []), predicate: nil)
+    }
+
     // MARK: pedigree's predicate
 
     private static func decodePredicate(_ field: JSONField, unsafe: inout [String]) throws -> ModelPredicate {
@@ -267,7 +307,9 @@ enum StatementCodec {
         return out
     }
 
-    private static func decodeSerialization(_ field: JSONField) throws -> Serialization {
+    /// - Parameter ignorePathsOptional: an absent `ignore_paths` reads as none (OMS bundles,
+    ///   §11.2 item 3); pedigree's own predicate always writes it.
+    private static func decodeSerialization(_ field: JSONField, ignorePathsOptional: Bool = false) throws -> Serialization {
         let fields = try field.object()
         let method = try fields.required("method").string()
         let hashType = try fields.required("hash_type").string()
@@ -275,9 +317,10 @@ enum StatementCodec {
             throw ManifestError.statement(
                 "\(field.path) is '\(printable(method))' with '\(printable(hashType))'; only 'files' with 'sha256' is supported")
         }
+        let paths = ignorePathsOptional ? fields.optional("ignore_paths") : try fields.required("ignore_paths")
         return Serialization(
             allowSymlinks: try fields.required("allow_symlinks").bool(),
-            ignorePaths: try fields.required("ignore_paths").array { item throws(FieldError) in try item.string() })
+            ignorePaths: try paths?.array { item throws(FieldError) in try item.string() } ?? [])
     }
 
     private static func decodeLicense(_ field: JSONField) throws(FieldError) -> LicenseInfo {

@@ -19,11 +19,25 @@ struct WireBundle: Encodable {
 /// which `model_signing` expects).
 struct WireVerificationMaterial: Encodable {
     var publicKey: WirePublicKeyHint?
+    var x509CertificateChain: WireCertificateChain?
+    var certificate: WireRawBytes?
     var tlogEntries: [String]?
 }
 
+/// `{"hint": …}`, or for a material read from a pre-1.1 bundle `{"rawBytes": …, "keyDetails": …}`.
 struct WirePublicKeyHint: Encodable {
-    var hint: String
+    var hint: String?
+    var rawBytes: String?
+    var keyDetails: String?
+}
+
+/// Sigstore's `X509CertificateChain`: `{"certificates": [{"rawBytes": DER in Base64}, …]}`, leaf first.
+struct WireCertificateChain: Encodable {
+    var certificates: [WireRawBytes]
+}
+
+struct WireRawBytes: Encodable {
+    var rawBytes: String
 }
 
 struct WireAncestor: Encodable {
@@ -327,7 +341,12 @@ extension WireVerificationMaterial {
     /// - Parameter logList: write the (empty) transparency-log list `model_signing` looks for
     ///   in a bundle it reads; an embedded ancestor's copy leaves it out.
     init(_ m: VerificationMaterial, logList: Bool) {
-        publicKey = m.publicKeyHint.map(WirePublicKeyHint.init)
+        if m.publicKeyHint != nil || m.publicKeyRawBytes != nil {
+            publicKey = WirePublicKeyHint(
+                hint: m.publicKeyHint, rawBytes: m.publicKeyRawBytes.map(base64Encode), keyDetails: m.keyDetails)
+        }
+        x509CertificateChain = m.certificateChain.map { WireCertificateChain(certificates: $0.map { WireRawBytes(rawBytes: base64Encode($0)) }) }
+        certificate = m.sigstoreCertificate.map { WireRawBytes(rawBytes: base64Encode($0)) }
         tlogEntries = logList ? [] : nil
     }
 }

@@ -11,13 +11,20 @@ public struct ExportRequest: Sendable {
     /// A model folder, or (except for OMS) a manifest file.
     public var model: String
     public var format: ExportFormat
-    /// The file to write; `nil` prints the document, except for OMS (`DIR/model.sig`).
+    /// The file to write; `nil` prints the document, except for OMS (`DIR/model.sig`, or
+    /// `FILE.sig` beside a single-file model).
     public var output: String?
     /// OMS: the ECDSA key that signs the bundle, and the file it came from (for messages).
     public var signingKey: (path: String, key: PrivateKey)?
     /// Model card: keys to show trust in the lineage with.
     public var trustedKeys: [TrustedKey]?
     public var engine: HashEngine
+    /// OMS certificate method (§4.1): the signing certificate and its chain, leaf first, for
+    /// `signingKey`; the bundle then carries `x509CertificateChain` instead of a key hint.
+    public var certificateChain: CertificateChain?
+    /// The signed manifest to export, when it is not the model's own (`DIR/pedigree.json`,
+    /// `FILE.pedigree.json`): `export --manifest`.
+    public var manifest: String?
 
     public init(
         model: String, format: ExportFormat, output: String? = nil, signingKey: (path: String, key: PrivateKey)? = nil,
@@ -62,9 +69,9 @@ public enum ExportFailure: Error, Equatable, Sendable, CustomStringConvertible, 
     public var description: String {
         switch self {
         case let .manifest(path, error): return "\(printable(path)): \(error)"
-        case let .notAFolder(path): return "\(printable(path)): --format oms needs the model folder, to check its files"
+        case let .notAFolder(path): return "\(printable(path)): --format oms needs the model folder (or the file of a single-file model), to check its files"
         case let .keyNotECDSA(key, algorithm):
-            return "\(printable(key)): OMS key signing uses ECDSA (P-256 or P-384), as model_signing does; this key is \(algorithm) "
+            return "\(printable(key)): OMS key signing uses ECDSA (P-256, P-384 or P-521), as the OMS algorithm registry lists; this key is \(algorithm) "
                 + "(make one with 'pedigree keygen --algorithm ecdsa-p256')"
         case let .folderDiffers(folder, mismatch):
             return "\(printable(folder)): the folder does not match its manifest; not exported:\n"
@@ -117,7 +124,9 @@ public enum ModelExporter {
     /// Reads the manifest the request names and makes the document; for OMS, first checks the
     /// folder against the manifest (an export is a new signature over the files).
     public static func document(_ request: ExportRequest, progress: ByteCounter? = nil) throws(ExportFailure) -> ExportDocument {
-        let path = ModelChain.manifestFile(for: request.model)
+        // A single-file model (OMS v1.0 §6.1 item 1) keeps its manifest and bundle beside it.
+        let singleFile = request.format == .oms && ModelFolder(path: request.model, ignorePatterns: [], followSymlinks: false).isSingleFile
+        let path = request.manifest ?? (singleFile ? request.model + ".pedigree.json" : ModelChain.manifestFile(for: request.model))
         let chain: ModelChain
         do {
             chain = try ModelChain.load(path)
@@ -128,7 +137,7 @@ public enum ModelExporter {
         let bytes: [UInt8]
         switch request.format {
         case .oms:
-            let target = request.output ?? joinPath(request.model, "model.sig")
+            let target = request.output ?? (singleFile ? request.model + ".sig" : joinPath(request.model, "model.sig"))
             destination = target
             bytes = try omsBundle(request, chain: chain, manifestPath: path, destination: target, progress: progress)
         case .modelCard:
@@ -166,11 +175,21 @@ public enum ModelExporter {
     private static func omsBundle(
         _ request: ExportRequest, chain: ModelChain, manifestPath: String, destination: String, progress: ByteCounter?
     ) throws(ExportFailure) -> [UInt8] {
-        guard isFolder(request.model) else { throw .notAFolder(request.model) }
+        guard isFolder(request.model) || ModelFolder(path: request.model, ignorePatterns: [], followSymlinks: false).isSingleFile else {
+            throw .notAFolder(request.model)
+        }
         guard let (keyPath, key) = request.signingKey else {
-            throw .document("--format oms signs a bundle: give --key (ECDSA P-256 or P-384)")
+            throw .document("--format oms signs a bundle: give --key (ECDSA P-256, P-384 or P-521)")
         }
         guard key.algorithm.isECDSA else { throw .keyNotECDSA(key: keyPath, algorithm: key.algorithm.displayName) }
+        var certified: CertificateSigningKey?
+        if let chain = request.certificateChain {
+            do {
+                certified = try CertificateSigningKey(privateKey: key, chain: chain)
+            } catch {
+                throw .document("\(printable(keyPath)): \(error)")
+            }
+        }
         let mismatch = FolderMismatch.check(
             folder: request.model, bundle: chain.bundle, manifestPath: manifestPath, engine: request.engine, progress: progress)
         guard mismatch.isEmpty else { throw .folderDiffers(folder: request.model, mismatch) }
@@ -182,7 +201,7 @@ public enum ModelExporter {
         }
         if let inside = relativePath(of: destination, inside: request.model), !ignore.contains(inside) { ignore.append(inside) }
         do {
-            return try OMSExport.bundle(chain.manifest, key: key, ignorePaths: ignore).encodedCompact()
+            return try OMSExport.bundle(chain.manifest, key: key, ignorePaths: ignore, certificate: certified).encodedCompact()
         } catch {
             throw .document("\(error)")
         }

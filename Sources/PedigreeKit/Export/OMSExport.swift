@@ -5,7 +5,7 @@ import PedigreeCrypto
 ///
 /// The Statement's subject is the model's root digest, its predicate (`https://model_signing/
 /// signature/v1.0`) lists every file with its digest and how the folder was serialized; the
-/// signature is ECDSA (P-256 over SHA-256, P-384 over SHA-384, DER) over the DSSE PAE, and the
+/// signature is ECDSA (P-256 over SHA-256, P-384 over SHA-384, P-521 over SHA-512 — OMS algorithm registry, "Signing Key Types"; DER) over the DSSE PAE, and the
 /// public-key hint is the SHA-256 of the key's PEM text, as `model_signing` computes it.
 public enum OMSExport {
     /// The bundle for `manifest` signed by `key`.
@@ -13,22 +13,32 @@ public enum OMSExport {
     /// - Parameter ignorePaths: paths (relative, literal) in the folder that are not part of the
     ///   model, so that `model_signing` leaves them out as pedigree did.
     /// - Throws: `ExportError` for a key OMS cannot use (Ed25519).
+    ///
+    /// - Parameter certificate: sign with the certificate method (OMS v1.0 §4.1): the bundle
+    ///   carries `x509CertificateChain` (leaf first, DER) instead of the key hint. Its private
+    ///   key must be `key`.
     public static func bundle(
-        _ manifest: SignedManifest, key: PrivateKey, ignorePaths: [String]
+        _ manifest: SignedManifest, key: PrivateKey, ignorePaths: [String], certificate: CertificateSigningKey? = nil
     ) throws -> ManifestBundle {
         guard key.algorithm.isECDSA else {
             throw ExportError(
-                "OMS key signing uses ECDSA (P-256 or P-384), as model_signing does; this key is \(key.algorithm.displayName): "
+                "OMS key signing uses ECDSA (P-256, P-384 or P-521), as the OMS algorithm registry lists; this key is \(key.algorithm.displayName): "
                     + "make one with 'pedigree keygen --algorithm ecdsa-p256'")
         }
         let payload = try StatementCodec.encodeOMS(
             name: manifest.name, root: manifest.rootDigest,
             serialization: Serialization(allowSymlinks: manifest.serialization.allowSymlinks, ignorePaths: ignorePaths),
-            entries: manifest.entries.sorted { $0.name < $1.name }.map { ($0.name, $0.digest) })
+            // Listed in model_signing's order (path components compared one by one), the order
+            // the root digest is computed in: a verifier hashes them as listed.
+            entries: manifest.entries.sorted { RelativePath.precedes($0.name.string, $1.name.string) }.map { ($0.name, $0.digest) })
         let envelope = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: key)
-        let hint = SHA256.hash(Array(try key.publicKey.pem.utf8)).hex
-        return ManifestBundle(
-            kind: .sigstore, dsseEnvelope: envelope, verificationMaterial: VerificationMaterial(publicKeyHint: hint))
+        let material: VerificationMaterial
+        if let certificate {
+            material = VerificationMaterial(certificateChain: certificate.chain.certificates.map(\.derEncoded))
+        } else {
+            material = VerificationMaterial(publicKeyHint: SHA256.hash(Array(try key.publicKey.pem.utf8)).hex)
+        }
+        return ManifestBundle(kind: .sigstore, dsseEnvelope: envelope, verificationMaterial: material)
     }
 
     /// The paths in `folder` that `model_signing` would hash but that are not files of the

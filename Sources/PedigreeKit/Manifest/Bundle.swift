@@ -75,13 +75,67 @@ public struct ManifestBundle: Equatable, Sendable {
     public func encodedCompact() throws -> [UInt8] { try BundleCodec.encode(self, compact: true) }
 }
 
-/// A Sigstore bundle's verification material; only the public-key hint is kept.
-public struct VerificationMaterial: Equatable, Sendable {
-    /// What `model_signing` names the key by: the hex SHA-256 of its PEM text.
-    public var publicKeyHint: String?
+/// How a Sigstore bundle says its signature is to be verified (OMS v1.0 §4.1).
+public enum SigningMethod: String, Equatable, Sendable, Encodable {
+    /// A long-lived key pair: `verificationMaterial.publicKey`.
+    case key
+    /// A signing certificate and its CA chain: `verificationMaterial.x509CertificateChain`.
+    case certificate
+    /// Sigstore keyless signing: one short-lived Fulcio `certificate` and Rekor log entries.
+    case sigstore
+}
 
-    public init(publicKeyHint: String?) {
+/// A Sigstore bundle's verification material, decoded (OMS v1.0 §4.1, §11.1).
+///
+/// Exactly one of the three shapes is present: a public key (by `hint`, or by `rawBytes` and
+/// `keyDetails` before model_signing 1.1 — §11.2 item 1), an X.509 chain (leaf first, DER), or a
+/// single Fulcio certificate. Transparency-log entries are counted, not interpreted: a key or
+/// certificate bundle may have none (§11.1 `tlogEntries`), pedigree does not verify Sigstore
+/// bundles at all.
+public struct VerificationMaterial: Equatable, Sendable {
+    /// What `model_signing` 1.1+ names the key by: the hex SHA-256 of its PEM text.
+    public var publicKeyHint: String?
+    /// What `model_signing` 0.3.1–1.0 wrote instead of a hint: the public key itself (the PEM
+    /// text of its SubjectPublicKeyInfo), Base64-decoded.
+    public var publicKeyRawBytes: [UInt8]?
+    /// The `keyDetails` beside `rawBytes` (`PKIX_ECDSA_P256_SHA_256`, …), informational.
+    public var keyDetails: String?
+    /// The certificate method's chain: DER certificates, the signing (leaf) certificate first.
+    public var certificateChain: [[UInt8]]?
+    /// The Sigstore method's Fulcio certificate (DER).
+    public var sigstoreCertificate: [UInt8]?
+    /// How many transparency-log entries the bundle carries.
+    public var logEntries: Int
+
+    public init(
+        publicKeyHint: String? = nil, publicKeyRawBytes: [UInt8]? = nil, keyDetails: String? = nil,
+        certificateChain: [[UInt8]]? = nil, sigstoreCertificate: [UInt8]? = nil, logEntries: Int = 0
+    ) {
         self.publicKeyHint = publicKeyHint
+        self.publicKeyRawBytes = publicKeyRawBytes
+        self.keyDetails = keyDetails
+        self.certificateChain = certificateChain
+        self.sigstoreCertificate = sigstoreCertificate
+        self.logEntries = logEntries
+    }
+
+    /// Whether the material names `key`: its hint is the SHA-256 of the key's PEM text (as
+    /// model_signing computes it), or its `rawBytes` hold that key. `false` when it names no key.
+    public func names(_ key: PublicKey) -> Bool {
+        if let hint = publicKeyHint, let pem = try? key.pem { return SHA256.hash(Array(pem.utf8)).hex == hint.lowercased() }
+        if let raw = publicKeyRawBytes {
+            let given = (try? PublicKey(pem: raw)) ?? (try? PublicKey(spkiDER: raw))
+            return given?.keyID == key.keyID
+        }
+        return false
+    }
+
+    /// The signing method the material is for: a chain means `certificate`, a lone certificate
+    /// `sigstore`, anything else (a key, or nothing) `key`.
+    public var method: SigningMethod {
+        if certificateChain != nil { return .certificate }
+        if sigstoreCertificate != nil { return .sigstore }
+        return .key
     }
 }
 

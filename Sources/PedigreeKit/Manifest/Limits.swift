@@ -16,6 +16,11 @@ public enum Limits {
     public static let specNodes = 100_000
     /// The largest digest list read by `sign --digests`: about the size of the manifest it makes.
     public static let digestListBytes = 256 << 20
+    /// The most certificates an X.509 chain in a bundle may hold (leaf, intermediates, root).
+    public static let certificatesPerChain = 16
+    /// The most transparency-log entries a Sigstore bundle's material may list (they are
+    /// counted, never interpreted).
+    public static let transparencyLogEntries = 64
     /// The deepest nesting of JSON lists and objects read.
     public static let jsonDepth = JSONReader.defaultMaxDepth
 }

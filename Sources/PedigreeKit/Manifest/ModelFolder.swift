@@ -88,7 +88,11 @@ public struct ModelFolder: Sendable {
     /// entry reported as a problem.
     ///
     /// - Throws: `FileError` when the folder itself cannot be opened.
+    ///
+    /// A path naming a regular file (not a link) is a single-file model: its one resource is
+    /// named by the file's basename (OMS v1.0 §6.1 item 1, §6.1.2 item 5).
     public func scan() throws(FileError) -> (files: [(name: String, job: HashJob)], problems: [FileError]) {
+        if let single = singleFile() { return ([single], []) }
         let policy = linkPolicy()
         let walker = TreeWalker(linkPolicy: policy) { relative, _ in self.isIgnored(relative) }
         let root = policy == .refuse || followSymlinks ? nil : realPath(path)
@@ -111,6 +115,18 @@ public struct ModelFolder: Sendable {
             isWithin(resolved, root)
         else { return error }
         return FileError(path: error.path, reason: .symbolicLink)
+    }
+
+    /// Whether `path` names a single-file model: a regular file, not reached through a link.
+    public var isSingleFile: Bool {
+        if case .success(let status) = fileStatus(atPath: path, follow: false) { return status.kind == .regular }
+        return false
+    }
+
+    /// The one file of a single-file model, named by its basename; `nil` for a folder.
+    private func singleFile() -> (name: String, job: HashJob)? {
+        guard case .success(let status) = fileStatus(atPath: path, follow: false), status.kind == .regular else { return nil }
+        return (lastComponent(path), HashJob(displayPath: path, source: .path(path, followLinks: false), sizeHint: status.size))
     }
 
     /// Scans and hashes the folder.

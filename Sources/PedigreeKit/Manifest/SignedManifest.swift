@@ -69,14 +69,17 @@ public struct SignedManifest: Sendable {
     /// are safe by construction): names listed twice, a subject digest that does not match.
     public func consistencyProblems() -> [String] { contradictions() }
 
-    /// Names listed twice and a subject digest that does not match the resources.
+    /// Names listed twice and a subject digest that does not match the resources, taken in the
+    /// order the manifest lists them (model_signing hashes its resources as listed; OMS v1.0
+    /// §6.5.1 assumes they are sorted, and the two sorts disagree on `a-b` and `a/x`).
     public func contradictions() -> [String] {
         var problems: [String] = []
         var seen = Set<ResourceName>()
         for (index, entry) in entries.enumerated() where !seen.insert(entry.name).inserted {
             problems.append("resource \(index + 1): name '\(printable(entry.name.string))' is listed twice")
         }
-        let recomputed = RootDigest.compute(entries.map { ($0.name.string, $0.digest) })
+        // Over the resources in the order listed: what the signer committed to (DESIGN.md).
+        let recomputed = RootDigest.compute(inListedOrder: entries.map { ($0.name.string, $0.digest) })
         if recomputed != rootDigest {
             problems.append(
                 "the subject digest \(rootDigest.hex.prefix(12))… does not match the resources "
@@ -104,12 +107,19 @@ public func printable(_ name: String) -> String {
 /// The OMS root digest: what the OpenSSF Model Signing reference names a model by.
 public enum RootDigest {
     /// SHA-256 over the raw 32-byte file digests, concatenated in `RelativePath.precedes`
-    /// order, as `model_signing` 1.1 computes its subject digest.
+    /// order (path components compared one by one), the order `model_signing` 1.1 lists and
+    /// hashes its resources in and the order pedigree writes.
     public static func compute(_ files: [(name: String, digest: SHA256Digest)]) -> SHA256Digest {
+        compute(inListedOrder: files.sorted(by: { RelativePath.precedes($0.name, $1.name) }))
+    }
+
+    /// SHA-256 over the raw 32-byte file digests in the order given: what a verifier checks a
+    /// signed subject against, since the order the signer listed its resources in is what it
+    /// committed to (OMS v1.0 §6.5.1 sorts names as strings, model_signing by path
+    /// components; they disagree on `a-b` and `a/x`).
+    public static func compute(inListedOrder files: [(name: String, digest: SHA256Digest)]) -> SHA256Digest {
         let hasher = SHA256()
-        for file in files.sorted(by: { RelativePath.precedes($0.name, $1.name) }) {
-            hasher.update(file.digest.bytes)
-        }
+        for file in files { hasher.update(file.digest.bytes) }
         return hasher.finalize()
     }
 }

@@ -12,6 +12,9 @@ public enum MediaTypes {
     public static let pedigreePredicate = "https://pedigree.dev/model-manifest/v1"
     /// The predicate type of an OpenSSF Model Signing (OMS) v1.0 signature.
     public static let omsPredicate = "https://model_signing/signature/v1.0"
+    /// The deprecated predicate of model_signing v0.2 (OMS v1.0 §11, §11.2 item 4): each file is
+    /// a subject, there is no root digest and no serialization. Read for verification only.
+    public static let omsV02Predicate = "https://model_signing/Digests/v0.1"
     /// A Sigstore bundle v0.3, the container `model_signing` writes.
     public static let sigstoreBundle = "application/vnd.dev.sigstore.bundle.v0.3+json"
 }

@@ -39,6 +39,19 @@ public struct FileVerdict: Encodable, Sendable, Equatable {
     public var lfsPointer: LFSPointerVerdict?
 }
 
+/// The signer a validated certificate chain names (OMS certificate method).
+public struct CertificateSignerReport: Encodable, Sendable, Equatable {
+    /// The leaf's subject, RFC 4514 text (may be empty when the SANs name the signer).
+    public var subject: String
+    /// The leaf's subject alternative names, as OpenSSL prints them (`email:…`, `URI:…`).
+    public var subjectAlternativeNames: [String]
+    public var issuer: String
+    /// The trusted CA the chain ends at.
+    public var anchor: String
+    public var notBefore: String
+    public var notAfter: String
+}
+
 /// How far an embedded ancestor's signature is trusted.
 public enum AncestorTrust: String, Encodable, Sendable, Equatable {
     /// Signed by a trusted key.
@@ -62,7 +75,7 @@ public struct AncestorVerdict: Encodable, Sendable, Equatable {
 }
 
 /// One thing wrong with a manifest or its folder, and what kind of thing it is.
-public struct Finding: Sendable, Equatable {
+public struct Finding: Error, Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// The bundle or Statement cannot be read.
         case structure
@@ -116,13 +129,18 @@ public struct VerificationReport: Encodable, Sendable {
     /// Files whose digest was taken from the digest cache instead of being read (`verify
     /// --trust-cache`); `nil` when every file was read.
     public var reusedFromCache: Int?
+    /// For a bundle signed with the certificate method whose chain validated: who signed.
+    public var certificateSigner: CertificateSignerReport?
+    /// With `--ignore-unsigned-files` (OMS v1.0 §8.5): how many files present but not in the
+    /// manifest were let pass; `nil` without it.
+    public var unsignedIgnored: Int?
     /// True only when the manifest is sound, trusted, and every selected file is OK.
     public var verified: Bool { problems.isEmpty && !files.isEmpty && files.allSatisfy { $0.status == .ok } }
 
     enum CodingKeys: String, CodingKey {
         case manifest, format, model, rootDigest, manifestDigest, signatures, ancestors, problems, files, only, listed, verified
         case links
-        case suppliedDigests, reusedFromCache
+        case suppliedDigests, reusedFromCache, unsignedIgnored, certificateSigner
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -142,6 +160,8 @@ public struct VerificationReport: Encodable, Sendable {
         try container.encode(verified, forKey: .verified)
         try container.encodeIfPresent(suppliedDigests, forKey: .suppliedDigests)
         try container.encodeIfPresent(reusedFromCache, forKey: .reusedFromCache)
+        try container.encodeIfPresent(unsignedIgnored, forKey: .unsignedIgnored)
+        try container.encodeIfPresent(certificateSigner, forKey: .certificateSigner)
     }
 
     /// The number of files with each status.
@@ -175,15 +195,39 @@ public struct ManifestVerifier: Sendable {
     /// either way (`ModelFolder.linkPolicy()`).
     public var followSymlinks: Bool
 
+    /// Paths left out at verification time (`verify --ignore`), on top of the manifest's own:
+    /// patterns (`Glob`) for a pedigree manifest, literal relative paths for an OMS bundle
+    /// (OMS v1.0 §6.2.1: exact paths from the model root, a folder with its subtree). A listed
+    /// file they leave out is MISSING, as model_signing reports it.
+    public var ignore: [String] = []
+
+    /// CA certificates a bundle signed with the certificate method must chain to (`verify
+    /// --trusted-ca`); none means certificate-signed bundles are not trusted.
+    public var anchors: [Certificate] = []
+
+    /// When the signing certificate must be valid: `.now` by default (OMS v1.0 §8.2: "the leaf
+    /// certificate MUST be within its validity period"), or `.leafNotBefore` as model_signing
+    /// 1.1.1 checks (an expired leaf then passes).
+    public var certificateTime: ChainValidationPolicy.Time = .now
+
+    /// Files present but not in the manifest do not fail verification (OMS v1.0 §8.5,
+    /// `--ignore-unsigned-files`); they are counted in `VerificationReport.unsignedIgnored`.
+    public var ignoreUnsignedFiles = false
+
     /// The most ignore-pattern bytes a manifest may carry.
     public static let ignorePatternBudget = Limits.ignorePatternBytes
 
     public init(
         keys: [TrustedKey], only: [Glob] = [], engine: HashEngine = HashEngine(), acceptUntrustedSerialization: Bool = false,
         requireTrustedChain: Bool = false, signatureLimit: Int = Limits.signatureVerificationsPerRun,
-        followSymlinks: Bool = false
+        followSymlinks: Bool = false, ignore: [String] = [], ignoreUnsignedFiles: Bool = false, anchors: [Certificate] = [],
+        certificateTime: ChainValidationPolicy.Time = .now
     ) {
         self.followSymlinks = followSymlinks
+        self.anchors = anchors
+        self.certificateTime = certificateTime
+        self.ignore = ignore
+        self.ignoreUnsignedFiles = ignoreUnsignedFiles
         self.keys = keys
         self.only = only
         self.engine = engine
@@ -229,7 +273,39 @@ public struct ManifestVerifier: Sendable {
     ) -> VerificationReport {
         var report = VerificationReport(manifest: manifestPath)
         if !only.isEmpty { report.only = only.map(\.pattern) }
-        let signatures = bundle.dsseEnvelope.checkSignatures(keys: keys, budget: budget)
+        if let material = bundle.verificationMaterial, material.method == .sigstore {
+            // OMS v1.0 §4.1, §8.2: keyless signing is verified against Fulcio and Rekor, which
+            // pedigree does not do; say what the bundle is instead of "an unknown key".
+            report.findings.append(Finding(kind: .untrusted, message: Self.sigstoreMessage(material)))
+            return report
+        }
+        var signingKeys = keys
+        var keyMismatch: Finding?
+        let material = bundle.verificationMaterial
+        if let material, material.method == .certificate {
+            // OMS v1.0 §8.2: validate the chain against the trusted CAs, then verify the
+            // signature with the leaf's key, and only with it.
+            signingKeys = []
+            switch certificateSigner(material) {
+            case .success(let signer):
+                report.certificateSigner = signer.report
+                signingKeys = [signer.key]
+            case .failure(let finding):
+                keyMismatch = finding
+            }
+        } else if keys.isEmpty, !anchors.isEmpty {
+            keyMismatch = Finding(
+                kind: .untrusted,
+                message: "the bundle is signed with a bare key (method key), not a certificate: --trusted-ca cannot verify it; "
+                    + "give the signer's public key with --trusted-key FILE")
+        } else if let material, material.method == .key,
+           material.publicKeyHint != nil || material.publicKeyRawBytes != nil {
+            // model_signing 1.1.1 compares the hint with the key it is given ("Key mismatch");
+            // with several trusted keys, the hint picks the one that may have signed.
+            signingKeys = keys.filter { material.names($0.key) }
+            if signingKeys.isEmpty { keyMismatch = Finding(kind: .untrusted, message: Self.keyMismatchMessage(material)) }
+        }
+        let signatures = bundle.dsseEnvelope.checkSignatures(keys: signingKeys, budget: budget)
         let chain: ModelChain
         do {
             chain = try ModelChain(bundle: bundle)
@@ -238,7 +314,7 @@ public struct ManifestVerifier: Sendable {
                 // A name that is not a safe relative path stops here: no file is opened for it or any other.
                 report.findings += problems.map { Finding(kind: .unsafeName, message: $0) }
                 report.signatures = signatures
-                report.findings += signatureFindings(signatures)
+                report.findings += keyMismatch.map { [$0] } ?? signatureFindings(signatures)
             } else {
                 report.findings.append(Finding(kind: .structure, message: "\(manifestPath): \(error)"))
             }
@@ -254,7 +330,7 @@ public struct ManifestVerifier: Sendable {
 
         report.findings += manifest.contradictions().map { Finding(kind: .consistency, message: $0) }
         report.signatures = signatures
-        report.findings += signatureFindings(signatures)
+        report.findings += keyMismatch.map { [$0] } ?? signatureFindings(signatures)
         checkAncestors(chain, budget: budget, into: &report)
         if budget.refusedCount > 0 {
             report.findings.append(Finding(
@@ -265,7 +341,8 @@ public struct ManifestVerifier: Sendable {
 
         let trusted = report.signatures.isTrusted || acceptUntrustedSerialization
         report.files = checkFiles(folder: folder, manifest: manifest, manifestPath: manifestPath, trusted: trusted,
-                                  progress: progress, findings: &report.findings, links: &report.links)
+                                  progress: progress, findings: &report.findings, links: &report.links,
+                                  unsignedIgnored: &report.unsignedIgnored)
         return report
     }
 
@@ -290,6 +367,58 @@ public struct ManifestVerifier: Sendable {
                 name: ancestor.name, manifestDigest: ancestor.manifestDigest.hex, rootDigest: ancestor.rootDigest.hex,
                 format: ancestor.format, depth: depth, trust: trust, signatures: signatures))
         }
+    }
+
+    /// The signer of a certificate-method bundle once its chain validated against `anchors`,
+    /// or the finding that says why not (no anchors given, a malformed certificate, a chain
+    /// that does not validate).
+    private func certificateSigner(_ material: VerificationMaterial) -> Result<(key: TrustedKey, report: CertificateSignerReport), Finding> {
+        let chain: CertificateChain
+        do {
+            chain = try CertificateChain(derEncoded: material.certificateChain ?? [])
+        } catch {
+            return .failure(Finding(kind: .structure, message: "verificationMaterial.x509CertificateChain: \(error)"))
+        }
+        guard !anchors.isEmpty else {
+            return .failure(Finding(
+                kind: .untrusted,
+                message: "the bundle is signed with a certificate (method certificate) for \(printable(chain.leaf.identity.description)); "
+                    + "verify it against its CA with --trusted-ca FILE"))
+        }
+        do {
+            let validated = try chain.validate(anchors: anchors, policy: ChainValidationPolicy(time: certificateTime))
+            let identity = validated.identity
+            let report = CertificateSignerReport(
+                subject: identity.subject, subjectAlternativeNames: identity.subjectAlternativeNames.map(\.description),
+                issuer: validated.leaf.issuer, anchor: validated.anchor.subject,
+                notBefore: Timestamp.format(Int(validated.leaf.notBefore.timeIntervalSince1970)), notAfter: Timestamp.format(Int(validated.leaf.notAfter.timeIntervalSince1970)))
+            return .success((TrustedKey(key: validated.publicKey, label: "certificate \(identity.description)"), report))
+        } catch {
+            return .failure(Finding(kind: .untrusted, message: "the signing certificate \(printable(chain.leaf.identity.description)) is not trusted: \(error)"))
+        }
+    }
+
+    /// The bundle names its key (by hint or raw bytes) and no trusted key is that key.
+    static func keyMismatchMessage(_ material: VerificationMaterial) -> String {
+        let named = material.publicKeyHint.map { "public-key hint \(printable(String($0.prefix(16))))…" } ?? "public key (rawBytes)"
+        return "Key mismatch: the bundle's \(named) names none of the trusted keys; it was signed with another key"
+    }
+
+    /// "Sigstore keyless bundle (Fulcio certificate for IDENTITY); …": the identity is the
+    /// certificate's subject alternative names (Fulcio leaves the subject empty), or its
+    /// subject, or a word that the certificate could not be read.
+    static func sigstoreMessage(_ material: VerificationMaterial) -> String {
+        var identity = "an unreadable certificate"
+        if let der = material.sigstoreCertificate, let certificate = try? Certificate(derEncoded: der) {
+            let names = certificate.subjectAlternativeNames.map { name -> String in
+                switch name {
+                case let .email(value), let .uri(value), let .dns(value), let .ipAddress(value): return value
+                case let .other(kind): return kind
+                }
+            }
+            identity = names.isEmpty ? certificate.identity.description : names.joined(separator: ", ")
+        }
+        return "Sigstore keyless bundle (Fulcio certificate for \(printable(identity))); pedigree verifies key and certificate bundles"
     }
 
     private func signatureFindings(_ results: [SignatureResult]) -> [Finding] {
@@ -342,7 +471,7 @@ public struct ManifestVerifier: Sendable {
 
     private func checkFiles(
         folder: String, manifest: SignedManifest, manifestPath: String, trusted: Bool, progress: ByteCounter?,
-        findings: inout [Finding], links: inout LinkMode?
+        findings: inout [Finding], links: inout LinkMode?, unsignedIgnored: inout Int?
     ) -> [FileVerdict] {
         var (ignore, followSymlinks, overBudget) = Self.walkSettings(for: manifest, trusted: trusted)
         if overBudget {
@@ -350,16 +479,22 @@ public struct ManifestVerifier: Sendable {
                 kind: .consistency,
                 message: "the manifest's ignore_paths exceed \(Self.ignorePatternBudget) bytes; the defaults were used instead"))
         }
+        ignore += self.ignore.map { manifest.format == .oms ? Glob.escape($0) : $0 }
         // The manifest being verified is never part of the model, wherever it sits.
         if let inside = relativePath(of: manifestPath, inside: folder) { ignore.append(Glob.escape(inside)) }
         let model = ModelFolder(path: folder, ignorePatterns: ignore, followSymlinks: followSymlinks || self.followSymlinks)
         links = model.linkMode
-        let scan: (files: [(name: String, job: HashJob)], problems: [FileError])
+        var scan: (files: [(name: String, job: HashJob)], problems: [FileError])
         do {
             scan = try model.scan()
         } catch {
             findings.append(Finding(kind: .folder, message: "cannot read the folder: \(error)"))
             return []
+        }
+        if manifest.format == .oms, followSymlinks || self.followSymlinks {
+            // OMS v1.0 §6.1.1: links to folders (and cycles) are not part of the model.
+            let filtered = OMSEnumeration.filter(scan, root: folder)
+            scan = (filtered.files, filtered.problems)
         }
         var present: [ByteKey: HashJob] = [:]
         for file in scan.files where selected(file.name) { present[ByteKey(file.name)] = file.job }
@@ -413,12 +548,18 @@ public struct ManifestVerifier: Sendable {
                 if let job = present[key], let entry = entries[key] { Self.recognisePointer(&verdicts[slot], job: job, entry: entry) }
             }
         }
+        var unsigned = 0
         for file in scan.files where selected(file.name) && !listed.contains(ByteKey(file.name)) {
-            verdicts.append(FileVerdict(name: file.name, status: .unexpected))
+            if ignoreUnsignedFiles { unsigned += 1 } else { verdicts.append(FileVerdict(name: file.name, status: .unexpected)) }
         }
         for error in scan.problems where selected(error.path) && !listed.contains(ByteKey(error.path)) {
-            verdicts.append(FileVerdict(name: error.path, status: .unexpected, detail: error.reasonText))
+            if ignoreUnsignedFiles {
+                unsigned += 1
+            } else {
+                verdicts.append(FileVerdict(name: error.path, status: .unexpected, detail: error.reasonText))
+            }
         }
+        if ignoreUnsignedFiles { unsignedIgnored = unsigned }
         if verdicts.isEmpty, !only.isEmpty {
             findings.append(Finding(
                 kind: .folder,

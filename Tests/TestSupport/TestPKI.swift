@@ -1,23 +1,22 @@
 import Foundation
 import PedigreeCrypto
 import Testing
-import TestSupport
 
 extension Tag {
     /// Tests that run an outside tool (openssl, model_signing).
-    @Tag static var tool: Self
+    @Tag public static var tool: Self
 }
 
 /// A PKI made by the `openssl` tool in a temporary folder: keys, CA and leaf certificates with
 /// the extensions model_signing expects, and variants that break one rule each.
 ///
 /// Every file is `<name>.key` / `<name>.pem` in `folder`.
-final class TestPKI: @unchecked Sendable {
-    let folder: TemporaryFolder
-    var path: String { folder.path }
+public final class TestPKI: @unchecked Sendable {
+    public let folder: TemporaryFolder
+    public var path: String { folder.path }
 
     /// Key types the openssl tool makes.
-    enum KeyType: String, Sendable {
+    public enum KeyType: String, Sendable {
         case p256, p384, p521, ed25519, rsa
 
         var genpkey: String {
@@ -32,7 +31,7 @@ final class TestPKI: @unchecked Sendable {
     }
 
     /// Extension profiles (sections of `pki.cnf`).
-    enum Profile: String, Sendable {
+    public enum Profile: String, Sendable {
         /// A self-signed root: CA:TRUE, keyCertSign.
         case root
         /// An intermediate: CA:TRUE pathlen:0, keyCertSign.
@@ -112,7 +111,7 @@ final class TestPKI: @unchecked Sendable {
         subjectAltName = email:self@example.com
         """
 
-    init() throws {
+    public init() throws {
         folder = try TemporaryFolder()
         try folder.write("pki.cnf", Self.config)
         try folder.write("index.txt", "")
@@ -122,19 +121,19 @@ final class TestPKI: @unchecked Sendable {
 
     /// Runs a shell command in the PKI folder; throws with its output when it fails.
     @discardableResult
-    func sh(_ command: String) throws -> ProcessResult {
+    public func sh(_ command: String) throws -> ProcessResult {
         let result = try shell(command, currentDirectory: path)
         guard result.status == 0 else { throw ToolError(message: "\(command)\n\(result)") }
         return result
     }
 
     /// Makes `name.key`.
-    func key(_ name: String, _ type: KeyType) throws {
+    public func key(_ name: String, _ type: KeyType) throws {
         try sh("openssl genpkey \(type.genpkey) -out \(name).key")
     }
 
     /// A self-signed certificate `name.pem` (with a new key `name.key` of `type`).
-    func selfSigned(_ name: String, subject: String, profile: Profile = .root, type: KeyType = .p384, days: Int = 3650) throws {
+    public func selfSigned(_ name: String, subject: String, profile: Profile = .root, type: KeyType = .p384, days: Int = 3650) throws {
         try key(name, type)
         try sh("""
             openssl req -x509 -new -utf8 -key \(name).key -subj '\(subject)' -days \(days) \
@@ -145,7 +144,7 @@ final class TestPKI: @unchecked Sendable {
     /// `name.pem` issued by `issuer` (its `.pem` and `.key`), for a new key `name.key` of
     /// `type`, valid from now for `days` — or, with `start`/`end` (`YYYYMMDDHHMMSSZ`), for that
     /// period, through `openssl ca` since `openssl x509` (3.0) cannot backdate.
-    func issue(
+    public func issue(
         _ name: String, subject: String, by issuer: String, profile: Profile, type: KeyType = .p256,
         days: Int = 365, start: String? = nil, end: String? = nil, reuseKey: Bool = false
     ) throws {
@@ -166,22 +165,22 @@ final class TestPKI: @unchecked Sendable {
     }
 
     /// The first certificate of `name.pem`.
-    func certificate(_ name: String) throws -> Certificate {
+    public func certificate(_ name: String) throws -> Certificate {
         let certificates = try Certificate.parsePEM(bytes(name + ".pem"))
         return try #require(certificates.first)
     }
 
     /// The bytes of a file in the PKI folder.
-    func bytes(_ relative: String) throws -> [UInt8] {
+    public func bytes(_ relative: String) throws -> [UInt8] {
         Array(try Data(contentsOf: URL(fileURLWithPath: folder.url(relative))))
     }
 
     /// The private key `name.key`.
-    func privateKey(_ name: String) throws -> PrivateKey { try PrivateKey(pem: bytes(name + ".key")) }
+    public func privateKey(_ name: String) throws -> PrivateKey { try PrivateKey(pem: bytes(name + ".key")) }
 
     /// What `openssl verify -CAfile <anchors> -untrusted <chain> leaf.pem` says: `nil` for OK,
     /// else OpenSSL's `X509_V_ERR_*` number and the depth it failed at.
-    func opensslVerify(
+    public func opensslVerify(
         _ leaf: String, anchors: [String], untrusted: [String] = [], options: String = ""
     ) throws -> (error: Int32, depth: Int)? {
         try sh("cat \(anchors.map { $0 + ".pem" }.joined(separator: " ")) > verify-anchors.pem")
@@ -203,7 +202,7 @@ final class TestPKI: @unchecked Sendable {
 
     /// A standard three-level PKI: `root` (P-521) → `inter` (P-384) → `leaf` (`leafType`),
     /// with the extensions model_signing expects of a signing leaf.
-    static func threeLevel(leafType: KeyType = .p256) throws -> TestPKI {
+    public static func threeLevel(leafType: KeyType = .p256) throws -> TestPKI {
         let pki = try TestPKI()
         try pki.selfSigned("root", subject: "/O=Pedigree Tests/CN=Test Root CA", type: .p521)
         try pki.issue("inter", subject: "/O=Pedigree Tests/CN=Test Intermediate CA", by: "root", profile: .intermediate, type: .p384, days: 3650)
@@ -213,7 +212,7 @@ final class TestPKI: @unchecked Sendable {
 }
 
 /// Seconds since 1970 of a `YYYYMMDDHHMMSSZ` time, through the system's `date`.
-func epochSeconds(_ generalizedTime: String) throws -> Int {
+public func epochSeconds(_ generalizedTime: String) throws -> Int {
     let t = Array(generalizedTime)
     let iso = "\(String(t[0..<4]))-\(String(t[4..<6]))-\(String(t[6..<8])) \(String(t[8..<10])):\(String(t[10..<12])):\(String(t[12..<14])) UTC"
     let result = try shell("date -u -d '\(iso)' +%s")
