@@ -8,8 +8,20 @@ import pathlib
 import sys
 
 import jsonschema
+import referencing
 
 SCHEMAS = pathlib.Path(__file__).resolve().parent.parent / "Schemas"
+
+
+def registry():
+    """Every schema of Schemas/ under its $id, so one may refer to another's $defs
+    (the manifest's tensor table and parent evidence are tensor-evidence.v1's)."""
+    resources = []
+    for path in sorted(SCHEMAS.glob("*.schema.json")):
+        schema = json.loads(path.read_text())
+        if "$id" in schema:
+            resources.append((schema["$id"], referencing.Resource.from_contents(schema)))
+    return referencing.Registry().with_resources(resources)
 
 
 def problems(text):
@@ -24,7 +36,7 @@ def problems(text):
         return [f"no report schema for command {command!r}"]
     schema = json.loads(path.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker(), registry=registry())
     return [f"{error.json_path}: {error.message}" for error in validator.iter_errors(report)]
 
 

@@ -142,6 +142,8 @@ struct SignReport: Encodable {
     var reusedFromCache: Int?
     /// How the digests were supplied, when they came from a list (`--digests`).
     var suppliedDigests: SuppliedDigests?
+    /// How many tensors the manifest records (`--tensors`); absent when it records none.
+    var tensorCount: Int?
 
     struct Signature: Encodable {
         var index: Int
@@ -182,6 +184,8 @@ struct VerifyReport: Encodable {
     var suppliedDigests: SuppliedDigests?
     /// Files whose digest came from the digest cache (`--trust-cache`); absent without it.
     var reusedFromCache: Int?
+    /// Rows of the manifest's tensor table re-digested from the files; absent when it has none.
+    var tensorsChecked: Int?
 
     struct Ancestor: Encodable {
         var name: String
@@ -222,6 +226,7 @@ struct VerifyReport: Encodable {
         listed = report.listed
         suppliedDigests = report.suppliedDigests
         reusedFromCache = report.reusedFromCache
+        tensorsChecked = report.tensorsChecked
         var summary: [String: Int] = [:]
         for status in [FileStatusCode.ok, .modified, .missing, .unexpected, .unreadable] {
             summary[status.rawValue.lowercased()] = report.count(status)
@@ -384,6 +389,8 @@ struct ShowReport: Encodable {
     var modifications: [ModificationRow]
     var signatures: [SignatureRow]
     var problems: [String]
+    /// The tensor table (`sign --tensors`), rows as the manifest has them; absent when it has none.
+    var tensors: [TensorRecord]?
 
     struct License: Encodable {
         var id: String
@@ -458,6 +465,7 @@ struct ShowReport: Encodable {
         }
         ancestors = summary.ancestors.map { Ancestor(name: $0.name, manifestDigest: $0.manifestDigest, rootDigest: $0.rootDigest, depth: $0.depth) }
         notices = summary.notices.map(NoticesRow.init)
+        tensors = summary.tensors
         modifications = summary.modifications.map { ModificationRow(files: $0.files, description: $0.description) }
         signatures = summary.signers.map {
             SignatureRow(index: $0.index, keyid: $0.keyid, status: $0.status?.rawValue ?? "unverified", key: $0.key, algorithm: $0.algorithm)

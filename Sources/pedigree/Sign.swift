@@ -66,6 +66,9 @@ struct Sign: ParsableCommand {
     @Flag(help: "Follow links that stay inside the folder (or a Hugging Face cache's blobs).")
     var followSymlinks = false
 
+    @Flag(inversion: .prefixedNo, help: "Record every tensor of the safetensors and GGUF files (name, dtype, shape, byte range, sha256), digested in the same read as the files (default: off).")
+    var tensors = false
+
     @OptionGroup(title: "Deriving from parents") var derivation: DerivationOptions
     @OptionGroup(title: "Trusted keys (for the parents, or with --append the manifest's signer)") var trust: TrustOptions
     @OptionGroup var hashing: HashingOptions
@@ -89,6 +92,8 @@ struct Sign: ParsableCommand {
             throw ValidationError("--accept-manifest-serialization goes with --append")
         }
         if append, supplied.isEnabled { throw ValidationError("--append checks the folder itself; it takes no --digests") }
+        if tensors, supplied.isEnabled { throw ValidationError("--tensors reads the weights files; --digests signs without reading them") }
+        if tensors, append { throw ValidationError("--append countersigns the manifest as it is; it takes no --tensors") }
         if supplied.noFolder, output == nil { throw ValidationError("--no-folder needs --output: there is no folder to write into") }
     }
 
@@ -119,11 +124,12 @@ struct Sign: ParsableCommand {
         for file in noticeFile {
             notices += NoticeText.parse(try readText(file))
         }
-        let request = SignRequest(
+        var request = SignRequest(
             folder: folder, name: name ?? derivative.name, version: modelVersion ?? derivative.version, license: license,
             notices: notices, additionalTerms: try additionalTermsFile.map(readText), distribution: distribution,
             ignore: ignore, roles: RoleClassifier(overrides: role.map { ($0.glob, $0.role) }),
             followSymlinks: followSymlinks, createdAt: try createdAt())
+        request.tensors = tensors
         var engine = hashing.engine
         let digestCache = supplied.isEnabled ? nil : cache.open()
         engine.memo = digestCache
@@ -162,7 +168,8 @@ struct Sign: ParsableCommand {
                 mode: "sign", manifest: manifestPath, model: predicateSigned.model.name, rootDigest: result.rootDigest.hex,
                 manifestDigest: result.manifestDigest.hex, fileCount: predicateSigned.resources.count, bytes: result.totalBytes,
                 license: predicateSigned.license?.id, signatures: added, signatureCount: result.bundle.dsseEnvelope.signatures.count,
-                parents: parentRows(parents), reusedFromCache: reused, suppliedDigests: predicateSigned.suppliedDigests))
+                parents: parentRows(parents), reusedFromCache: reused, suppliedDigests: predicateSigned.suppliedDigests,
+                tensorCount: predicateSigned.tensors?.count))
             return
         }
         Console.out("signed \(predicateSigned.model.name): \(plural(predicateSigned.resources.count, "file")), \(formatBytes(result.totalBytes))")
@@ -171,6 +178,9 @@ struct Sign: ParsableCommand {
         }
         if let supplied = predicateSigned.suppliedDigests {
             Console.out("  digests         \(supplied.summary)")
+        }
+        if let table = predicateSigned.tensors {
+            Console.out("  tensors         \(plural(table.count, "tensor")) in \(plural(Set(table.map(\.file)).count, "weights file")), each digested")
         }
         Console.out("  root digest     \(result.rootDigest.hex)")
         Console.out("  manifest digest \(result.manifestDigest.hex)")
@@ -218,7 +228,7 @@ struct Sign: ParsableCommand {
                 mode: "append", manifest: manifestPath, model: manifest.name, rootDigest: manifest.rootDigest.hex,
                 manifestDigest: manifest.manifestDigest.hex, fileCount: manifest.entries.count, bytes: nil, license: manifest.predicate?.license?.id,
                 signatures: added, signatureCount: result.bundle.dsseEnvelope.signatures.count, parents: [], reusedFromCache: nil,
-                suppliedDigests: nil))
+                suppliedDigests: nil, tensorCount: nil))
             return
         }
         let numbers = added.map { String($0.index) }.joined(separator: ", ")

@@ -106,6 +106,9 @@ struct Verify: ParsableCommand {
         if let reused = report.reusedFromCache {
             Console.out("digest cache (--trust-cache): \(plural(reused, "file")) taken from the cache, not re-read")
         }
+        if let tensors = report.tensorsChecked {
+            Console.out("tensors: \(plural(tensors, "tensor")) re-read from the headers and re-digested")
+        }
         for file in report.files {
             let detail: TerminalText = file.detail.map { " (\($0))" } ?? ""
             Console.out("\(file.name): \(file.status.rawValue)\(detail)")

@@ -145,7 +145,34 @@ enum StatementCodec {
             generator: try decodeGenerator(try fields.required("generator")),
             createdAt: try fields.required("createdAt").string())
         predicate.suppliedDigests = try fields.optional("suppliedDigests").map(decodeSuppliedDigests)
+        predicate.tensors = try fields.optional("tensors").map(decodeTensors)
         return predicate
+    }
+
+    /// The tensor table (`sign --tensors`): each row's file a safe relative name, a known dtype,
+    /// a shape whose byte count is the byte range's length, a lowercase digest. Whether the
+    /// files are resources of the manifest and the rows agree with them is
+    /// `SignedManifest.contradictions()`'s business and `verify`'s.
+    private static func decodeTensors(_ field: JSONField) throws(FieldError) -> [TensorRecord] {
+        try field.array { item throws(FieldError) in
+            let row = try item.object()
+            try row.rejectUnknownKeys(["file", "name", "dtype", "shape", "byteRange", "sha256"])
+            let file = try resourceName(try row.required("file")).string
+            let name = try row.required("name").string()
+            let dtype = try row.required("dtype").enum(TensorDType.self)
+            let shapeField = try row.required("shape")
+            let dims = try shapeField.array { dim throws(FieldError) in try dim.integer(in: 0...Int64.max) }
+            guard let shape = TensorShape(dims) else { throw shapeField.error("has more elements than 63 bits can count") }
+            let rangeField = try row.required("byteRange")
+            let bounds = try rangeField.array { bound throws(FieldError) in try bound.integer(in: 0...Int64.max) }
+            guard bounds.count == 2, bounds[0] <= bounds[1] else { throw rangeField.error("is not [begin, end] with begin <= end") }
+            guard dtype.byteCount(of: shape) == bounds[1] - bounds[0] else {
+                throw rangeField.error("holds \(bounds[1] - bounds[0]) bytes, not what \(dtype.rawValue) \(shape) takes")
+            }
+            return TensorRecord(
+                file: file, name: name, dtype: dtype, shape: shape, byteRange: bounds[0]..<bounds[1],
+                digest: try digest(try row.required("sha256")))
+        }
     }
 
     /// `{"spotChecked": N, "checkedAgainstFolder": BOOL}` (`sign --digests`), nothing more.

@@ -74,6 +74,27 @@ struct WireModelPredicate: Encodable {
     var createdAt: String
     /// Absent (not written) unless the digests were supplied in a list.
     var suppliedDigests: WireSuppliedDigests?
+    /// Absent (not written) unless tensors were recorded (`sign --tensors`).
+    var tensors: [WireTensor]?
+}
+
+/// One row of the tensor table: `$defs/tensor` of `Schemas/tensor-evidence.v1.schema.json`.
+struct WireTensor: Encodable {
+    var file: String
+    var name: String
+    var dtype: TensorDType
+    var shape: [Int64]
+    var byteRange: [Int64]
+    var sha256: String
+
+    init(_ record: TensorRecord) {
+        file = record.file
+        name = record.name
+        dtype = record.dtype
+        shape = record.shape.dims
+        byteRange = [record.byteRange.lowerBound, record.byteRange.upperBound]
+        sha256 = record.digest.hex
+    }
 }
 
 struct WireSuppliedDigests: Encodable {
@@ -241,6 +262,7 @@ extension WireModelPredicate {
         suppliedDigests = p.suppliedDigests.map {
             WireSuppliedDigests(spotChecked: $0.spotChecked, checkedAgainstFolder: $0.checkedAgainstFolder)
         }
+        tensors = p.tensors.map { $0.map(WireTensor.init) }
     }
 }
 

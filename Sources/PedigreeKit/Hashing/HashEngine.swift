@@ -34,6 +34,9 @@ public struct HashEngine: Sendable {
     /// Digests remembered from earlier runs, asked before each file is read and told after;
     /// `nil` reads every file.
     public var memo: (any DigestMemo)?
+    /// Makes an observer for each file that needs a second digest stream from the same read
+    /// (tensor digests); `nil` hashes every file plainly.
+    public var observers: (any ChunkObserverFactory)?
 
     /// An engine using `jobs` threads (all processors when `nil`).
     public init(jobs: Int? = nil, bufferSize: Int = HashEngine.defaultBufferSize, readAhead: Bool? = nil) {
@@ -64,11 +67,13 @@ public struct HashEngine: Sendable {
         let bufferSize = self.bufferSize
         let afterChunk = self.afterChunk
         let memo = self.memo
+        let observers = self.observers
         // With a core to spare per thread, each thread reads ahead on a second one.
         let pipelined = readAhead ?? (threads * 2 <= availableProcessors())
         runOnThreads(threads) { _ in
             let hasher = FileHasher(bufferSize: bufferSize, pipelined: pipelined)
             hasher.memo = memo
+            hasher.observers = observers
             while true {
                 let slot = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 guard slot < order.count else { break }

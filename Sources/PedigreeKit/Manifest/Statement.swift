@@ -38,6 +38,10 @@ public struct ModelPredicate: Equatable, Sendable {
     /// Present when the digests were supplied in a list instead of computed by the signer
     /// (`sign --digests`); absent (and so not written) otherwise.
     public var suppliedDigests: SuppliedDigests? = nil
+    /// The tensors of the weights files (`sign --tensors`): for each safetensors or GGUF
+    /// resource, every tensor's name, dtype, shape, byte range and SHA-256, in file order then
+    /// header order; absent (and so not written) when not recorded.
+    public var tensors: [TensorRecord]? = nil
 
     public init(
         model: ModelInfo, resources: [Resource], serialization: Serialization, license: LicenseInfo?,

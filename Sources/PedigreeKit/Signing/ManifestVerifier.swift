@@ -66,6 +66,8 @@ public struct Finding: Sendable, Equatable {
         /// A bound on the work one run does was reached (signature verifications): what was
         /// left unchecked cannot count for the manifest.
         case limit
+        /// A file's tensors are not those the manifest's tensor table lists, or cannot be read.
+        case tensors
     }
 
     public var kind: Kind
@@ -99,12 +101,15 @@ public struct VerificationReport: Encodable, Sendable {
     /// Files whose digest was taken from the digest cache instead of being read (`verify
     /// --trust-cache`); `nil` when every file was read.
     public var reusedFromCache: Int?
+    /// Rows of the manifest's tensor table re-read and re-digested from the files; `nil` when
+    /// the manifest has no tensor table.
+    public var tensorsChecked: Int?
     /// True only when the manifest is sound, trusted, and every selected file is OK.
     public var verified: Bool { problems.isEmpty && !files.isEmpty && files.allSatisfy { $0.status == .ok } }
 
     enum CodingKeys: String, CodingKey {
         case manifest, format, model, rootDigest, manifestDigest, signatures, ancestors, problems, files, only, listed, verified
-        case suppliedDigests, reusedFromCache
+        case suppliedDigests, reusedFromCache, tensorsChecked
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -123,6 +128,7 @@ public struct VerificationReport: Encodable, Sendable {
         try container.encode(verified, forKey: .verified)
         try container.encodeIfPresent(suppliedDigests, forKey: .suppliedDigests)
         try container.encodeIfPresent(reusedFromCache, forKey: .reusedFromCache)
+        try container.encodeIfPresent(tensorsChecked, forKey: .tensorsChecked)
     }
 
     /// The number of files with each status.
@@ -239,7 +245,7 @@ public struct ManifestVerifier: Sendable {
 
         let trusted = report.signatures.isTrusted || acceptUntrustedSerialization
         report.files = checkFiles(folder: folder, manifest: manifest, manifestPath: manifestPath, trusted: trusted,
-                                  progress: progress, findings: &report.findings)
+                                  progress: progress, findings: &report.findings, tensorsChecked: &report.tensorsChecked)
         return report
     }
 
@@ -316,7 +322,7 @@ public struct ManifestVerifier: Sendable {
 
     private func checkFiles(
         folder: String, manifest: SignedManifest, manifestPath: String, trusted: Bool, progress: ByteCounter?,
-        findings: inout [Finding]
+        findings: inout [Finding], tensorsChecked: inout Int?
     ) -> [FileVerdict] {
         var (ignore, followSymlinks, overBudget) = Self.walkSettings(for: manifest, trusted: trusted)
         if overBudget {
@@ -362,7 +368,29 @@ public struct ManifestVerifier: Sendable {
             }
             verdicts.append(verdict)
         }
+        var engine = self.engine
+        var tensorFiles: [(name: String, job: HashJob)] = []
+        var collector: TensorTableCollector?
+        if let table = manifest.predicate?.tensors {
+            let tableFiles = Set(table.map(\.file))
+            for name in tableFiles.sorted() where TensorTableCollector.format(of: name) == nil {
+                findings.append(Finding(kind: .tensors, message: "the tensor table lists '\(printable(name))', which is not a safetensors or GGUF file"))
+            }
+            tensorFiles = zip(jobEntries, jobs).compactMap { pair in
+                tableFiles.contains(pair.0.entry.name.string) ? (pair.0.entry.name.string, pair.1) : nil
+            }
+            let made = ModelSigner.tensorCollector(tensorFiles, engine: engine)
+            engine.observers = made
+            collector = made
+        }
         let results = engine.hash(jobs, progress: progress)
+        if let collector, let table = manifest.predicate?.tensors {
+            let read = Set(tensorFiles.compactMap { collector.table(for: $0.job.displayPath) != nil ? $0.name : nil })
+            tensorsChecked = table.count { read.contains($0.file) }
+            findings += Self.checkTensors(table, collector: collector, files: tensorFiles, results: Dictionary(
+                zip(jobEntries, results).map { ($0.0.entry.name.string, $0.1) }, uniquingKeysWith: { first, _ in first }),
+                expected: Dictionary(jobEntries.map { ($0.entry.name.string, $0.entry.digest) }, uniquingKeysWith: { first, _ in first }))
+        }
         for ((slot, entry), result) in zip(jobEntries, results) {
             switch result {
             case .success(let file):
@@ -386,6 +414,29 @@ public struct ManifestVerifier: Sendable {
                 message: "no file of the manifest or the folder matches --only \(only.map(\.pattern).joined(separator: ", "))"))
         }
         return verdicts
+    }
+}
+
+extension ManifestVerifier {
+    /// Findings for each file of the signed tensor table read with its signed digest: the
+    /// tensors re-read from its header and re-digested in the same pass must be the rows the
+    /// manifest lists. A file that is modified or unreadable is reported by its own verdict.
+    static func checkTensors(
+        _ table: [TensorRecord], collector: TensorTableCollector, files: [(name: String, job: HashJob)],
+        results: [String: Result<FileDigest, FileError>], expected: [String: SHA256Digest]
+    ) -> [Finding] {
+        var findings: [Finding] = []
+        for file in files {
+            guard case .success(let digest)? = results[file.name], digest.digest == expected[file.name] else { continue }
+            let signed = table.filter { $0.file == file.name }
+            if let error = collector.error(for: file.job.displayPath) {
+                findings.append(Finding(kind: .tensors, message: "the tensors of \(error.description)"))
+            } else if let actual = collector.table(for: file.job.displayPath) {
+                findings += TensorTableCheck.differences(file: file.name, signed: signed, actual: actual.records)
+                    .map { Finding(kind: .tensors, message: "tensor table: " + $0) }
+            }
+        }
+        return findings
     }
 }
 

@@ -20,6 +20,9 @@ public struct SignRequest: Sendable {
     public var followSymlinks: Bool
     /// RFC 3339 time of signing (see `Timestamp.now`).
     public var createdAt: String
+    /// Record every safetensors and GGUF file's tensors, digested in the same read
+    /// (`sign --tensors`); a header that cannot be read then stops the signing.
+    public var tensors: Bool = false
 
     public init(
         folder: String, name: String? = nil, version: String? = nil, license: String? = nil,
@@ -54,6 +57,8 @@ public enum SignError: Error, Equatable, Sendable, CustomStringConvertible, Exit
     case ignorePatternsTooLarge(Int)
     /// The key could not sign.
     case crypto(CryptoError)
+    /// A weights file's tensors could not be read while `--tensors` asked for them.
+    case tensors(TensorFileError)
 
     public var description: String {
         switch self {
@@ -66,6 +71,9 @@ public enum SignError: Error, Equatable, Sendable, CustomStringConvertible, Exit
             return "the ignore patterns come to \(bytes) bytes; a manifest may carry at most \(Limits.ignorePatternBytes) "
                 + "(verify would not use them), so nothing is signed"
         case let .crypto(error): return "signing failed: \(error)"
+        case let .tensors(error):
+            return "cannot record the tensors of \(error.description); nothing is signed "
+                + "(without --tensors the file is signed by its digest alone)"
         }
     }
 
@@ -75,6 +83,7 @@ public enum SignError: Error, Equatable, Sendable, CustomStringConvertible, Exit
         case let .folder(error): return error.isUnreadable ? .noInput : .dataError
         case .problems, .empty, .ignorePatternsTooLarge: return .dataError
         case .crypto: return .software
+        case let .tensors(error): return error.exitStatus
         }
     }
 }
@@ -132,6 +141,13 @@ public struct ModelSigner: Sendable {
         }
         guard problems.isEmpty else { throw .problems(problems) }
         guard !files.isEmpty else { throw .empty(request.folder) }
+        var engine = self.engine
+        var collector: TensorTableCollector?
+        if request.tensors {
+            let made = Self.tensorCollector(files.map { ($0.name.string, $0.job) }, engine: engine)
+            engine.observers = made
+            collector = made
+        }
         let results = engine.hash(files.map(\.job), progress: progress)
         var resources: [Resource] = []
         var failures: [FileError] = []
@@ -147,7 +163,38 @@ public struct ModelSigner: Sendable {
         guard failures.isEmpty else { throw .problems(failures) }
         var sources: [ResourceName: FileSource] = [:]
         for file in files where sources[file.name] == nil { sources[file.name] = file.job.source }
-        return makePredicate(request, resources: resources, ignorePatterns: folder.ignorePatterns, sources: sources)
+        var predicate = makePredicate(request, resources: resources, ignorePatterns: folder.ignorePatterns, sources: sources)
+        if let collector {
+            predicate.tensors = try Self.tensorTable(collector, files: files.map { ($0.name.string, $0.job) })
+        }
+        return predicate
+    }
+
+    /// A collector of the tensors of the safetensors and GGUF files among `files`, hashing the
+    /// tensor stream on a helper thread when every hashing thread has a core beside it.
+    static func tensorCollector(_ files: [(name: String, job: HashJob)], engine: HashEngine) -> TensorTableCollector {
+        var weights: [String: (name: String, format: WeightFormat)] = [:]
+        for file in files {
+            if let format = TensorTableCollector.format(of: file.name) { weights[file.job.displayPath] = (file.name, format) }
+        }
+        let busy = min(engine.jobs, max(weights.count, 1))
+        return TensorTableCollector(files: weights, concurrent: busy * 2 <= availableProcessors())
+    }
+
+    /// The tensor table of `files` as `collector` gathered it, in file order.
+    ///
+    /// - Throws: `.tensors` with the first file whose header or tensors could not be read:
+    ///   a manifest that says "these are the tensors" must not leave a weights file out.
+    static func tensorTable(_ collector: TensorTableCollector, files: [(name: String, job: HashJob)]) throws(SignError) -> [TensorRecord] {
+        var rows: [TensorRecord] = []
+        for file in files where TensorTableCollector.format(of: file.name) != nil {
+            if let error = collector.error(for: file.job.displayPath) { throw .tensors(error) }
+            guard let table = collector.table(for: file.job.displayPath) else {
+                throw .tensors(TensorFileError(file: file.name, field: "data", reason: .invalid("was not read")))
+            }
+            rows += table.records
+        }
+        return rows
     }
 
     /// The predicate (everything but lineage) for `resources`; `sources` open the files whose
