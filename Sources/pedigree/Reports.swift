@@ -157,6 +157,8 @@ struct SignReport: Encodable {
         var relation: String
         var role: String
         var trusted: Bool
+        /// The evidence signed for this parent, when computed.
+        var evidence: TensorEvidence?
     }
 }
 
@@ -186,6 +188,8 @@ struct VerifyReport: Encodable {
     var reusedFromCache: Int?
     /// Rows of the manifest's tensor table re-digested from the files; absent when it has none.
     var tensorsChecked: Int?
+    /// Parents whose signed evidence was recomputed as signed (`--evidence`); absent without it.
+    var evidenceChecked: Int?
 
     struct Ancestor: Encodable {
         var name: String
@@ -227,6 +231,7 @@ struct VerifyReport: Encodable {
         suppliedDigests = report.suppliedDigests
         reusedFromCache = report.reusedFromCache
         tensorsChecked = report.tensorsChecked
+        evidenceChecked = report.evidenceChecked
         var summary: [String: Int] = [:]
         for status in [FileStatusCode.ok, .modified, .missing, .unexpected, .unreadable] {
             summary[status.rawValue.lowercased()] = report.count(status)

@@ -69,6 +69,12 @@ struct Sign: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Record every tensor of the safetensors and GGUF files (name, dtype, shape, byte range, sha256), digested in the same read as the files (default: off).")
     var tensors = false
 
+    @Flag(help: "Sign a relation the parents' weights contradict (recorded as contradicted).")
+    var forceRelation = false
+
+    @Flag(help: "Do not compare the weights with the parents' (no evidence is signed).")
+    var noEvidence = false
+
     @OptionGroup(title: "Deriving from parents") var derivation: DerivationOptions
     @OptionGroup(title: "Trusted keys (for the parents, or with --append the manifest's signer)") var trust: TrustOptions
     @OptionGroup var hashing: HashingOptions
@@ -130,28 +136,44 @@ struct Sign: ParsableCommand {
             ignore: ignore, roles: RoleClassifier(overrides: role.map { ($0.glob, $0.role) }),
             followSymlinks: followSymlinks, createdAt: try createdAt())
         request.tensors = tensors
+        // Parents are read (manifests only) before hashing: whether their tensors are at hand
+        // decides whether this read also digests the tensors, for evidence.
+        var parents: [LoadedParent] = []
+        if let derivationRequest = derivative.request {
+            parents = try Deriver.loadParents(derivationRequest)
+            if !report.json { reportParents(parents, keysGiven: !derivationRequest.trustedKeys.isEmpty) }
+        }
+        let wantsEvidence = !noEvidence && !supplied.isEnabled && ParentEvidence.available(parents)
+        request.tensorsIfReadable = wantsEvidence
         var engine = hashing.engine
         let digestCache = supplied.isEnabled ? nil : cache.open()
         engine.memo = digestCache
         let signer = ModelSigner(engine: engine)
         let progress = hashing.progress(json: report.json)
         var predicate: ModelPredicate
+        var childTensors: (inventory: TensorInventory?, error: TensorFileError?) = (nil, nil)
         do {
             defer { progress.line.finish() }
             let extra = supplied.noFolder ? [] : relativeInside(manifestPath).map { [Glob.escape($0)] } ?? []
             if supplied.isEnabled {
                 predicate = try supplied.describe(signer, request, extraIgnores: extra, progress: progress.counter)
             } else {
-                predicate = try signer.describe(request, extraIgnores: extra, progress: progress.counter)
+                let described = try signer.describeWithTensors(request, extraIgnores: extra, progress: progress.counter)
+                predicate = described.predicate
+                childTensors = (described.tensors, described.tensorError)
             }
         }
         let reused = digestCache.map(finishDigestCache)
         var ancestors: [AncestorEntry] = []
-        var parents: [LoadedParent] = []
+        var evidence: [TensorEvidence?] = []
         if let derivationRequest = derivative.request {
-            parents = try Deriver.loadParents(derivationRequest)
-            if !report.json { reportParents(parents, keysGiven: !derivationRequest.trustedKeys.isEmpty) }
             ancestors = try Deriver.apply(derivationRequest, parents: parents, to: &predicate)
+            if wantsEvidence {
+                evidence = try ParentEvidence.assess(
+                    relation: derivationRequest.relation, parents: parents, child: childTensors.inventory,
+                    childError: childTensors.error, childFolder: folder)
+                try ParentEvidence.attach(evidence, to: &predicate, force: forceRelation)
+            }
         }
         var result = try signer.sign(predicate, key: privateKeys[0], ancestors: ancestors)
         // Every further key signs the same payload.
@@ -168,7 +190,7 @@ struct Sign: ParsableCommand {
                 mode: "sign", manifest: manifestPath, model: predicateSigned.model.name, rootDigest: result.rootDigest.hex,
                 manifestDigest: result.manifestDigest.hex, fileCount: predicateSigned.resources.count, bytes: result.totalBytes,
                 license: predicateSigned.license?.id, signatures: added, signatureCount: result.bundle.dsseEnvelope.signatures.count,
-                parents: parentRows(parents), reusedFromCache: reused, suppliedDigests: predicateSigned.suppliedDigests,
+                parents: parentRows(parents, evidence: evidence), reusedFromCache: reused, suppliedDigests: predicateSigned.suppliedDigests,
                 tensorCount: predicateSigned.tensors?.count))
             return
         }
@@ -198,6 +220,10 @@ struct Sign: ParsableCommand {
                 if !changes.renamed.isEmpty { parts.append("\(changes.renamed.count) renamed") }
                 let role: TerminalText = parent.role == .base ? "" : " (\(parent.role.rawValue))"
                 Console.out("  \(parent.relation.rawValue) of \(parent.name)\(role): \(parts.joined(separator: ", "))")
+                if let found = parent.evidence {
+                    let forced: TerminalText = found.grade == .contradicted ? " (signed with --force-relation)" : ""
+                    Console.out("  evidence        \(found.grade.rawValue)\(forced): \(found.reasons.first ?? "")")
+                }
             }
             let notices = predicateSigned.notices
             Console.out("  notices         \(notices.retained.count) retained, \(notices.added.count) added, \(notices.dropped.count) dropped")

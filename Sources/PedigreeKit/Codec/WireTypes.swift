@@ -195,6 +195,8 @@ struct WireParent: Encodable {
     var signers: [String]
     var trusted: Bool
     var format: ManifestFormat
+    /// Absent (not written) when no evidence was computed.
+    var evidence: TensorEvidence?
 }
 
 struct WireDerivation: Encodable {
@@ -311,7 +313,8 @@ extension WireLineage {
         parents = l.parents.map {
             WireParent(
                 name: $0.name, manifestDigest: $0.manifestDigest.hex, rootDigest: $0.rootDigest.hex,
-                relation: $0.relation, role: $0.role, signers: $0.signers, trusted: $0.trusted, format: $0.format)
+                relation: $0.relation, role: $0.role, signers: $0.signers, trusted: $0.trusted, format: $0.format,
+                evidence: $0.evidence)
         }
         derivation = WireDerivation(
             method: l.derivation.method, parameters: l.derivation.parameters,

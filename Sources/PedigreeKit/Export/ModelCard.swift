@@ -3,15 +3,18 @@ import Yams
 /// Hugging Face model-card metadata (the README's YAML front matter) for a signed model.
 public enum ModelCard {
     /// Hugging Face's `base_model_relation` for a relation, or `nil` where the Hub has none:
-    /// `distillation`, `continued-pretraining`, `pruning` and `other` are recorded by pedigree
-    /// only (the Hub knows `adapter`, `merge`, `quantized`, `finetune`).
+    /// `distillation`, `continued-pretraining`, `pruning`, `conversion` and `other` are recorded
+    /// by pedigree only (the Hub knows `adapter`, `merge`, `quantized`, `finetune`). A
+    /// conversion is not written as `quantized`: its values are the parent's, and `quantized`
+    /// would say they are not; `base_model` alone names the parent, and the provenance section
+    /// says "conversion".
     public static func hubRelation(_ relation: Relation) -> String? {
         switch relation {
         case .finetune: return "finetune"
         case .adapter: return "adapter"
         case .quantization: return "quantized"
         case .merge: return "merge"
-        case .distillation, .continuedPretraining, .pruning, .other: return nil
+        case .distillation, .continuedPretraining, .pruning, .conversion, .other: return nil
         }
     }
 

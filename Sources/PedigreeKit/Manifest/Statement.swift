@@ -263,6 +263,9 @@ public enum Relation: String, Codable, CaseIterable, Sendable {
     case merge
     case continuedPretraining = "continued-pretraining"
     case pruning
+    /// The same values in another container or layout (safetensors → GGUF F32/F16, a cast to
+    /// F16/BF16): graded `supported` when every tensor is found identical or cast-exact in the parent.
+    case conversion
     case other
 }
 
@@ -287,6 +290,9 @@ public struct ParentReference: Equatable, Sendable {
     public var trusted: Bool
     /// What kind of manifest the parent has.
     public var format: ManifestFormat
+    /// How far the weights bear out `relation`, computed when the child was signed with the
+    /// parent's weights or tensor digests at hand; `nil` when it was not computed.
+    public var evidence: TensorEvidence? = nil
 
     public init(
         name: String, manifestDigest: SHA256Digest, rootDigest: SHA256Digest, relation: Relation, role: ParentRole,

@@ -68,6 +68,8 @@ public struct Finding: Sendable, Equatable {
         case limit
         /// A file's tensors are not those the manifest's tensor table lists, or cannot be read.
         case tensors
+        /// The evidence signed for a parent is not what its weights give (`verify --evidence`).
+        case evidence
     }
 
     public var kind: Kind
@@ -104,12 +106,14 @@ public struct VerificationReport: Encodable, Sendable {
     /// Rows of the manifest's tensor table re-read and re-digested from the files; `nil` when
     /// the manifest has no tensor table.
     public var tensorsChecked: Int?
+    /// Parents whose signed evidence was recomputed (`verify --evidence`); `nil` when none was asked.
+    public var evidenceChecked: Int?
     /// True only when the manifest is sound, trusted, and every selected file is OK.
     public var verified: Bool { problems.isEmpty && !files.isEmpty && files.allSatisfy { $0.status == .ok } }
 
     enum CodingKeys: String, CodingKey {
         case manifest, format, model, rootDigest, manifestDigest, signatures, ancestors, problems, files, only, listed, verified
-        case suppliedDigests, reusedFromCache, tensorsChecked
+        case suppliedDigests, reusedFromCache, tensorsChecked, evidenceChecked
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -129,6 +133,29 @@ public struct VerificationReport: Encodable, Sendable {
         try container.encodeIfPresent(suppliedDigests, forKey: .suppliedDigests)
         try container.encodeIfPresent(reusedFromCache, forKey: .reusedFromCache)
         try container.encodeIfPresent(tensorsChecked, forKey: .tensorsChecked)
+        try container.encodeIfPresent(evidenceChecked, forKey: .evidenceChecked)
+    }
+
+    /// Recomputes the evidence signed for the parent in each of `parentFolders` against the
+    /// weights in `folder` (`verify --evidence`), adding a finding for every field that differs.
+    public mutating func recheckEvidence(folder: String, manifestPath: String, parentFolders: [String]) {
+        guard !parentFolders.isEmpty else { return }
+        evidenceChecked = 0
+        let manifest: SignedManifest
+        do throws(ManifestError) {
+            manifest = try ModelChain.load(manifestPath).manifest
+        } catch {
+            return  // the manifest's own findings already say why it cannot be read
+        }
+        for parentFolder in parentFolders {
+            do throws(EvidenceError) {
+                let differences = try ParentEvidence.recheck(manifest: manifest, childFolder: folder, parentFolder: parentFolder)
+                findings += differences.map { Finding(kind: .evidence, message: $0) }
+                if differences.isEmpty { evidenceChecked = (evidenceChecked ?? 0) + 1 }
+            } catch {
+                findings.append(Finding(kind: .evidence, message: "--evidence \(printable(parentFolder)): \(error.description)"))
+            }
+        }
     }
 
     /// The number of files with each status.

@@ -23,6 +23,10 @@ public struct SignRequest: Sendable {
     /// Record every safetensors and GGUF file's tensors, digested in the same read
     /// (`sign --tensors`); a header that cannot be read then stops the signing.
     public var tensors: Bool = false
+    /// Read the weights files' tensors for evidence against a parent (see `ParentEvidence`)
+    /// without requiring them: a header that cannot be read leaves the table out and is
+    /// reported by `describeWithTensors`, and signing goes on.
+    public var tensorsIfReadable: Bool = false
 
     public init(
         folder: String, name: String? = nil, version: String? = nil, license: String? = nil,
@@ -120,6 +124,15 @@ public struct ModelSigner: Sendable {
     public func describe(
         _ request: SignRequest, extraIgnores: [String] = [], progress: ByteCounter? = nil
     ) throws(SignError) -> ModelPredicate {
+        try describeWithTensors(request, extraIgnores: extraIgnores, progress: progress).predicate
+    }
+
+    /// `describe`, and the tensors read in the same pass (`tensors` or `tensorsIfReadable`):
+    /// the inventory of the folder's weights files (for evidence), or why they could not be
+    /// read (`tensorsIfReadable` only; with `tensors` that refuses the signing).
+    public func describeWithTensors(
+        _ request: SignRequest, extraIgnores: [String] = [], progress: ByteCounter? = nil
+    ) throws(SignError) -> (predicate: ModelPredicate, tensors: TensorInventory?, tensorError: TensorFileError?) {
         let folder = ModelFolder(path: request.folder, ignore: request.ignore + extraIgnores,
                                  followSymlinks: request.followSymlinks)
         let patternBytes = folder.ignorePatterns.reduce(0) { $0 + $1.utf8.count }
@@ -143,7 +156,7 @@ public struct ModelSigner: Sendable {
         guard !files.isEmpty else { throw .empty(request.folder) }
         var engine = self.engine
         var collector: TensorTableCollector?
-        if request.tensors {
+        if request.tensors || request.tensorsIfReadable {
             let made = Self.tensorCollector(files.map { ($0.name.string, $0.job) }, engine: engine)
             engine.observers = made
             collector = made
@@ -164,10 +177,18 @@ public struct ModelSigner: Sendable {
         var sources: [ResourceName: FileSource] = [:]
         for file in files where sources[file.name] == nil { sources[file.name] = file.job.source }
         var predicate = makePredicate(request, resources: resources, ignorePatterns: folder.ignorePatterns, sources: sources)
-        if let collector {
-            predicate.tensors = try Self.tensorTable(collector, files: files.map { ($0.name.string, $0.job) })
+        guard let collector else { return (predicate, nil, nil) }
+        let weights = files.map { ($0.name.string, $0.job) }
+        let rows: [TensorRecord]
+        do throws(SignError) {
+            rows = try Self.tensorTable(collector, files: weights)
+        } catch {
+            guard !request.tensors, case .tensors(let failure) = error else { throw error }
+            return (predicate, nil, failure)
         }
-        return predicate
+        if request.tensors { predicate.tensors = rows }
+        let summaries = weights.compactMap { collector.table(for: $0.1.displayPath)?.summary }
+        return (predicate, TensorInventory(records: rows, files: summaries, folder: request.folder), nil)
     }
 
     /// A collector of the tensors of the safetensors and GGUF files among `files`, hashing the
