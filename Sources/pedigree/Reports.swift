@@ -431,6 +431,7 @@ struct ShowReport: Encodable {
         var signers: [String]
         var trustedWhenSigned: Bool
         var embedded: Bool
+        var evidence: TensorEvidence?
     }
 
     struct Ancestor: Encodable {
@@ -464,7 +465,8 @@ struct ShowReport: Encodable {
                 parents: summary.parents.map {
                     Parent(name: $0.reference.name, manifestDigest: $0.reference.manifestDigest.hex, rootDigest: $0.reference.rootDigest.hex,
                            relation: $0.reference.relation.rawValue, role: $0.reference.role.rawValue, format: $0.reference.format.rawValue,
-                           signers: $0.reference.signers, trustedWhenSigned: $0.reference.trusted, embedded: $0.embedded)
+                           signers: $0.reference.signers, trustedWhenSigned: $0.reference.trusted, embedded: $0.embedded,
+                           evidence: $0.reference.evidence)
                 },
                 derivation: summary.derivation.map(DerivationRow.init), changes: summary.changes)
         }

@@ -84,6 +84,10 @@ struct Show: ParsableCommand {
                 }
                 Console.out("  \("changes", width: 15) \(parts.joined(separator: ", "))")
             }
+            if let evidence = reference.evidence {
+                Console.out("  \("evidence", width: 15) \(evidence.grade.rawValue) (from \(evidence.basis.rawValue)): \(evidence.reasons.first ?? "")")
+                for reason in evidence.reasons.dropFirst() { Console.out("                  \(reason)") }
+            }
         }
         if let derivation = summary.derivation {
             if let method = derivation.method { Console.out("  \("method", width: 15) \(method)") }
