@@ -35,6 +35,23 @@ struct EvidenceCommandTests {
         #expect(verify.stdout.contains("evidence: 1 of 1 parent recomputed from the weights, as signed\n"))
         let json = try work.run(["verify", "fx/gguf-q8_0", "--trusted-key", "signer.pub", "--evidence", "fx/base", "--json"])
         #expect(try work.reportProblems(json.stdoutData) == "")
+
+        // The grade on the edge, in every lineage format, and in the exports.
+        let tree = try work.run(["lineage", "fx/gguf-q8_0"])
+        #expect(tree.stdout.contains("└── quantization (evidence: supported) ← base [root "), "\(tree.stdout)")
+        let lineageJSON = try work.run(["lineage", "fx/gguf-q8_0", "--json"])
+        #expect(try work.reportProblems(lineageJSON.stdoutData) == "")
+        #expect(lineageJSON.stdout.contains(#""evidence": "supported""#))
+        #expect(try work.run(["lineage", "fx/gguf-q8_0", "--format", "mermaid"]).stdout.contains(#"-->|"quantization (evidence: supported)"| m0"#))
+        #expect(try work.run(["lineage", "fx/gguf-q8_0", "--format", "dot"]).stdout.contains(#"[label="quantization (evidence: supported)"]"#))
+        let cyclonedx = try work.run(["export", "fx/gguf-q8_0", "--format", "cyclonedx"]).stdout
+        #expect(cyclonedx.contains(#""name" : "pedigree:evidence:grade""#))
+        #expect(cyclonedx.contains("\"value\" : \"supported\""))
+        let spdx = try work.run(["export", "fx/gguf-q8_0", "--format", "spdx"]).stdout
+        #expect(spdx.contains("relation: quantization; role: base; tensor evidence: supported (from values): 16 tensors quantized"))
+        let card = try work.run(["export", "fx/gguf-q8_0", "--format", "model-card"]).stdout
+        #expect(card.contains("Tensor evidence against `base`: **supported** (from values) — 16 tensors quantized"))
+        #expect(card.contains("base_model_relation: quantized"))
     }
 
     @Test func aContradictedClaimIsRefusedNothingWrittenAndForcedIsRecorded() throws {

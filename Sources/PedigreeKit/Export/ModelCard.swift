@@ -90,6 +90,11 @@ public enum ModelCard {
             let relation = lineage.parents.first.relation
             let unknown = hubRelation(relation) == nil ? " (a relation the Hub's `base_model_relation` has no value for)" : ""
             lines += ["", "Derived by \(relation.rawValue)\(unknown)" + (lineage.derivation.method.map { ": \(Markdown.text($0))" } ?? ".")]
+            for parent in lineage.parents {
+                guard let evidence = parent.evidence else { continue }
+                lines.append("Tensor evidence against \(Markdown.code(parent.name)): **\(evidence.grade.rawValue)** "
+                    + "(from \(evidence.basis.rawValue)) — " + evidence.reasons.map(Markdown.text).joined(separator: "; ") + ".")
+            }
             if !lineage.derivation.datasets.isEmpty {
                 let datasets = lineage.derivation.datasets.map { Markdown.code($0.name) + ($0.digest.map { " (\(Markdown.code($0)))" } ?? "") }
                 lines.append("Datasets: " + datasets.joined(separator: ", ") + ".")
