@@ -32,6 +32,9 @@ def problems(text):
         return [f"not JSON: {error}"]
     command = report.get("command") if isinstance(report, dict) else None
     path = SCHEMAS / f"report-{command}.v1.schema.json"
+    mode = report.get("mode") if isinstance(report, dict) else None
+    if isinstance(mode, str) and (SCHEMAS / f"report-{command}-{mode}.v1.schema.json").exists():
+        path = SCHEMAS / f"report-{command}-{mode}.v1.schema.json"  # e.g. diff --tensors
     if not isinstance(command, str) or not path.exists():
         return [f"no report schema for command {command!r}"]
     schema = json.loads(path.read_text())

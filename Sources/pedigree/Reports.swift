@@ -255,6 +255,57 @@ struct LineageReport: Encodable {
 
 // MARK: diff
 
+/// `diff --tensors --json`: every tensor match, the counts, the overall change
+/// (`Schemas/report-diff-tensors.v1.schema.json`).
+struct TensorDiffReport: Encodable {
+    let version = reportVersion
+    let command = "diff"
+    let mode = "tensors"
+    var ok: Bool
+    var differ: Bool
+    var old: DiffReport.Side
+    var new: DiffReport.Side
+    var valuesCompared: Bool
+    var tensors: [Match]
+    var summary: [String: Int]
+    var overall: Metrics?
+
+    struct Match: Encodable {
+        var kind: String
+        var basis: String?
+        var old: TensorRecord?
+        var new: TensorRecord?
+        var verdict: String?
+        var relativeL2: Double?
+        var cosine: Double?
+    }
+
+    struct Metrics: Encodable {
+        var relativeL2: Double?
+        var cosine: Double?
+    }
+
+    init(_ comparison: TensorComparison, old: TensorDiff.Side, new: TensorDiff.Side, differ: Bool, ok: Bool) {
+        self.ok = ok
+        self.differ = differ
+        self.old = DiffReport.Side(path: old.path, kind: old.kind, model: old.model)
+        self.new = DiffReport.Side(path: new.path, kind: new.kind, model: new.model)
+        valuesCompared = comparison.valuesCompared
+        tensors = comparison.matches.map {
+            Match(kind: $0.kind.rawValue, basis: $0.basis?.rawValue, old: $0.parent, new: $0.child, verdict: $0.values?.verdict.name,
+                  relativeL2: $0.values?.metrics.relativeL2, cosine: $0.values?.metrics.cosine)
+        }
+        var summary: [String: Int] = [:]
+        for kind in TensorChangeKind.allCases { summary[kind.rawValue] = comparison.count(kind) }
+        for verdict in ["exact", "cast-exact", "quantized-consistent", "differs", "not-compared"] {
+            summary[verdict] = comparison.count(verdict: verdict)
+        }
+        self.summary = summary
+        overall = comparison.valuesCompared
+            ? Metrics(relativeL2: comparison.overall.relativeL2, cosine: comparison.overall.cosine) : nil
+    }
+}
+
 struct DiffReport: Encodable {
     let version = reportVersion
     let command = "diff"

@@ -103,4 +103,36 @@ struct EvidenceCommandTests {
         #expect(checked.stderr.contains("evidence for parent 'base': grade is 'supported' in the manifest, 'consistent' recomputed\n"), "\(checked.stderr)")
         #expect(checked.stdout.contains("FAILED: 1 problem with the manifest (1 file)"))
     }
+
+    @Test func diffTensorsFindsTheTensorsSharedAcrossContainers() throws {
+        let work = try evidenceWorkspace()
+        // Folder against folder: values compared.
+        let text = try work.run(["diff", "--tensors", "fx/base", "fx/gguf-f16"])
+        #expect(text.status == 0, "\(text)")
+        #expect(text.stdout.contains("renamed       model.safetensors:model.norm.weight -> model.gguf:output_norm.weight\n"))
+        #expect(text.stdout.contains("dtype-changed output.weight F32 -> F16: cast-exact\n"))
+        #expect(text.stdout.contains("21 tensors against 21: 0 identical, 5 renamed, 16 dtype-changed, 16 cast-exact\n"))
+        let json = try work.run(["diff", "--tensors", "fx/base", "fx/gguf-q8_0", "--json"])
+        #expect(json.status == 0)
+        #expect(try work.reportProblems(json.stdoutData) == "")
+        let report = try #require(try JSONSerialization.jsonObject(with: json.stdoutData) as? [String: Any])
+        let summary = try #require(report["summary"] as? [String: Int])
+        #expect(summary["renamed"] == 5 && summary["dtype-changed"] == 16 && summary["quantized-consistent"] == 16)
+        #expect(report["valuesCompared"] as? Bool == true)
+        // A manifest with a tensor table against a folder: digests only.
+        let tabled = try work.run(["sign", "fx/base", "--key", "signer.key", "--tensors", "--force"])
+        #expect(tabled.status == 0)
+        let mixed = try work.run(["diff", "--tensors", "fx/base/pedigree.json", "fx/gguf-f32", "--json", "--exit-code"])
+        #expect(mixed.status == 1)
+        #expect(try work.reportProblems(mixed.stdoutData) == "")
+        let mixedReport = try #require(try JSONSerialization.jsonObject(with: mixed.stdoutData) as? [String: Any])
+        #expect(mixedReport["valuesCompared"] as? Bool == false)
+        #expect(((mixedReport["summary"] as? [String: Int])?["renamed"] ?? 0) > 0)
+        // A manifest without one is refused, naming it.
+        let plain = try work.run(["sign", "fx/finetune", "--key", "signer.key"])
+        #expect(plain.status == 0)
+        let refused = try work.run(["diff", "--tensors", "fx/finetune/pedigree.json", "fx/base"])
+        #expect(refused.status == 65)
+        #expect(refused.stderr == "pedigree: fx/finetune/pedigree.json: the manifest records no tensors (sign with --tensors, or give the model's folder)\n")
+    }
 }

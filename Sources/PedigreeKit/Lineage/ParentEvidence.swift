@@ -189,6 +189,11 @@ public enum ParentEvidence {
             }
             return inventory
         }
+        return tableInventory(of: manifest)
+    }
+
+    /// The tensors a manifest's tensor table records (digests, no values); `nil` without a table.
+    static func tableInventory(of manifest: SignedManifest) -> TensorInventory? {
         guard let table = manifest.predicate?.tensors, !table.isEmpty else { return nil }
         var files: [WeightFileSummary] = []
         for name in table.map(\.file) where !files.contains(where: { $0.path == name }) {
