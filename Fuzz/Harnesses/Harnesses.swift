@@ -17,6 +17,8 @@ public enum FuzzHarness {
         "spec": fuzzSpec,
         "safetensors": fuzzSafetensors,
         "gguf": fuzzGGUF,
+        "safetensors-index": fuzzSafetensorsIndex,
+        "adapter-config": fuzzAdapterConfig,
     ]
 }
 

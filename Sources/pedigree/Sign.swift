@@ -144,6 +144,7 @@ struct Sign: ParsableCommand {
             if !report.json { reportParents(parents, keysGiven: !derivationRequest.trustedKeys.isEmpty) }
         }
         let wantsEvidence = !noEvidence && !supplied.isEnabled && ParentEvidence.available(parents)
+            && derivative.request.map { ParentEvidence.isShownByWeights($0.relation) } == true
         request.tensorsIfReadable = wantsEvidence
         var engine = hashing.engine
         let digestCache = supplied.isEnabled ? nil : cache.open()
@@ -169,9 +170,11 @@ struct Sign: ParsableCommand {
         if let derivationRequest = derivative.request {
             ancestors = try Deriver.apply(derivationRequest, parents: parents, to: &predicate)
             if wantsEvidence {
-                evidence = try ParentEvidence.assess(
+                let assessed = try ParentEvidence.assess(
                     relation: derivationRequest.relation, parents: parents, child: childTensors.inventory,
                     childError: childTensors.error, childFolder: folder)
+                evidence = assessed.evidence
+                for note in assessed.notComputed { Console.note("\(note)") }
                 try ParentEvidence.attach(evidence, to: &predicate, force: forceRelation)
             }
         }

@@ -53,28 +53,50 @@ public enum ParentEvidence {
         parents.contains { isFolder($0.source.path) || !($0.chain.manifest.predicate?.tensors ?? []).isEmpty }
     }
 
-    /// The evidence for each parent, in order: `nil` where the parent offers no tensors.
+    /// The relations the weights can show: evidence is computed only for these (a distilled,
+    /// merged or pruned model, or `other`, is not derived tensor by tensor from one parent).
+    public static func isShownByWeights(_ relation: Relation) -> Bool {
+        switch relation {
+        case .finetune, .adapter, .quantization, .continuedPretraining, .conversion: return true
+        case .distillation, .merge, .pruning, .other: return false
+        }
+    }
+
+    /// The evidence for each parent, in order — `nil` where there is none: the relation is not
+    /// one the weights can show, the parent offers no tensors, or a side's weights cannot be
+    /// read as tensors (then `notComputed` says why; nothing was compared, so nothing is signed).
     ///
     /// - Parameters:
     ///   - child: the derivative's tensors, read with its digests; `nil` when it has no weights
-    ///     files or (then `childError`) when they could not be read, which grades every parent
-    ///     that has tensors `unverifiable`, with the reason.
+    ///     files or (then `childError`) when they could not be read.
     ///   - childFolder: where `adapter_config.json` is read for an adapter claim.
     /// - Throws: `EvidenceError` when a parent folder's weights are not those its manifest
-    ///   signed, or a file cannot be read.
+    ///   signed, or a file cannot be read during the value comparison.
     public static func assess(
         relation: Relation, parents: [LoadedParent], child: TensorInventory?, childError: TensorFileError?, childFolder: String
-    ) throws(EvidenceError) -> [TensorEvidence?] {
-        guard let claimed = EvidenceRelation(relation) else { return parents.map { _ in nil } }
-        var out: [TensorEvidence?] = []
-        for parent in parents {
-            guard let parentTensors = try inventory(of: parent.chain.manifest, folder: parent.source.path) else {
-                out.append(nil)
-                continue
-            }
-            out.append(try assess(relation: claimed, parent: parentTensors, child: child, childError: childError, childFolder: childFolder))
+    ) throws(EvidenceError) -> (evidence: [TensorEvidence?], notComputed: [String]) {
+        guard isShownByWeights(relation), let claimed = EvidenceRelation(relation) else { return (parents.map { _ in nil }, []) }
+        if child == nil, let childError {
+            return (parents.map { _ in nil }, ["no evidence: the derivative's tensors could not be read: \(childError.description)"])
         }
-        return out
+        var out: [TensorEvidence?] = []
+        var notComputed: [String] = []
+        for parent in parents {
+            do throws(EvidenceError) {
+                guard let parentTensors = try inventory(of: parent.chain.manifest, folder: parent.source.path) else {
+                    out.append(nil)
+                    continue
+                }
+                out.append(try assess(relation: claimed, parent: parentTensors, child: child, childError: childError, childFolder: childFolder))
+            } catch {
+                // Weights that cannot be read as tensors leave nothing to compare; only weights
+                // other than those the parent signed refuse the signing.
+                guard case .weights(let failure) = error else { throw error }
+                out.append(nil)
+                notComputed.append("no evidence for '\(printable(parent.reference.name))': its tensors could not be read: \(failure.description)")
+            }
+        }
+        return (out, notComputed)
     }
 
     /// Records `evidence` on the lineage's parents, refusing a contradicted claim unless `force`.
@@ -124,10 +146,11 @@ public enum ParentEvidence {
             child = nil
             childError = error
         }
+        if let childError { return ["\(who): the tensors of this folder could not be read: \(childError.description)"] }
         guard let parentTensors = try inventory(of: parentManifest, folder: parentFolder) else {
             return ["\(who): \(printable(parentFolder)) has neither the weights its manifest signed nor a tensor table"]
         }
-        guard let recomputed = try assess(relation: claimed, parent: parentTensors, child: child, childError: childError, childFolder: childFolder) else {
+        guard let recomputed = try assess(relation: claimed, parent: parentTensors, child: child, childError: nil, childFolder: childFolder) else {
             return ["\(who): the folder has no weights files to compare"]
         }
         return differences(signed: signed, recomputed: recomputed).map { "\(who): \($0)" }
@@ -209,11 +232,8 @@ public enum ParentEvidence {
         relation: EvidenceRelation, parent: TensorInventory, child: TensorInventory?, childError: TensorFileError?, childFolder: String
     ) throws(EvidenceError) -> TensorEvidence? {
         guard let child else {
-            guard let childError else { return nil }
-            var evidence = TensorEvidenceGrader.grade(relation: relation, comparison: nil)
-            evidence.grade = .unverifiable
-            evidence.reasons.insert("the derivative's tensors could not be read: \(childError.description)", at: 0)
-            return evidence
+            _ = childError
+            return nil
         }
         var config: AdapterConfig?
         let configPath = childFolder + "/adapter_config.json"

@@ -38,7 +38,7 @@ struct ParentEvidenceTests {
         var predicate = described.predicate
         let ancestors = try Deriver.apply(request, parents: parents, to: &predicate)
         let evidence = try ParentEvidence.assess(
-            relation: relation, parents: parents, child: described.tensors, childError: described.tensorError, childFolder: child)
+            relation: relation, parents: parents, child: described.tensors, childError: described.tensorError, childFolder: child).evidence
         try ParentEvidence.attach(evidence, to: &predicate, force: force)
         let result = try ModelSigner().sign(predicate, key: key, ancestors: ancestors)
         try AtomicFile.write(try result.bundle.encoded(), to: child + "/pedigree.json", overwrite: true)
@@ -51,7 +51,6 @@ struct ParentEvidenceTests {
         ("gguf-q4_0", .quantization, .supported, .values),
         ("finetune", .finetune, .consistent, .values),
         ("lora", .adapter, .supported, .digests),
-        ("gguf-f16", .distillation, .unverifiable, .digests),
     ])
     func eachDerivativeGetsItsGradeAgainstTheParentFolder(child: String, relation: Relation, grade: EvidenceGrade, basis: EvidenceBasis) throws {
         let fixtures = try TensorFixtures.get()
@@ -62,10 +61,37 @@ struct ParentEvidenceTests {
         let evidence = try #require(try signDerivative(childFolder, parent: parent, relation))
         #expect(evidence.grade == grade, "\(evidence.reasons)")
         #expect(evidence.relation.rawValue == relation.rawValue)
-        #expect(evidence.basis == basis || relation == .distillation, "\(evidence)")
+        #expect(evidence.basis == basis, "\(evidence)")
         // The signed evidence is recomputed as signed.
         let manifest = try ModelChain.load(childFolder + "/pedigree.json").manifest
         #expect(try ParentEvidence.recheck(manifest: manifest, childFolder: childFolder, parentFolder: parent) == [])
+    }
+
+    @Test(.tags(.tensorFixtures))
+    func noEvidenceForARelationTheWeightsCannotShowOrWeightsThatCannotBeRead() throws {
+        let fixtures = try TensorFixtures.get()
+        let (scratch, parent) = try fixtures.copy("base")
+        try signPlain(parent)
+        let childFolder = scratch.url("gguf-f16")
+        try FileManager.default.copyItem(atPath: fixtures.path("gguf-f16"), toPath: childFolder)
+        #expect(try signDerivative(childFolder, parent: parent, .distillation) == nil)
+        // A derivative whose weights file is not what its name says: nothing compared, the reason told.
+        let broken = scratch.url("broken")
+        try FileManager.default.createDirectory(atPath: broken, withIntermediateDirectories: true)
+        try Data("not a safetensors file".utf8).write(to: URL(fileURLWithPath: broken + "/model.safetensors"))
+        let request = DerivationRequest(
+            parents: [ParentSource(path: parent)], relation: .finetune, derivation: Derivation(), modifications: [], drops: [], trustedKeys: [])
+        let parents = try Deriver.loadParents(request)
+        var signRequest = SignRequest(folder: broken, createdAt: "2026-01-01T00:00:00Z")
+        signRequest.tensorsIfReadable = true
+        let described = try ModelSigner().describeWithTensors(signRequest)
+        #expect(described.tensors == nil)
+        let assessed = try ParentEvidence.assess(
+            relation: .finetune, parents: parents, child: described.tensors, childError: described.tensorError, childFolder: broken)
+        #expect(assessed.evidence == [nil])
+        #expect(assessed.notComputed == [
+            "no evidence: the derivative's tensors could not be read: model.safetensors: header length: is 7021991845529153390, more than the 100000000 allowed"
+        ])
     }
 
     @Test(.tags(.tensorFixtures))
