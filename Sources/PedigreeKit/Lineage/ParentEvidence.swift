@@ -105,8 +105,9 @@ public enum ParentEvidence {
         var parents = Array(lineage.parents)
         var contradicted: [EvidenceError.ContradictedClaim] = []
         for index in parents.indices where index < evidence.count {
-            parents[index].evidence = evidence[index]
-            if let found = evidence[index], found.grade == .contradicted {
+            let changes = lineage.changes.first { $0.parent == parents[index].manifestDigest }
+            parents[index].evidence = evidence[index].map { allowingForOtherFiles($0, changes: changes) }
+            if let found = parents[index].evidence, found.grade == .contradicted {
                 contradicted.append(.init(parent: parents[index].name, evidence: found))
             }
         }
@@ -153,7 +154,8 @@ public enum ParentEvidence {
         guard let recomputed = try assess(relation: claimed, parent: parentTensors, child: child, childError: nil, childFolder: childFolder) else {
             return ["\(who): the folder has no weights files to compare"]
         }
-        return differences(signed: signed, recomputed: recomputed).map { "\(who): \($0)" }
+        let changes = lineage.changes.first { $0.parent == reference.manifestDigest }
+        return differences(signed: signed, recomputed: allowingForOtherFiles(recomputed, changes: changes)).map { "\(who): \($0)" }
     }
 
     /// The fields of `signed` that `recomputed` does not have, each as "FIELD is A in the
@@ -186,6 +188,28 @@ public enum ParentEvidence {
                 + "\(recomputed.reasons.map { "'\(printable($0))'" }.joined(separator: "; ")) recomputed")
         }
         return out
+    }
+
+    /// A "copy" verdict softened when files pedigree does not read as tensors changed too.
+    ///
+    /// Every safetensors/GGUF tensor identical to the parent's contradicts a fine-tune or a
+    /// quantization only if those are the model's weights: when other files were modified or
+    /// added (`pytorch_model.bin`, …), the change may be in them, and the claim is
+    /// `unverifiable` instead, with the reason.
+    static func allowingForOtherFiles(_ evidence: TensorEvidence, changes: FileChanges?) -> TensorEvidence {
+        let counts = evidence.counts
+        guard evidence.grade == .contradicted, counts.childTensors > 0, counts.identical + counts.renamed == counts.childTensors,
+            counts.childTensors == counts.parentTensors, let changes
+        else { return evidence }
+        let others = (changes.modified + changes.added).filter { !isWeightsFile($0) }
+        guard !others.isEmpty else { return evidence }
+        var softened = evidence
+        softened.grade = .unverifiable
+        let named = others.prefix(3).map { "'\(printable($0))'" }.joined(separator: ", ") + (others.count > 3 ? ", …" : "")
+        softened.reasons.insert(
+            "every safetensors/GGUF tensor is identical to the parent's, but other files changed (\(named)): "
+                + "the change may be in weights pedigree does not read", at: 0)
+        return softened
     }
 
     // MARK: parts
