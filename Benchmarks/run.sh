@@ -24,6 +24,7 @@
 #   BENCH_INCREMENTAL=1   a 2 GiB file and 20,000 small ones (incremental/): a full sign
 #                         (--no-cache) against a re-sign through the digest cache after one
 #                         small edit; goal: the re-sign takes <= 5 % of the full sign.
+#   BENCH_TENSORS=1       tensor digests and diff --tensors (Benchmarks/tensor-sign.sh).
 #   BENCH_DEFAULT=0       skips the default sections (to run only the optional ones).
 set -euo pipefail
 
@@ -226,4 +227,13 @@ if [ "${BENCH_INCREMENTAL:-0}" = 1 ]; then
   printf '  %-24s %8s %8s KiB\n' "full sign (--no-cache)" "${best[full sign inc]}" "${rss[full sign inc]}"
   printf '  %-24s %8s %8s KiB\n' "re-sign (digest cache)" "${best[re-sign inc]}" "${rss[re-sign inc]}"
   echo "  re-sign: $(awk "BEGIN{printf \"%.1f\", 100 * ${best[re-sign inc]} / ${best[full sign inc]}}") % of the full sign (goal <= 5 %)"
+fi
+
+# Optional section (issue 11): tensor digests and the tensor diff, end to end.
+#   BENCH_TENSORS=1   sign with and without --tensors (one 2 GiB and 4 x 512 MiB safetensors
+#                     files) and diff --tensors of a 2 GiB pair against hashing both.
+if [ "${BENCH_TENSORS:-0}" = 1 ]; then
+  echo
+  echo "Tensor digests and the tensor diff (Benchmarks/tensor-sign.sh)"
+  PEDIGREE_BIN="$bin" bash "$root/Benchmarks/tensor-sign.sh" "$data" "$rounds"
 fi

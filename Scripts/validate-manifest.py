@@ -7,6 +7,7 @@ import json
 import pathlib
 
 import jsonschema
+import referencing
 
 from findings import report
 
@@ -14,10 +15,21 @@ SCHEMAS = pathlib.Path(__file__).resolve().parent.parent / "Schemas"
 PREDICATE = "https://pedigree.dev/model-manifest/v1"
 
 
+def registry():
+    """Every schema of Schemas/ under its $id, so one may refer to another's $defs
+    (the manifest's tensor table and parent evidence are tensor-evidence.v1's)."""
+    resources = []
+    for path in sorted(SCHEMAS.glob("*.schema.json")):
+        schema = json.loads(path.read_text())
+        if "$id" in schema:
+            resources.append((schema["$id"], referencing.Resource.from_contents(schema)))
+    return referencing.Registry().with_resources(resources)
+
+
 def validator(name):
     schema = json.loads((SCHEMAS / name).read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker(), registry=registry())
 
 
 def check(path, bundle_validator, statement_validator):

@@ -8,8 +8,20 @@ import pathlib
 import sys
 
 import jsonschema
+import referencing
 
 SCHEMAS = pathlib.Path(__file__).resolve().parent.parent / "Schemas"
+
+
+def registry():
+    """Every schema of Schemas/ under its $id, so one may refer to another's $defs
+    (the manifest's tensor table and parent evidence are tensor-evidence.v1's)."""
+    resources = []
+    for path in sorted(SCHEMAS.glob("*.schema.json")):
+        schema = json.loads(path.read_text())
+        if "$id" in schema:
+            resources.append((schema["$id"], referencing.Resource.from_contents(schema)))
+    return referencing.Registry().with_resources(resources)
 
 
 def problems(text):
@@ -20,11 +32,14 @@ def problems(text):
         return [f"not JSON: {error}"]
     command = report.get("command") if isinstance(report, dict) else None
     path = SCHEMAS / f"report-{command}.v1.schema.json"
+    mode = report.get("mode") if isinstance(report, dict) else None
+    if isinstance(mode, str) and (SCHEMAS / f"report-{command}-{mode}.v1.schema.json").exists():
+        path = SCHEMAS / f"report-{command}-{mode}.v1.schema.json"  # e.g. diff --tensors
     if not isinstance(command, str) or not path.exists():
         return [f"no report schema for command {command!r}"]
     schema = json.loads(path.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker(), registry=registry())
     return [f"{error.json_path}: {error.message}" for error in validator.iter_errors(report)]
 
 

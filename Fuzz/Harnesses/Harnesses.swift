@@ -18,6 +18,8 @@ public enum FuzzHarness {
         "safetensors": fuzzSafetensors,
         "gguf": fuzzGGUF,
         "lfs-pointer": fuzzLFSPointer,
+        "safetensors-index": fuzzSafetensorsIndex,
+        "adapter-config": fuzzAdapterConfig,
     ]
 }
 

@@ -113,10 +113,11 @@ func reportParents(_ parents: [LoadedParent], keysGiven: Bool) {
 }
 
 /// The parents as the JSON reports list them.
-func parentRows(_ parents: [LoadedParent]) -> [SignReport.Parent] {
-    parents.map {
-        SignReport.Parent(name: $0.reference.name, manifestDigest: $0.reference.manifestDigest.hex, relation: $0.reference.relation.rawValue,
-                          role: $0.reference.role.rawValue, trusted: $0.reference.trusted)
+func parentRows(_ parents: [LoadedParent], evidence: [TensorEvidence?] = []) -> [SignReport.Parent] {
+    parents.enumerated().map { index, parent in
+        SignReport.Parent(name: parent.reference.name, manifestDigest: parent.reference.manifestDigest.hex,
+                          relation: parent.reference.relation.rawValue, role: parent.reference.role.rawValue,
+                          trusted: parent.reference.trusted, evidence: index < evidence.count ? evidence[index] : nil)
     }
 }
 

@@ -25,10 +25,14 @@ struct Diff: ParsableCommand {
     @Flag(help: "Exit with 1 when the sides differ, 0 when they do not.")
     var exitCode = false
 
+    @Flag(help: "Compare tensors instead of files: safetensors and GGUF, matched by content then by name; values compared when both sides are folders.")
+    var tensors = false
+
     @OptionGroup var hashing: HashingOptions
     @OptionGroup var output: JSONOption
 
     func run() throws {
+        if tensors { return try runTensors() }
         let progress = hashing.progress(json: output.json)
         defer { progress.line.finish() }
         let comparison = try ModelComparer(engine: hashing.engine).compare(old: old, new: new, progress: progress.counter)
@@ -48,4 +52,56 @@ struct Diff: ParsableCommand {
         }
         if failed { throw Finished(status: .failure) }
     }
+
+    private func runTensors() throws {
+        let oldSide = try TensorDiff.side(old)
+        let newSide = try TensorDiff.side(new)
+        let comparison = try TensorDiff.compare(old: oldSide, new: newSide)
+        let differ = comparison.matches.contains { $0.kind != .identical }
+        let failed = exitCode && differ
+        if output.json {
+            try Console.json(TensorDiffReport(comparison, old: oldSide, new: newSide, differ: differ, ok: !failed))
+        } else {
+            for match in comparison.matches where all || match.kind != .identical {
+                let name = match.child?.name ?? match.parent?.name ?? ""
+                var line: TerminalText = "\(match.kind.rawValue, width: 13) \(name)"
+                if match.kind == .renamed, let parent = match.parent, let child = match.child {
+                    line = "\(match.kind.rawValue, width: 13) \(parent.file):\(parent.name) -> \(child.file):\(child.name)"
+                }
+                if let parent = match.parent, let child = match.child {
+                    if parent.dtype != child.dtype { line += " \(parent.dtype.rawValue) -> \(child.dtype.rawValue)" }
+                    if parent.shape != child.shape { line += " \(parent.shape.description) -> \(child.shape.description)" }
+                }
+                if let values = match.values {
+                    line += ": \(values.verdict.name)"
+                    if case .differs = values.verdict {
+                        if let l2 = values.metrics.relativeL2 { line += ", relative L2 \(formatMetric(l2))" }
+                        if let cosine = values.metrics.cosine { line += ", cosine \(formatMetric(cosine))" }
+                    }
+                }
+                Console.out(line)
+            }
+            var counts: [String] = TensorChangeKind.allCases.compactMap { kind in
+                let count = comparison.count(kind)
+                return count == 0 && kind != .identical ? nil : "\(count) \(kind.rawValue)"
+            }
+            if comparison.valuesCompared {
+                for verdict in ["exact", "cast-exact", "quantized-consistent", "differs"] where comparison.count(verdict: verdict) > 0 {
+                    counts.append("\(comparison.count(verdict: verdict)) \(verdict)")
+                }
+            } else {
+                counts.append("values not compared (a side is a manifest)")
+            }
+            Console.out("\(comparison.childTensorCount) tensors against \(comparison.parentTensorCount): \(counts.joined(separator: ", "))")
+            if let l2 = comparison.overall.relativeL2, let cosine = comparison.overall.cosine {
+                Console.out("overall change: relative L2 \(formatMetric(l2)), cosine \(formatMetric(cosine))")
+            }
+        }
+        if failed { throw Finished(status: .failure) }
+    }
+}
+
+/// A metric with 6 significant digits, as the evidence rounds them.
+func formatMetric(_ value: Double) -> String {
+    String(format: "%.6g", value)
 }

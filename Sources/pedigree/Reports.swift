@@ -146,6 +146,8 @@ struct SignReport: Encodable {
     var noticesWritten: [String]?
     /// The conditions `pedigree check` would fail on the manifest written, each with its fix.
     var checkWouldFail: [PreflightFinding]
+    /// How many tensors the manifest records (`--tensors`); absent when it records none.
+    var tensorCount: Int?
 
     struct Signature: Encodable {
         var index: Int
@@ -159,6 +161,8 @@ struct SignReport: Encodable {
         var relation: String
         var role: String
         var trusted: Bool
+        /// The evidence signed for this parent, when computed.
+        var evidence: TensorEvidence?
     }
 }
 
@@ -192,6 +196,10 @@ struct VerifyReport: Encodable {
     var unsignedIgnored: Int?
     /// Who signed, for a bundle signed with a certificate whose chain validated.
     var certificateSigner: CertificateSignerReport?
+    /// Rows of the manifest's tensor table re-digested from the files; absent when it has none.
+    var tensorsChecked: Int?
+    /// Parents whose signed evidence was recomputed as signed (`--evidence`); absent without it.
+    var evidenceChecked: Int?
 
     struct Ancestor: Encodable {
         var name: String
@@ -242,6 +250,8 @@ struct VerifyReport: Encodable {
         links = report.links?.rawValue
         unsignedIgnored = report.unsignedIgnored
         certificateSigner = report.certificateSigner
+        tensorsChecked = report.tensorsChecked
+        evidenceChecked = report.evidenceChecked
         var summary: [String: Int] = [:]
         for status in [FileStatusCode.ok, .modified, .missing, .unexpected, .unreadable, .lfsPointer] {
             summary[Self.status(status)] = report.count(status)
@@ -266,6 +276,57 @@ struct LineageReport: Encodable {
 }
 
 // MARK: diff
+
+/// `diff --tensors --json`: every tensor match, the counts, the overall change
+/// (`Schemas/report-diff-tensors.v1.schema.json`).
+struct TensorDiffReport: Encodable {
+    let version = reportVersion
+    let command = "diff"
+    let mode = "tensors"
+    var ok: Bool
+    var differ: Bool
+    var old: DiffReport.Side
+    var new: DiffReport.Side
+    var valuesCompared: Bool
+    var tensors: [Match]
+    var summary: [String: Int]
+    var overall: Metrics?
+
+    struct Match: Encodable {
+        var kind: String
+        var basis: String?
+        var old: TensorRecord?
+        var new: TensorRecord?
+        var verdict: String?
+        var relativeL2: Double?
+        var cosine: Double?
+    }
+
+    struct Metrics: Encodable {
+        var relativeL2: Double?
+        var cosine: Double?
+    }
+
+    init(_ comparison: TensorComparison, old: TensorDiff.Side, new: TensorDiff.Side, differ: Bool, ok: Bool) {
+        self.ok = ok
+        self.differ = differ
+        self.old = DiffReport.Side(path: old.path, kind: old.kind, model: old.model)
+        self.new = DiffReport.Side(path: new.path, kind: new.kind, model: new.model)
+        valuesCompared = comparison.valuesCompared
+        tensors = comparison.matches.map {
+            Match(kind: $0.kind.rawValue, basis: $0.basis?.rawValue, old: $0.parent, new: $0.child, verdict: $0.values?.verdict.name,
+                  relativeL2: $0.values?.metrics.relativeL2, cosine: $0.values?.metrics.cosine)
+        }
+        var summary: [String: Int] = [:]
+        for kind in TensorChangeKind.allCases { summary[kind.rawValue] = comparison.count(kind) }
+        for verdict in ["exact", "cast-exact", "quantized-consistent", "differs", "not-compared"] {
+            summary[verdict] = comparison.count(verdict: verdict)
+        }
+        self.summary = summary
+        overall = comparison.valuesCompared
+            ? Metrics(relativeL2: comparison.overall.relativeL2, cosine: comparison.overall.cosine) : nil
+    }
+}
 
 struct DiffReport: Encodable {
     let version = reportVersion
@@ -408,6 +469,8 @@ struct ShowReport: Encodable {
     var modifications: [ModificationRow]
     var signatures: [SignatureRow]
     var problems: [String]
+    /// The tensor table (`sign --tensors`), rows as the manifest has them; absent when it has none.
+    var tensors: [TensorRecord]?
 
     struct License: Encodable {
         var id: String
@@ -443,6 +506,7 @@ struct ShowReport: Encodable {
         var signers: [String]
         var trustedWhenSigned: Bool
         var embedded: Bool
+        var evidence: TensorEvidence?
     }
 
     struct Ancestor: Encodable {
@@ -476,7 +540,8 @@ struct ShowReport: Encodable {
                 parents: summary.parents.map {
                     Parent(name: $0.reference.name, manifestDigest: $0.reference.manifestDigest.hex, rootDigest: $0.reference.rootDigest.hex,
                            relation: $0.reference.relation.rawValue, role: $0.reference.role.rawValue, format: $0.reference.format.rawValue,
-                           signers: $0.reference.signers, trustedWhenSigned: $0.reference.trusted, embedded: $0.embedded)
+                           signers: $0.reference.signers, trustedWhenSigned: $0.reference.trusted, embedded: $0.embedded,
+                           evidence: $0.reference.evidence)
                 },
                 derivation: summary.derivation.map(DerivationRow.init), changes: summary.changes)
         }
@@ -484,6 +549,7 @@ struct ShowReport: Encodable {
             ? nil : summary.unverifiedReferences.map { UnverifiedReferenceRow(name: $0.name, source: $0.source, relation: $0.relation) }
         ancestors = summary.ancestors.map { Ancestor(name: $0.name, manifestDigest: $0.manifestDigest, rootDigest: $0.rootDigest, depth: $0.depth) }
         notices = summary.notices.map(NoticesRow.init)
+        tensors = summary.tensors
         modifications = summary.modifications.map { ModificationRow(files: $0.files, description: $0.description) }
         signatures = summary.signers.map {
             SignatureRow(index: $0.index, keyid: $0.keyid, status: $0.status?.rawValue ?? "unverified", key: $0.key, algorithm: $0.algorithm)

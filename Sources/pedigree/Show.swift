@@ -84,6 +84,10 @@ struct Show: ParsableCommand {
                 }
                 Console.out("  \("changes", width: 15) \(parts.joined(separator: ", "))")
             }
+            if let evidence = reference.evidence {
+                Console.out("  \("evidence", width: 15) \(evidence.grade.rawValue) (from \(evidence.basis.rawValue)): \(evidence.reasons.first ?? "")")
+                for reason in evidence.reasons.dropFirst() { Console.out("                  \(reason)") }
+            }
         }
         if let derivation = summary.derivation {
             if let method = derivation.method { Console.out("  \("method", width: 15) \(method)") }
@@ -110,6 +114,25 @@ struct Show: ParsableCommand {
             for notice in notices.added { paragraph(notice.kind.rawValue, notice.text) }
             for notice in notices.dropped { paragraph("dropped", notice.text, "(from \(notice.origin.model); \(notice.reason))") }
             if let terms = notices.additionalTerms { paragraph("terms", terms) }
+        }
+        if let tensors = summary.tensors {
+            var byFile: [(file: String, rows: [TensorRecord])] = []
+            for row in tensors {
+                if byFile.last?.file == row.file { byFile[byFile.count - 1].rows.append(row) } else { byFile.append((row.file, [row])) }
+            }
+            field("tensors", "\(plural(tensors.count, "tensor")) in \(plural(byFile.count, "weights file"))")
+            for (file, rows) in byFile {
+                var dtypes: [(TensorDType, Int)] = []
+                for row in rows {
+                    if let at = dtypes.firstIndex(where: { $0.0 == row.dtype }) { dtypes[at].1 += 1 } else { dtypes.append((row.dtype, 1)) }
+                }
+                let kinds = dtypes.map { "\($0.0.rawValue) ×\($0.1)" }.joined(separator: ", ")
+                Console.out("  \(file, width: 15) \(plural(rows.count, "tensor")) (\(kinds))")
+                for row in rows.prefix(Self.namesPerRole) {
+                    Console.out("    \(row.name) \(row.dtype.rawValue) \(row.shape.description) sha256:\(short(row.digest.hex))…")
+                }
+                if rows.count > Self.namesPerRole { Console.out("    … \(rows.count - Self.namesPerRole) more") }
+            }
         }
         for modification in summary.modifications {
             field("modified", "\(modification.files.joined(separator: ", ")): \(modification.description)")

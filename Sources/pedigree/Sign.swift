@@ -69,6 +69,15 @@ struct Sign: ParsableCommand {
     @Flag(help: "For a derivative: write NOTICE and MODIFICATIONS.md into the folder first, then sign them with the rest.")
     var writeNotices = false
 
+    @Flag(inversion: .prefixedNo, help: "Record every tensor of the safetensors and GGUF files (name, dtype, shape, byte range, sha256), digested in the same read as the files (default: off).")
+    var tensors = false
+
+    @Flag(help: "Sign a relation the parents' weights contradict (recorded as contradicted).")
+    var forceRelation = false
+
+    @Flag(help: "Do not compare the weights with the parents' (no evidence is signed).")
+    var noEvidence = false
+
     @OptionGroup(title: "Deriving from parents") var derivation: DerivationOptions
     @OptionGroup(title: "Trusted keys (for the parents, or with --append the manifest's signer)") var trust: TrustOptions
     @OptionGroup var hashing: HashingOptions
@@ -101,6 +110,8 @@ struct Sign: ParsableCommand {
         if writeNotices, supplied.isEnabled {
             throw ValidationError("--write-notices writes files into the folder; --digests signs digests computed before they existed")
         }
+        if tensors, supplied.isEnabled { throw ValidationError("--tensors reads the weights files; --digests signs without reading them") }
+        if tensors, append { throw ValidationError("--append countersigns the manifest as it is; it takes no --tensors") }
         if supplied.noFolder, output == nil { throw ValidationError("--no-folder needs --output: there is no folder to write into") }
     }
 
@@ -173,6 +184,18 @@ struct Sign: ParsableCommand {
         _ privateKeys: [PrivateKey], request: SignRequest, derivative: (request: DerivationRequest?, name: String?, version: String?),
         references: [UnverifiedReference]
     ) throws {
+        var request = request
+        request.tensors = tensors
+        // Parents are read (manifests only) before hashing: whether their tensors are at hand
+        // decides whether this read also digests the tensors, for evidence.
+        var parents: [LoadedParent] = []
+        if let derivationRequest = derivative.request {
+            parents = try Deriver.loadParents(derivationRequest)
+            if !report.json { reportParents(parents, keysGiven: !derivationRequest.trustedKeys.isEmpty) }
+        }
+        let wantsEvidence = !noEvidence && !supplied.isEnabled && ParentEvidence.available(parents)
+            && derivative.request.map { ParentEvidence.isShownByWeights($0.relation) } == true
+        request.tensorsIfReadable = wantsEvidence
         var engine = hashing.engine
         let digestCache = supplied.isEnabled ? nil : cache.open()
         engine.memo = digestCache
@@ -186,26 +209,35 @@ struct Sign: ParsableCommand {
         let signer = ModelSigner(engine: engine)
         let progress = hashing.progress(json: report.json)
         var predicate: ModelPredicate
+        var childTensors: (inventory: TensorInventory?, error: TensorFileError?) = (nil, nil)
         do {
             defer { progress.line.finish() }
             let extra = supplied.noFolder ? [] : relativeInside(manifestPath).map { [Glob.escape($0)] } ?? []
             if supplied.isEnabled {
                 predicate = try supplied.describe(signer, request, extraIgnores: extra, progress: progress.counter)
             } else {
-                predicate = try signer.describe(request, extraIgnores: extra, progress: progress.counter)
+                let described = try signer.describeWithTensors(request, extraIgnores: extra, progress: progress.counter)
+                predicate = described.predicate
+                childTensors = (described.tensors, described.tensorError)
             }
         }
         let reused = digestCache.map(finishDigestCache)
         var ancestors: [AncestorEntry] = []
-        var parents: [LoadedParent] = []
+        var evidence: [TensorEvidence?] = []
         if let derivationRequest = derivative.request {
-            parents = try Deriver.loadParents(derivationRequest)
-            if !report.json { reportParents(parents, keysGiven: !derivationRequest.trustedKeys.isEmpty) }
             if let written, !report.json {
                 Console.note("wrote \(written.noticePath) (\(plural(written.noticeCount, "notice")))")
                 Console.note("wrote \(written.modificationsPath) (\(plural(written.modifiedFileCount, "modified or added file")))")
             }
             ancestors = try Deriver.apply(derivationRequest, parents: parents, to: &predicate)
+            if wantsEvidence {
+                let assessed = try ParentEvidence.assess(
+                    relation: derivationRequest.relation, parents: parents, child: childTensors.inventory,
+                    childError: childTensors.error, childFolder: folder)
+                evidence = assessed.evidence
+                for note in assessed.notComputed { Console.note("\(note)") }
+                try ParentEvidence.attach(evidence, to: &predicate, force: forceRelation)
+            }
         }
         predicate.unverifiedReferences = references
         if predicate.licenseFromDeclaration, let license = predicate.license, !report.json {
@@ -242,8 +274,9 @@ struct Sign: ParsableCommand {
                 mode: "sign", manifest: manifestPath, model: predicateSigned.model.name, rootDigest: result.rootDigest.hex,
                 manifestDigest: result.manifestDigest.hex, fileCount: predicateSigned.resources.count, bytes: result.totalBytes,
                 license: predicateSigned.license?.id, signatures: added, signatureCount: result.bundle.dsseEnvelope.signatures.count,
-                parents: parentRows(parents), reusedFromCache: reused, suppliedDigests: predicateSigned.suppliedDigests,
-                noticesWritten: written.map { [$0.noticePath, $0.modificationsPath] }, checkWouldFail: preflight))
+                parents: parentRows(parents, evidence: evidence), reusedFromCache: reused, suppliedDigests: predicateSigned.suppliedDigests,
+                noticesWritten: written.map { [$0.noticePath, $0.modificationsPath] }, checkWouldFail: preflight,
+                tensorCount: predicateSigned.tensors?.count))
             return
         }
         defer { reportPreflight(preflight) }
@@ -253,6 +286,9 @@ struct Sign: ParsableCommand {
         }
         if let supplied = predicateSigned.suppliedDigests {
             Console.out("  digests         \(supplied.summary)")
+        }
+        if let table = predicateSigned.tensors {
+            Console.out("  tensors         \(plural(table.count, "tensor")) in \(plural(Set(table.map(\.file)).count, "weights file")), each digested")
         }
         Console.out("  root digest     \(result.rootDigest.hex)")
         Console.out("  manifest digest \(result.manifestDigest.hex)")
@@ -270,6 +306,10 @@ struct Sign: ParsableCommand {
                 if !changes.renamed.isEmpty { parts.append("\(changes.renamed.count) renamed") }
                 let role: TerminalText = parent.role == .base ? "" : " (\(parent.role.rawValue))"
                 Console.out("  \(parent.relation.rawValue) of \(parent.name)\(role): \(parts.joined(separator: ", "))")
+                if let found = parent.evidence {
+                    let forced: TerminalText = found.grade == .contradicted ? " (signed with --force-relation)" : ""
+                    Console.out("  evidence        \(found.grade.rawValue)\(forced): \(found.reasons.first ?? "")")
+                }
             }
             let notices = predicateSigned.notices
             Console.out("  notices         \(notices.retained.count) retained, \(notices.added.count) added, \(notices.dropped.count) dropped")
@@ -309,7 +349,7 @@ struct Sign: ParsableCommand {
                 mode: "append", manifest: manifestPath, model: manifest.name, rootDigest: manifest.rootDigest.hex,
                 manifestDigest: manifest.manifestDigest.hex, fileCount: manifest.entries.count, bytes: nil, license: manifest.predicate?.license?.id,
                 signatures: added, signatureCount: result.bundle.dsseEnvelope.signatures.count, parents: [], reusedFromCache: nil,
-                suppliedDigests: nil, noticesWritten: nil, checkWouldFail: []))
+                suppliedDigests: nil, noticesWritten: nil, checkWouldFail: [], tensorCount: nil))
             return
         }
         let numbers = added.map { String($0.index) }.joined(separator: ", ")

@@ -45,6 +45,9 @@ struct Verify: ParsableCommand {
     @Flag(help: "Take the digests of files unchanged since an earlier run from the digest cache; the report says how many.")
     var trustCache = false
 
+    @Option(help: "A parent's folder: recompute the tensor evidence signed for it from its weights and this folder's (repeatable).")
+    var evidence: [String] = []
+
     @OptionGroup var output: JSONOption
 
     func validate() throws {
@@ -76,6 +79,7 @@ struct Verify: ParsableCommand {
         let progress = hashing.progress(json: output.json)
         var report = verifier.verify(folder: folder, manifestPath: manifestPath, progress: progress.counter)
         progress.line.finish()
+        report.recheckEvidence(folder: folder, manifestPath: manifestPath, parentFolders: evidence)
         if trustCache { report.reusedFromCache = digestCache.map(finishDigestCache) ?? 0 }
         if output.json {
             try Console.json(VerifyReport(report, source: source))
@@ -148,6 +152,12 @@ struct Verify: ParsableCommand {
         }
         if let reused = report.reusedFromCache {
             Console.out("digest cache (--trust-cache): \(plural(reused, "file")) taken from the cache, not re-read")
+        }
+        if let checked = report.evidenceChecked {
+            Console.out("evidence: \(checked) of \(plural(evidence.count, "parent")) recomputed from the weights, as signed")
+        }
+        if let tensors = report.tensorsChecked {
+            Console.out("tensors: \(plural(tensors, "tensor")) re-read from the headers and re-digested")
         }
         for file in report.files {
             let detail: TerminalText = file.detail.map { " (\($0))" } ?? ""

@@ -256,6 +256,7 @@ enum StatementCodec {
         if let references = fields.optional("unverifiedReferences") {
             predicate.unverifiedReferences = try decodeUnverifiedReferences(references)
         }
+        predicate.tensors = try fields.optional("tensors").map(decodeTensors)
         return predicate
     }
 
@@ -270,6 +271,32 @@ enum StatementCodec {
         }
         if references.isEmpty { throw field.error("is empty; leave it out when there is no unverified reference") }
         return references
+    }
+
+    /// The tensor table (`sign --tensors`): each row's file a safe relative name, a known dtype,
+    /// a shape whose byte count is the byte range's length, a lowercase digest. Whether the
+    /// files are resources of the manifest and the rows agree with them is
+    /// `SignedManifest.contradictions()`'s business and `verify`'s.
+    private static func decodeTensors(_ field: JSONField) throws(FieldError) -> [TensorRecord] {
+        try field.array { item throws(FieldError) in
+            let row = try item.object()
+            try row.rejectUnknownKeys(["file", "name", "dtype", "shape", "byteRange", "sha256"])
+            let file = try resourceName(try row.required("file")).string
+            let name = try row.required("name").string()
+            let dtype = try row.required("dtype").enum(TensorDType.self)
+            let shapeField = try row.required("shape")
+            let dims = try shapeField.array { dim throws(FieldError) in try dim.integer(in: 0...Int64.max) }
+            guard let shape = TensorShape(dims) else { throw shapeField.error("has more elements than 63 bits can count") }
+            let rangeField = try row.required("byteRange")
+            let bounds = try rangeField.array { bound throws(FieldError) in try bound.integer(in: 0...Int64.max) }
+            guard bounds.count == 2, bounds[0] <= bounds[1] else { throw rangeField.error("is not [begin, end] with begin <= end") }
+            guard dtype.byteCount(of: shape) == bounds[1] - bounds[0] else {
+                throw rangeField.error("holds \(bounds[1] - bounds[0]) bytes, not what \(dtype.rawValue) \(shape) takes")
+            }
+            return TensorRecord(
+                file: file, name: name, dtype: dtype, shape: shape, byteRange: bounds[0]..<bounds[1],
+                digest: try digest(try row.required("sha256")))
+        }
     }
 
     /// `{"spotChecked": N, "checkedAgainstFolder": BOOL}` (`sign --digests`), nothing more.
@@ -370,7 +397,7 @@ enum StatementCodec {
         let parentsField = try fields.required("parents")
         let parents = try parentsField.array { item throws(FieldError) in
             let parent = try item.object()
-            return ParentReference(
+            var reference = ParentReference(
                 name: try parent.required("name").string(),
                 manifestDigest: try digest(try parent.required("manifestDigest")),
                 rootDigest: try digest(try parent.required("rootDigest")),
@@ -379,6 +406,8 @@ enum StatementCodec {
                 signers: try parent.required("signers").array { signer throws(FieldError) in try signer.string() },
                 trusted: try parent.required("trusted").bool(),
                 format: try parent.required("format").enum(ManifestFormat.self))
+            reference.evidence = try parent.optional("evidence").map(decodeEvidence)
+            return reference
         }
         guard let nonEmpty = NonEmptyArray(parents) else {
             throw parentsField.error("is empty; a lineage names at least one parent")
@@ -416,6 +445,69 @@ enum StatementCodec {
                             to: try resourceName(try fields.required("to")).string)
                     })
             })
+    }
+
+    /// A parent's tensor evidence (`Schemas/tensor-evidence.v1.schema.json`), every field
+    /// checked; no field beyond the schema's is accepted, since `verify --evidence` compares
+    /// the whole object.
+    private static func decodeEvidence(_ field: JSONField) throws(FieldError) -> TensorEvidence {
+        let fields = try field.object()
+        try fields.rejectUnknownKeys(["relation", "grade", "reasons", "basis", "counts", "delta", "adapter"])
+        func count(_ fields: JSONFields, _ key: String) throws(FieldError) -> Int {
+            Int(try fields.required(key).integer(in: 0...Int64(Int32.max)))
+        }
+        let countsField = try fields.required("counts").object()
+        let countKeys = [
+            "parentTensors", "childTensors", "identical", "renamed", "dtypeChanged", "shapeChanged", "changed", "added", "removed",
+            "exact", "castExact", "quantizedConsistent", "differs", "notCompared",
+        ]
+        try countsField.rejectUnknownKeys(Set(countKeys))
+        var counts = EvidenceCounts()
+        counts.parentTensors = try count(countsField, "parentTensors")
+        counts.childTensors = try count(countsField, "childTensors")
+        counts.identical = try count(countsField, "identical")
+        counts.renamed = try count(countsField, "renamed")
+        counts.dtypeChanged = try count(countsField, "dtypeChanged")
+        counts.shapeChanged = try count(countsField, "shapeChanged")
+        counts.changed = try count(countsField, "changed")
+        counts.added = try count(countsField, "added")
+        counts.removed = try count(countsField, "removed")
+        counts.exact = try count(countsField, "exact")
+        counts.castExact = try count(countsField, "castExact")
+        counts.quantizedConsistent = try count(countsField, "quantizedConsistent")
+        counts.differs = try count(countsField, "differs")
+        counts.notCompared = try count(countsField, "notCompared")
+        let reasonsField = try fields.required("reasons")
+        let reasons = try reasonsField.array { item throws(FieldError) in try item.string() }
+        guard !reasons.isEmpty else { throw reasonsField.error("is empty; evidence gives at least one reason") }
+        func number(_ field: JSONField, in range: ClosedRange<Double>) throws(FieldError) -> Double {
+            guard case .number(let number) = field.value, let value = number.double, value.isFinite, range.contains(value) else {
+                throw field.error("is not a number in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return value
+        }
+        let delta = try fields.optional("delta").map { (field) throws(FieldError) -> EvidenceDelta in
+            let delta = try field.object()
+            try delta.rejectUnknownKeys(["tensors", "relativeL2", "cosine"])
+            return EvidenceDelta(
+                tensors: Int(try delta.required("tensors").integer(in: 1...Int64(Int32.max))),
+                relativeL2: try delta.optional("relativeL2").map { (f) throws(FieldError) in try number(f, in: 0...Double.greatestFiniteMagnitude) },
+                cosine: try delta.optional("cosine").map { (f) throws(FieldError) in try number(f, in: -1...1) })
+        }
+        let adapter = try fields.optional("adapter").map { (field) throws(FieldError) -> EvidenceAdapter in
+            let adapter = try field.object()
+            try adapter.rejectUnknownKeys(["modules", "fitting", "ranks", "replacedBaseTensors"])
+            return EvidenceAdapter(
+                modules: try count(adapter, "modules"), fitting: try count(adapter, "fitting"),
+                ranks: try adapter.required("ranks").array { (rank) throws(FieldError) in Int(try rank.integer(in: 1...Int64(Int32.max))) },
+                replacedBaseTensors: try count(adapter, "replacedBaseTensors"))
+        }
+        return TensorEvidence(
+            relation: try fields.required("relation").enum(EvidenceRelation.self),
+            grade: try fields.required("grade").enum(EvidenceGrade.self),
+            reasons: reasons,
+            basis: try fields.required("basis").enum(EvidenceBasis.self),
+            counts: counts, delta: delta, adapter: adapter)
     }
 
     // MARK: scalars

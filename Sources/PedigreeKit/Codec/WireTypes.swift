@@ -90,12 +90,33 @@ struct WireModelPredicate: Encodable {
     var suppliedDigests: WireSuppliedDigests?
     /// Absent (not written) unless the model names a base it cannot link by digest.
     var unverifiedReferences: [WireUnverifiedReference]?
+    /// Absent (not written) unless tensors were recorded (`sign --tensors`).
+    var tensors: [WireTensor]?
 }
 
 struct WireUnverifiedReference: Encodable {
     var name: String
     var source: String
     var relation: String?
+}
+
+/// One row of the tensor table: `$defs/tensor` of `Schemas/tensor-evidence.v1.schema.json`.
+struct WireTensor: Encodable {
+    var file: String
+    var name: String
+    var dtype: TensorDType
+    var shape: [Int64]
+    var byteRange: [Int64]
+    var sha256: String
+
+    init(_ record: TensorRecord) {
+        file = record.file
+        name = record.name
+        dtype = record.dtype
+        shape = record.shape.dims
+        byteRange = [record.byteRange.lowerBound, record.byteRange.upperBound]
+        sha256 = record.digest.hex
+    }
 }
 
 struct WireSuppliedDigests: Encodable {
@@ -196,6 +217,8 @@ struct WireParent: Encodable {
     var signers: [String]
     var trusted: Bool
     var format: ManifestFormat
+    /// Absent (not written) when no evidence was computed.
+    var evidence: TensorEvidence?
 }
 
 struct WireDerivation: Encodable {
@@ -267,6 +290,7 @@ extension WireModelPredicate {
         }
         unverifiedReferences = p.unverifiedReferences.isEmpty
             ? nil : p.unverifiedReferences.map { WireUnverifiedReference(name: $0.name, source: $0.source, relation: $0.relation) }
+        tensors = p.tensors.map { $0.map(WireTensor.init) }
     }
 }
 
@@ -315,7 +339,8 @@ extension WireLineage {
         parents = l.parents.map {
             WireParent(
                 name: $0.name, manifestDigest: $0.manifestDigest.hex, rootDigest: $0.rootDigest.hex,
-                relation: $0.relation, role: $0.role, signers: $0.signers, trusted: $0.trusted, format: $0.format)
+                relation: $0.relation, role: $0.role, signers: $0.signers, trusted: $0.trusted, format: $0.format,
+                evidence: $0.evidence)
         }
         derivation = WireDerivation(
             method: l.derivation.method, parameters: l.derivation.parameters,

@@ -206,6 +206,17 @@ public enum CycloneDXExport {
         return out
     }
 
+    /// The tensor evidence a child signed for this parent: `pedigree:evidence:grade`, `:basis`,
+    /// `:reason` (one per reason, data from the weights), and the whole object as compact JSON
+    /// in `pedigree:evidence` (schema `tensor-evidence.v1`).
+    private static func evidenceProperties(_ evidence: TensorEvidence?) -> [ExportValue] {
+        guard let evidence else { return [] }
+        var out = [property("evidence:grade", evidence.grade.rawValue), property("evidence:basis", evidence.basis.rawValue)]
+        out += evidence.reasons.map { property("evidence:reason", $0) }
+        if let json = try? JSON.compact(evidence) { out.append(property("evidence", String(decoding: json, as: UTF8.self))) }
+        return out
+    }
+
     /// An ancestor's identity and, for each child that names it, how that child derives from it.
     private static func ancestorProperties(_ node: ExportLineage.Node, lineage: ExportLineage) -> [ExportValue] {
         let edges = lineage.childEdges(of: node.manifestDigest)
@@ -221,6 +232,7 @@ public enum CycloneDXExport {
             out.append(property("child", edge.child))
             out.append(property("relation", edge.reference.relation.rawValue))
             out.append(property("role", edge.reference.role.rawValue))
+            out += evidenceProperties(edge.reference.evidence)
             let child = children.first { $0.manifestDigest == edge.child }
             guard let changes = child?.predicate?.lineage?.changes.first(where: { $0.parent == edge.reference.manifestDigest })
             else { continue }

@@ -3,15 +3,18 @@ import Yams
 /// Hugging Face model-card metadata (the README's YAML front matter) for a signed model.
 public enum ModelCard {
     /// Hugging Face's `base_model_relation` for a relation, or `nil` where the Hub has none:
-    /// `distillation`, `continued-pretraining`, `pruning` and `other` are recorded by pedigree
-    /// only (the Hub knows `adapter`, `merge`, `quantized`, `finetune`).
+    /// `distillation`, `continued-pretraining`, `pruning`, `conversion` and `other` are recorded
+    /// by pedigree only (the Hub knows `adapter`, `merge`, `quantized`, `finetune`). A
+    /// conversion is not written as `quantized`: its values are the parent's, and `quantized`
+    /// would say they are not; `base_model` alone names the parent, and the provenance section
+    /// says "conversion".
     public static func hubRelation(_ relation: Relation) -> String? {
         switch relation {
         case .finetune: return "finetune"
         case .adapter: return "adapter"
         case .quantization: return "quantized"
         case .merge: return "merge"
-        case .distillation, .continuedPretraining, .pruning, .other: return nil
+        case .distillation, .continuedPretraining, .pruning, .conversion, .other: return nil
         }
     }
 
@@ -142,6 +145,11 @@ public enum ModelCard {
             let relation = lineage.parents.first.relation
             let unknown = hubRelation(relation) == nil ? " (a relation the Hub's `base_model_relation` has no value for)" : ""
             lines += ["", "Derived by \(relation.rawValue)\(unknown)" + (lineage.derivation.method.map { ": \(Markdown.text($0))" } ?? ".")]
+            for parent in lineage.parents {
+                guard let evidence = parent.evidence else { continue }
+                lines.append("Tensor evidence against \(Markdown.code(parent.name)): **\(evidence.grade.rawValue)** "
+                    + "(from \(evidence.basis.rawValue)) — " + evidence.reasons.map(Markdown.text).joined(separator: "; ") + ".")
+            }
             if !lineage.derivation.datasets.isEmpty {
                 let datasets = lineage.derivation.datasets.map { Markdown.code($0.name) + ($0.digest.map { " (\(Markdown.code($0)))" } ?? "") }
                 lines.append("Datasets: " + datasets.joined(separator: ", ") + ".")

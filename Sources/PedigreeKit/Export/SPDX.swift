@@ -97,7 +97,9 @@ public enum SPDXExport {
                     let reference = edge.reference
                     relate(
                         packageID(node), "descendantOf", [base + "ancestor/" + component(edge.parent)],
-                        comment: "relation: \(reference.relation.rawValue); role: \(reference.role)")
+                        comment: "relation: \(reference.relation.rawValue); role: \(reference.role)"
+                            + (reference.evidence.map { "; tensor evidence: \($0.grade.rawValue) (from \($0.basis.rawValue)): "
+                                + $0.reasons.joined(separator: "; ") } ?? ""))
                 }
                 relateLicenses(packageID(node), lineage.licensing(of: node))
             }

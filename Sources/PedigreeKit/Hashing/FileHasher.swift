@@ -29,6 +29,10 @@ final class FileHasher {
     var afterChunk: (@Sendable (Int64) -> Void)?
     /// Remembered digests, asked before a read and told after (see `DigestMemo`).
     var memo: (any DigestMemo)?
+    /// Second digest streams fed from the same reads (see `ChunkObserverFactory`).
+    var observers: (any ChunkObserverFactory)?
+    /// The observer of the file being hashed.
+    private var observer: (any ChunkObserver)?
 
     init(bufferSize: Int, pipelined: Bool) {
         self.bufferSize = max(1, bufferSize)
@@ -51,8 +55,10 @@ final class FileHasher {
         let (fd, before) = try source.openRegularFile(displayPath: displayPath)
         defer { FileReading.close(fd) }
         // The digest cache's seam: a stamp of the opened descriptor, the same before and after.
+        observer = observers?.observer(displayPath: displayPath, descriptor: fd, size: before.size)
+        defer { observer = nil }
         let stamp = memo == nil ? nil : FileStamp(descriptor: fd)
-        if let stamp, stamp != alreadyAsked, let known = memo?.recall(stamp) {
+        if observer == nil, let stamp, stamp != alreadyAsked, let known = memo?.recall(stamp) {
             progress?.add(known.size)
             return known
         }
@@ -81,6 +87,7 @@ final class FileHasher {
             throw FileError(path: displayPath, reason: .changedWhileReading(change))
         }
         let result = FileDigest(digest: sha.finalize(), size: total)
+        observer?.finish(result)
         if let stamp, FileStamp(descriptor: fd) == stamp { memo?.remember(result, stamp: stamp) }
         return result
     }
@@ -116,7 +123,11 @@ final class FileHasher {
 
     @inline(__always)
     private func consume(_ chunk: UnsafeRawBufferPointer, total: inout Int64, progress: ByteCounter?) {
-        sha.update(chunk)
+        if let observer {
+            observer.consume(chunk, at: total) { sha.update(chunk) }
+        } else {
+            sha.update(chunk)
+        }
         total += Int64(chunk.count)
         progress?.add(Int64(chunk.count))
         afterChunk?(total)

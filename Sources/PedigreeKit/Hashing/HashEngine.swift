@@ -46,6 +46,9 @@ public struct HashEngine: Sendable {
     /// Digests remembered from earlier runs, asked before each file is read and told after;
     /// `nil` reads every file.
     public var memo: (any DigestMemo)?
+    /// Makes an observer for each file that needs a second digest stream from the same read
+    /// (tensor digests); `nil` hashes every file plainly.
+    public var observers: (any ChunkObserverFactory)?
 
     /// An engine using `jobs` threads (all processors when `nil`).
     public init(jobs: Int? = nil, bufferSize: Int = HashEngine.defaultBufferSize, readAhead: Bool? = nil) {
@@ -76,11 +79,13 @@ public struct HashEngine: Sendable {
         let bufferSize = self.bufferSize
         let afterChunk = self.afterChunk
         let memo = self.memo
+        let observers = self.observers
         // With a core to spare per thread, each thread reads ahead on a second one.
         let pipelined = readAhead ?? (threads * 2 <= availableProcessors())
         runOnThreads(threads) { _ in
             let hasher = FileHasher(bufferSize: bufferSize, pipelined: pipelined)
             hasher.memo = memo
+            hasher.observers = observers
             while true {
                 let slot = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 guard slot < order.count else { break }
@@ -90,14 +95,17 @@ public struct HashEngine: Sendable {
                     hasher.afterChunk = { afterChunk(job.displayPath, $0) }
                 }
                 let result: Result<FileDigest, FileError>
-                if let memo, let stamp = job.listedStamp, let known = memo.recall(stamp) {
+                // With observers, which file they want is known only once it is open, and a
+                // file they observe must be read: the memo is then asked by the hasher alone.
+                let askedAsListed = observers == nil ? job.listedStamp : nil
+                if let memo, let stamp = askedAsListed, let known = memo.recall(stamp) {
                     // Remembered as listed: nothing to open (see `HashJob.listedStamp`).
                     progress?.add(known.size)
                     result = .success(known)
                 } else {
                     do throws(FileError) {
                         result = .success(try hasher.hash(
-                            job.source, displayPath: job.displayPath, progress: progress, alreadyAsked: job.listedStamp))
+                            job.source, displayPath: job.displayPath, progress: progress, alreadyAsked: askedAsListed))
                     } catch {
                         result = .failure(error)
                     }

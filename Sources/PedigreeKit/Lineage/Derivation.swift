@@ -254,6 +254,7 @@ extension Relation {
         case .merge: return "Merged from"
         case .continuedPretraining: return "Continued pretraining of"
         case .pruning: return "Pruned from"
+        case .conversion: return "Converted from"
         case .other: return "Derived from"
         }
     }

@@ -29,6 +29,8 @@ public struct LineageGraph: Encodable, Sendable {
         public var role: String
         /// Whether the parent's manifest is embedded (it always is in a sound chain).
         public var resolved: Bool
+        /// The grade of the tensor evidence the child signed for this parent, if any.
+        public var evidence: EvidenceGrade?
     }
 
     /// A base model a manifest of the graph names without a signed manifest: drawn dashed,
@@ -68,7 +70,7 @@ public struct LineageGraph: Encodable, Sendable {
         edges = all.flatMap { manifest, _ in
             chain.parents(of: manifest).map { reference, parent in
                 Edge(child: manifest.manifestDigest.hex, parent: reference.manifestDigest.hex, relation: reference.relation,
-                     role: reference.role.rawValue, resolved: parent != nil)
+                     role: reference.role.rawValue, resolved: parent != nil, evidence: reference.evidence?.grade)
             }
         }
         unverifiedReferences = all.flatMap { manifest, _ in
@@ -86,6 +88,7 @@ public struct LineageGraph: Encodable, Sendable {
     private func label(_ edge: Edge, roleInParentheses: Bool) -> (how: String, method: String?) {
         var how = edge.relation.rawValue
         if edge.role != "base" { how += roleInParentheses ? " (\(edge.role))" : ", \(edge.role)" }
+        if let grade = edge.evidence { how += " (evidence: \(grade.rawValue))" }
         return (how, node(edge.child)?.method)
     }
 

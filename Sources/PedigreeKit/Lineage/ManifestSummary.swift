@@ -54,6 +54,8 @@ public struct ManifestSummary: Sendable {
     public var ancestors: [Ancestor]
     public var notices: Notices?
     public var modifications: [Modification]
+    /// The tensor table (`sign --tensors`), when the manifest carries one.
+    public var tensors: [TensorRecord]?
     public var signers: [Signer]
     /// What is wrong with the manifest or its chain (names escaped).
     public var problems: [String]
@@ -91,6 +93,7 @@ public struct ManifestSummary: Sendable {
         }
         notices = predicate?.notices
         modifications = predicate?.modifications ?? []
+        tensors = predicate?.tensors
         let results = keys.map { manifest.envelope.checkSignatures(keys: $0) }
         signers = manifest.envelope.signatures.enumerated().map { offset, signature in
             let result = results?[offset]

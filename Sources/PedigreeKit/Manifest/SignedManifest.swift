@@ -85,6 +85,20 @@ public struct SignedManifest: Sendable {
                 "the subject digest \(rootDigest.hex.prefix(12))… does not match the resources "
                     + "(they give \(recomputed.hex.prefix(12))…)")
         }
+        if let tensors = predicate?.tensors {
+            var sizes: [String: Int64?] = [:]
+            for entry in entries where sizes[entry.name.string] == nil { sizes[entry.name.string] = entry.size }
+            for (index, row) in tensors.enumerated() {
+                let which = "tensor \(index + 1) ('\(printable(row.name))')"
+                guard let size = sizes[row.file] else {
+                    problems.append("\(which): its file '\(printable(row.file))' is not a resource of the manifest")
+                    continue
+                }
+                if let size, row.byteRange.upperBound > size {
+                    problems.append("\(which): its bytes end at \(row.byteRange.upperBound), past the end of '\(printable(row.file))' (\(size) bytes)")
+                }
+            }
+        }
         return problems
     }
 }

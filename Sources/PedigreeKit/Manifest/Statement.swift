@@ -49,6 +49,10 @@ public struct ModelPredicate: Equatable, Sendable {
     /// option, no recognised license file), so the command can say so. Not part of the
     /// manifest: a decoded predicate has it `false`.
     public var licenseFromDeclaration = false
+    /// The tensors of the weights files (`sign --tensors`): for each safetensors or GGUF
+    /// resource, every tensor's name, dtype, shape, byte range and SHA-256, in file order then
+    /// header order; absent (and so not written) when not recorded.
+    public var tensors: [TensorRecord]? = nil
 
     public init(
         model: ModelInfo, resources: [Resource], serialization: Serialization, license: LicenseInfo?,
@@ -287,6 +291,9 @@ public enum Relation: String, Codable, CaseIterable, Sendable {
     case merge
     case continuedPretraining = "continued-pretraining"
     case pruning
+    /// The same values in another container or layout (safetensors → GGUF F32/F16, a cast to
+    /// F16/BF16): graded `supported` when every tensor is found identical or cast-exact in the parent.
+    case conversion
     case other
 }
 
@@ -311,6 +318,9 @@ public struct ParentReference: Equatable, Sendable {
     public var trusted: Bool
     /// What kind of manifest the parent has.
     public var format: ManifestFormat
+    /// How far the weights bear out `relation`, computed when the child was signed with the
+    /// parent's weights or tensor digests at hand; `nil` when it was not computed.
+    public var evidence: TensorEvidence? = nil
 
     public init(
         name: String, manifestDigest: SHA256Digest, rootDigest: SHA256Digest, relation: Relation, role: ParentRole,

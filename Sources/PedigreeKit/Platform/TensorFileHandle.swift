@@ -15,6 +15,8 @@ final class TensorFileHandle {
     let fd: Int32
     /// The size when the file was opened.
     let size: Int64
+    /// Whether the descriptor is closed with the handle (not when it was lent by another reader).
+    private let ownsDescriptor: Bool
 
     init(path: String, displayName: String) throws(TensorFileError) {
         self.path = path
@@ -33,9 +35,20 @@ final class TensorFileHandle {
         }
         self.fd = fd
         self.size = Int64(st.st_size)
+        ownsDescriptor = true
     }
 
-    deinit { close(fd) }
+    /// A handle on a regular file another reader opened (the hashing engine), which stays
+    /// open and owned by that reader; `size` is what that reader found when it opened it.
+    init(borrowing fd: Int32, size: Int64, displayName: String) {
+        path = displayName
+        self.displayName = displayName
+        self.fd = fd
+        self.size = size
+        ownsDescriptor = false
+    }
+
+    deinit { if ownsDescriptor { close(fd) } }
 
     /// Fills `buffer` with the bytes at `offset`; `field` names what is being read, for errors.
     ///

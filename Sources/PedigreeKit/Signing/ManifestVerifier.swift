@@ -94,6 +94,10 @@ public struct Finding: Error, Sendable, Equatable {
         /// A bound on the work one run does was reached (signature verifications): what was
         /// left unchecked cannot count for the manifest.
         case limit
+        /// A file's tensors are not those the manifest's tensor table lists, or cannot be read.
+        case tensors
+        /// The evidence signed for a parent is not what its weights give (`verify --evidence`).
+        case evidence
     }
 
     public var kind: Kind
@@ -134,13 +138,18 @@ public struct VerificationReport: Encodable, Sendable {
     /// With `--ignore-unsigned-files` (OMS v1.0 §8.5): how many files present but not in the
     /// manifest were let pass; `nil` without it.
     public var unsignedIgnored: Int?
+    /// Rows of the manifest's tensor table re-read and re-digested from the files; `nil` when
+    /// the manifest has no tensor table.
+    public var tensorsChecked: Int?
+    /// Parents whose signed evidence was recomputed (`verify --evidence`); `nil` when none was asked.
+    public var evidenceChecked: Int?
     /// True only when the manifest is sound, trusted, and every selected file is OK.
     public var verified: Bool { problems.isEmpty && !files.isEmpty && files.allSatisfy { $0.status == .ok } }
 
     enum CodingKeys: String, CodingKey {
         case manifest, format, model, rootDigest, manifestDigest, signatures, ancestors, problems, files, only, listed, verified
         case links
-        case suppliedDigests, reusedFromCache, unsignedIgnored, certificateSigner
+        case suppliedDigests, reusedFromCache, unsignedIgnored, certificateSigner, tensorsChecked, evidenceChecked
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -162,6 +171,30 @@ public struct VerificationReport: Encodable, Sendable {
         try container.encodeIfPresent(reusedFromCache, forKey: .reusedFromCache)
         try container.encodeIfPresent(unsignedIgnored, forKey: .unsignedIgnored)
         try container.encodeIfPresent(certificateSigner, forKey: .certificateSigner)
+        try container.encodeIfPresent(tensorsChecked, forKey: .tensorsChecked)
+        try container.encodeIfPresent(evidenceChecked, forKey: .evidenceChecked)
+    }
+
+    /// Recomputes the evidence signed for the parent in each of `parentFolders` against the
+    /// weights in `folder` (`verify --evidence`), adding a finding for every field that differs.
+    public mutating func recheckEvidence(folder: String, manifestPath: String, parentFolders: [String]) {
+        guard !parentFolders.isEmpty else { return }
+        evidenceChecked = 0
+        let manifest: SignedManifest
+        do throws(ManifestError) {
+            manifest = try ModelChain.load(manifestPath).manifest
+        } catch {
+            return  // the manifest's own findings already say why it cannot be read
+        }
+        for parentFolder in parentFolders {
+            do throws(EvidenceError) {
+                let differences = try ParentEvidence.recheck(manifest: manifest, childFolder: folder, parentFolder: parentFolder)
+                findings += differences.map { Finding(kind: .evidence, message: $0) }
+                if differences.isEmpty { evidenceChecked = (evidenceChecked ?? 0) + 1 }
+            } catch {
+                findings.append(Finding(kind: .evidence, message: "--evidence \(printable(parentFolder)): \(error.description)"))
+            }
+        }
     }
 
     /// The number of files with each status.
@@ -342,7 +375,7 @@ public struct ManifestVerifier: Sendable {
         let trusted = report.signatures.isTrusted || acceptUntrustedSerialization
         report.files = checkFiles(folder: folder, manifest: manifest, manifestPath: manifestPath, trusted: trusted,
                                   progress: progress, findings: &report.findings, links: &report.links,
-                                  unsignedIgnored: &report.unsignedIgnored)
+                                  unsignedIgnored: &report.unsignedIgnored, tensorsChecked: &report.tensorsChecked)
         return report
     }
 
@@ -471,7 +504,7 @@ public struct ManifestVerifier: Sendable {
 
     private func checkFiles(
         folder: String, manifest: SignedManifest, manifestPath: String, trusted: Bool, progress: ByteCounter?,
-        findings: inout [Finding], links: inout LinkMode?, unsignedIgnored: inout Int?
+        findings: inout [Finding], links: inout LinkMode?, unsignedIgnored: inout Int?, tensorsChecked: inout Int?
     ) -> [FileVerdict] {
         var (ignore, followSymlinks, overBudget) = Self.walkSettings(for: manifest, trusted: trusted)
         if overBudget {
@@ -524,7 +557,29 @@ public struct ManifestVerifier: Sendable {
             }
             verdicts.append(verdict)
         }
+        var engine = self.engine
+        var tensorFiles: [(name: String, job: HashJob)] = []
+        var collector: TensorTableCollector?
+        if let table = manifest.predicate?.tensors {
+            let tableFiles = Set(table.map(\.file))
+            for name in tableFiles.sorted() where TensorTableCollector.format(of: name) == nil {
+                findings.append(Finding(kind: .tensors, message: "the tensor table lists '\(printable(name))', which is not a safetensors or GGUF file"))
+            }
+            tensorFiles = zip(jobEntries, jobs).compactMap { pair in
+                tableFiles.contains(pair.0.entry.name.string) ? (pair.0.entry.name.string, pair.1) : nil
+            }
+            let made = ModelSigner.tensorCollector(tensorFiles, engine: engine)
+            engine.observers = made
+            collector = made
+        }
         let results = engine.hash(jobs, progress: progress)
+        if let collector, let table = manifest.predicate?.tensors {
+            let read = Set(tensorFiles.compactMap { collector.table(for: $0.job.displayPath) != nil ? $0.name : nil })
+            tensorsChecked = table.count { read.contains($0.file) }
+            findings += Self.checkTensors(table, collector: collector, files: tensorFiles, results: Dictionary(
+                zip(jobEntries, results).map { ($0.0.entry.name.string, $0.1) }, uniquingKeysWith: { first, _ in first }),
+                expected: Dictionary(jobEntries.map { ($0.entry.name.string, $0.entry.digest) }, uniquingKeysWith: { first, _ in first }))
+        }
         for ((slot, entry), result) in zip(jobEntries, results) {
             switch result {
             case .success(let file):
@@ -584,6 +639,27 @@ extension ManifestVerifier {
         verdict.detail = matches
             ? "LFS pointer, content not downloaded — run git lfs pull"
             : "LFS pointer to other content (sha256:\(pointer.oid.hex.prefix(12))…, \(pointer.size) bytes), not the signed file"
+    }
+
+    /// Findings for each file of the signed tensor table read with its signed digest: the
+    /// tensors re-read from its header and re-digested in the same pass must be the rows the
+    /// manifest lists. A file that is modified or unreadable is reported by its own verdict.
+    static func checkTensors(
+        _ table: [TensorRecord], collector: TensorTableCollector, files: [(name: String, job: HashJob)],
+        results: [String: Result<FileDigest, FileError>], expected: [String: SHA256Digest]
+    ) -> [Finding] {
+        var findings: [Finding] = []
+        for file in files {
+            guard case .success(let digest)? = results[file.name], digest.digest == expected[file.name] else { continue }
+            let signed = table.filter { $0.file == file.name }
+            if let error = collector.error(for: file.job.displayPath) {
+                findings.append(Finding(kind: .tensors, message: "the tensors of \(error.description)"))
+            } else if let actual = collector.table(for: file.job.displayPath) {
+                findings += TensorTableCheck.differences(file: file.name, signed: signed, actual: actual.records)
+                    .map { Finding(kind: .tensors, message: "tensor table: " + $0) }
+            }
+        }
+        return findings
     }
 }
 

@@ -23,6 +23,13 @@ public struct SignRequest: Sendable {
     public var followSymlinks: Bool
     /// RFC 3339 time of signing (see `Timestamp.now`).
     public var createdAt: String
+    /// Record every safetensors and GGUF file's tensors, digested in the same read
+    /// (`sign --tensors`); a header that cannot be read then stops the signing.
+    public var tensors: Bool = false
+    /// Read the weights files' tensors for evidence against a parent (see `ParentEvidence`)
+    /// without requiring them: a header that cannot be read leaves the table out and is
+    /// reported by `describeWithTensors`, and signing goes on.
+    public var tensorsIfReadable: Bool = false
 
     public init(
         folder: String, name: String? = nil, version: String? = nil, license: String? = nil,
@@ -57,6 +64,8 @@ public enum SignError: Error, Equatable, Sendable, CustomStringConvertible, Exit
     case ignorePatternsTooLarge(Int)
     /// The key could not sign.
     case crypto(CryptoError)
+    /// A weights file's tensors could not be read while `--tensors` asked for them.
+    case tensors(TensorFileError)
 
     public var description: String {
         switch self {
@@ -69,6 +78,9 @@ public enum SignError: Error, Equatable, Sendable, CustomStringConvertible, Exit
             return "the ignore patterns come to \(bytes) bytes; a manifest may carry at most \(Limits.ignorePatternBytes) "
                 + "(verify would not use them), so nothing is signed"
         case let .crypto(error): return "signing failed: \(error)"
+        case let .tensors(error):
+            return "cannot record the tensors of \(error.description); nothing is signed "
+                + "(without --tensors the file is signed by its digest alone)"
         }
     }
 
@@ -78,6 +90,7 @@ public enum SignError: Error, Equatable, Sendable, CustomStringConvertible, Exit
         case let .folder(error): return error.isUnreadable ? .noInput : .dataError
         case .problems, .empty, .ignorePatternsTooLarge: return .dataError
         case .crypto: return .software
+        case let .tensors(error): return error.exitStatus
         }
     }
 }
@@ -114,6 +127,15 @@ public struct ModelSigner: Sendable {
     public func describe(
         _ request: SignRequest, extraIgnores: [String] = [], progress: ByteCounter? = nil
     ) throws(SignError) -> ModelPredicate {
+        try describeWithTensors(request, extraIgnores: extraIgnores, progress: progress).predicate
+    }
+
+    /// `describe`, and the tensors read in the same pass (`tensors` or `tensorsIfReadable`):
+    /// the inventory of the folder's weights files (for evidence), or why they could not be
+    /// read (`tensorsIfReadable` only; with `tensors` that refuses the signing).
+    public func describeWithTensors(
+        _ request: SignRequest, extraIgnores: [String] = [], progress: ByteCounter? = nil
+    ) throws(SignError) -> (predicate: ModelPredicate, tensors: TensorInventory?, tensorError: TensorFileError?) {
         let folder = ModelFolder(path: request.folder, ignore: request.ignore + extraIgnores,
                                  followSymlinks: request.followSymlinks)
         let patternBytes = folder.ignorePatterns.reduce(0) { $0 + $1.utf8.count }
@@ -135,6 +157,13 @@ public struct ModelSigner: Sendable {
         }
         guard problems.isEmpty else { throw .problems(problems) }
         guard !files.isEmpty else { throw .empty(request.folder) }
+        var engine = self.engine
+        var collector: TensorTableCollector?
+        if request.tensors || request.tensorsIfReadable {
+            let made = Self.tensorCollector(files.map { ($0.name.string, $0.job) }, engine: engine)
+            engine.observers = made
+            collector = made
+        }
         let results = engine.hash(files.map(\.job), progress: progress)
         var resources: [Resource] = []
         var failures: [FileError] = []
@@ -153,7 +182,46 @@ public struct ModelSigner: Sendable {
         for (file, resource) in zip(files, resources) where resource.role == .license && sources[file.name] == nil {
             sources[file.name] = file.job.source
         }
-        return makePredicate(request, resources: resources, ignorePatterns: folder.ignorePatterns, sources: sources)
+        var predicate = makePredicate(request, resources: resources, ignorePatterns: folder.ignorePatterns, sources: sources)
+        guard let collector else { return (predicate, nil, nil) }
+        let weights = files.map { ($0.name.string, $0.job) }
+        let rows: [TensorRecord]
+        do throws(SignError) {
+            rows = try Self.tensorTable(collector, files: weights)
+        } catch {
+            guard !request.tensors, case .tensors(let failure) = error else { throw error }
+            return (predicate, nil, failure)
+        }
+        if request.tensors { predicate.tensors = rows }
+        let summaries = weights.compactMap { collector.table(for: $0.1.displayPath)?.summary }
+        return (predicate, TensorInventory(records: rows, files: summaries, folder: request.folder), nil)
+    }
+
+    /// A collector of the tensors of the safetensors and GGUF files among `files`, hashing the
+    /// tensor stream on a helper thread when every hashing thread has a core beside it.
+    static func tensorCollector(_ files: [(name: String, job: HashJob)], engine: HashEngine) -> TensorTableCollector {
+        var weights: [String: (name: String, format: WeightFormat)] = [:]
+        for file in files {
+            if let format = TensorTableCollector.format(of: file.name) { weights[file.job.displayPath] = (file.name, format) }
+        }
+        let busy = min(engine.jobs, max(weights.count, 1))
+        return TensorTableCollector(files: weights, concurrent: busy * 2 <= availableProcessors())
+    }
+
+    /// The tensor table of `files` as `collector` gathered it, in file order.
+    ///
+    /// - Throws: `.tensors` with the first file whose header or tensors could not be read:
+    ///   a manifest that says "these are the tensors" must not leave a weights file out.
+    static func tensorTable(_ collector: TensorTableCollector, files: [(name: String, job: HashJob)]) throws(SignError) -> [TensorRecord] {
+        var rows: [TensorRecord] = []
+        for file in files where TensorTableCollector.format(of: file.name) != nil {
+            if let error = collector.error(for: file.job.displayPath) { throw .tensors(error) }
+            guard let table = collector.table(for: file.job.displayPath) else {
+                throw .tensors(TensorFileError(file: file.name, field: "data", reason: .invalid("was not read")))
+            }
+            rows += table.records
+        }
+        return rows
     }
 
     /// The predicate (everything but lineage) for `resources`; `sources` open the files whose

@@ -35,7 +35,7 @@ public enum EvidenceGrade: String, Codable, Sendable, CaseIterable {
 }
 
 /// What the evidence rests on.
-public enum EvidenceBasis: String, Codable, Sendable {
+public enum EvidenceBasis: String, Codable, Sendable, CaseIterable {
     /// Tensor values were read and compared.
     case values
     /// Only tensor digests, dtypes and shapes were compared (a parent known by its manifest).

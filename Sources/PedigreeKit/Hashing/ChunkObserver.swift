@@ -1,0 +1,26 @@
+/// Sees every chunk of one file as the hashing engine reads it, so a second digest stream (the
+/// tensor digests) comes from the same read as the file's own SHA-256.
+///
+/// Made per file by a `ChunkObserverFactory`; used by one hashing thread at a time.
+public protocol ChunkObserver: AnyObject {
+    /// Takes the chunk of the file that starts at byte `offset`, while `hash` (the file digest's
+    /// update with the same chunk) runs; returns when both are done, after which the chunk's
+    /// memory is reused.
+    func consume(_ chunk: UnsafeRawBufferPointer, at offset: Int64, alongside hash: () -> Void)
+
+    /// The file was read to its end, unchanged, with this digest.
+    func finish(_ digest: FileDigest)
+}
+
+/// Decides, for each file the engine opens, whether something observes its bytes.
+///
+/// The engine asks with the descriptor it opened, before reading anything, so what the factory
+/// learns about the file (a weights file's header, read with `pread`, which leaves the
+/// sequential read position alone) is about the very file then hashed. A file with an observer
+/// is always read: the digest memo (`DigestMemo`) is not asked, since a remembered digest
+/// comes without the bytes the observer needs.
+public protocol ChunkObserverFactory: Sendable {
+    /// The observer of the file `displayPath`, open as `descriptor` with `size` bytes; `nil` to
+    /// hash it plainly. A factory that cannot read what it needs records why and returns `nil`.
+    func observer(displayPath: String, descriptor: Int32, size: Int64) -> (any ChunkObserver)?
+}
