@@ -184,6 +184,15 @@ struct Sign: ParsableCommand {
         _ privateKeys: [PrivateKey], request: SignRequest, derivative: (request: DerivationRequest?, name: String?, version: String?),
         references: [UnverifiedReference]
     ) throws {
+        // The certificate is checked against the key before anything is read or written.
+        var certified: CertificateSigningKey?
+        if let chain = try certificate.load() {
+            do {
+                certified = try CertificateSigningKey(privateKey: privateKeys[0], chain: chain)
+            } catch {
+                throw CommandFailure("\(key[0]): \(error.description)", status: .dataError)
+            }
+        }
         var request = request
         request.tensors = tensors
         // Parents are read (manifests only) before hashing: whether their tensors are at hand
@@ -242,15 +251,6 @@ struct Sign: ParsableCommand {
         predicate.unverifiedReferences = references
         if predicate.licenseFromDeclaration, let license = predicate.license, !report.json {
             Console.note("license \(license.id): from README.md's front matter (no --license, and no license file names one)")
-        }
-        // The certificate is checked against the key before anything is hashed into a bundle.
-        var certified: CertificateSigningKey?
-        if let chain = try certificate.load() {
-            do {
-                certified = try CertificateSigningKey(privateKey: privateKeys[0], chain: chain)
-            } catch {
-                throw CommandFailure("\(key[0]): \(error.description)", status: .dataError)
-            }
         }
         var result = try signer.sign(predicate, key: privateKeys[0], ancestors: ancestors)
         if let certified {

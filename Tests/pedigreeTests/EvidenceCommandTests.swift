@@ -45,8 +45,8 @@ struct EvidenceCommandTests {
         #expect(try work.run(["lineage", "fx/gguf-q8_0", "--format", "mermaid"]).stdout.contains(#"-->|"quantization (evidence: supported)"| m0"#))
         #expect(try work.run(["lineage", "fx/gguf-q8_0", "--format", "dot"]).stdout.contains(#"[label="quantization (evidence: supported)"]"#))
         let cyclonedx = try work.run(["export", "fx/gguf-q8_0", "--format", "cyclonedx"]).stdout
-        #expect(cyclonedx.contains(#""name" : "pedigree:evidence:grade""#))
-        #expect(cyclonedx.contains("\"value\" : \"supported\""))
+        #expect(cyclonedx.contains(#""name": "pedigree:evidence:grade""#))
+        #expect(cyclonedx.contains("\"value\": \"supported\""))
         let spdx = try work.run(["export", "fx/gguf-q8_0", "--format", "spdx"]).stdout
         #expect(spdx.contains("relation: quantization; role: base; tensor evidence: supported (from values): 16 tensors quantized"))
         let card = try work.run(["export", "fx/gguf-q8_0", "--format", "model-card"]).stdout

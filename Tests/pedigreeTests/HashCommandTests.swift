@@ -293,6 +293,10 @@ private let ptyProbe = #"""
     sys.stderr.write(shown.decode(errors="replace"))
     """#
 
+/// Whether this test binary (and so the `pedigree` built with it) runs under AddressSanitizer or
+/// ThreadSanitizer: their runtimes define these symbols.
+private let builtWithSanitizer: Bool = ([String](["__asan_init", "__tsan_init"])).contains { name in dlsym(nil, name) != nil }
+
 @Suite struct HashLargeFiles {
     @Test func aSparseFileOver4GiBMatchesOpensslWithBoundedMemoryAndShowsProgress() throws {
         let folder = try TemporaryFolder()
@@ -308,7 +312,10 @@ private let ptyProbe = #"""
         let lines = ours.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines[0] == "0", "\(ours)")
         let peakKiB = try #require(Int(lines[2 - 1]))
-        #expect(peakKiB < 64 * 1024, "peak RSS \(peakKiB) KiB while hashing a 4 GiB file")
+        // A sanitizer's shadow memory and allocator add a fixed overhead of their own; the bound
+        // still shows that memory does not grow with the 4 GiB read.
+        let boundKiB = builtWithSanitizer ? 160 * 1024 : 64 * 1024
+        #expect(peakKiB < boundKiB, "peak RSS \(peakKiB) KiB while hashing a 4 GiB file")
         let expected = String(reference.stdout.prefix(64))
         #expect(lines[2] == "\(expected)  \(path)")
         // The terminal saw a progress line (bytes of total, rate) and then had it erased.

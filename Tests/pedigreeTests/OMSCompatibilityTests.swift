@@ -632,4 +632,33 @@ extension Workspace {
         #expect(outside.status == 1)
         #expect(outside.stdout.contains("link-out: UNREADABLE (is a symbolic link to '../outside.txt', outside the folder; refused)\n"))
     }
+
+    /// A pedigree manifest signed following links lists the files beneath a folder link; its OMS
+    /// export leaves them out (§6.1.1), so model_signing verifies it and lists the same files.
+    @Test func anExportLeavesOutWhatLiesBeneathAFolderLink() throws {
+        let work = try Workspace()
+        try work.folder.write("model/a.txt", "a")
+        try work.folder.write("model/sub/b.txt", "b")
+        try FileManager.default.createSymbolicLink(atPath: work.folder.url("model/link-file"), withDestinationPath: "a.txt")
+        try FileManager.default.createSymbolicLink(atPath: work.folder.url("model/link-dir"), withDestinationPath: "sub")
+        try work.keygen("publisher")
+        try work.opensslKey("oms")
+        let signed = try work.run(["sign", "model", "--key", "publisher.key", "--follow-symlinks", "--license", "MIT"])
+        #expect(signed.status == 0, "\(signed)")
+        #expect(signed.stdout.hasPrefix("signed model: 4 files"), "\(signed)")
+        let exported = try work.run(["export", "model", "--format", "oms", "--key", "oms.key", "--output", "ours.sig"])
+        #expect(exported.status == 0, "\(exported)")
+        let names = ((try work.statement("ours.sig")["predicate"] as! [String: Any])["resources"] as! [[String: Any]]).map { $0["name"] as! String }
+        #expect(names == ["a.txt", "link-file", "sub/b.txt"])
+        let theirs = try modelSigningCLI(["verify", "key", "model", "--signature", "ours.sig", "--public_key", "oms.pub",
+                                          "--allow_symlinks", "--ignore-paths", "model/pedigree.json"], in: work)
+        #expect(theirs.status == 0, "\(theirs)")
+        #expect(try modelSigningCLI(["sign", "key", "model", "--private_key", "oms.key", "--signature", "theirs.sig",
+                                     "--allow_symlinks", "--ignore-paths", "model/pedigree.json"], in: work).status == 0)
+        let theirSubject = try work.statement("theirs.sig")["subject"] as! [[String: Any]]
+        let ourSubject = try work.statement("ours.sig")["subject"] as! [[String: Any]]
+        #expect((theirSubject[0]["digest"] as! [String: String]) == (ourSubject[0]["digest"] as! [String: String]))
+        let verified = try work.run(["verify", "model", "--manifest", "ours.sig", "--trusted-key", "oms.pub"])
+        #expect(verified.status == 0, "\(verified)")
+    }
 }

@@ -201,7 +201,7 @@ public enum ModelExporter {
         }
         if let inside = relativePath(of: destination, inside: request.model), !ignore.contains(inside) { ignore.append(inside) }
         do {
-            return try OMSExport.bundle(chain.manifest, key: key, ignorePaths: ignore, certificate: certified).encodedCompact()
+            return try OMSExport.bundle(chain.manifest, key: key, ignorePaths: ignore, certificate: certified, folder: request.model).encodedCompact()
         } catch {
             throw .document("\(error)")
         }

@@ -17,20 +17,38 @@ public enum OMSExport {
     /// - Parameter certificate: sign with the certificate method (OMS v1.0 §4.1): the bundle
     ///   carries `x509CertificateChain` (leaf first, DER) instead of the key hint. Its private
     ///   key must be `key`.
+    ///
+    /// - Parameter folder: the model's folder. A manifest signed following links may list files
+    ///   beneath a link to a folder, which OMS v1.0 §6.1.1 does not enumerate (a folder link is
+    ///   not a file, and model_signing 1.1.1 skips it): with the folder at hand those files are
+    ///   left out of the bundle and its root digest is computed over the rest.
     public static func bundle(
-        _ manifest: SignedManifest, key: PrivateKey, ignorePaths: [String], certificate: CertificateSigningKey? = nil
+        _ manifest: SignedManifest, key: PrivateKey, ignorePaths: [String], certificate: CertificateSigningKey? = nil,
+        folder: String? = nil
     ) throws -> ManifestBundle {
         guard key.algorithm.isECDSA else {
             throw ExportError(
                 "OMS key signing uses ECDSA (P-256, P-384 or P-521), as the OMS algorithm registry lists; this key is \(key.algorithm.displayName): "
                     + "make one with 'pedigree keygen --algorithm ecdsa-p256'")
         }
+        var entries = manifest.entries
+        var root = manifest.rootDigest
+        if manifest.serialization.allowSymlinks, let folder {
+            let files = entries.filter { !OMSEnumeration.isBeyondFolderLink($0.name.string, root: folder) }
+            if files.count != entries.count {
+                guard !files.isEmpty else {
+                    throw ExportError("every file of the manifest lies beneath a link to a folder, which OMS v1.0 §6.1.1 does not enumerate")
+                }
+                entries = files
+                root = RootDigest.compute(files.map { ($0.name.string, $0.digest) })
+            }
+        }
         let payload = try StatementCodec.encodeOMS(
-            name: manifest.name, root: manifest.rootDigest,
+            name: manifest.name, root: root,
             serialization: Serialization(allowSymlinks: manifest.serialization.allowSymlinks, ignorePaths: ignorePaths),
             // Listed in model_signing's order (path components compared one by one), the order
             // the root digest is computed in: a verifier hashes them as listed.
-            entries: manifest.entries.sorted { RelativePath.precedes($0.name.string, $1.name.string) }.map { ($0.name, $0.digest) })
+            entries: entries.sorted { RelativePath.precedes($0.name.string, $1.name.string) }.map { ($0.name, $0.digest) })
         let envelope = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: key)
         let material: VerificationMaterial
         if let certificate {
