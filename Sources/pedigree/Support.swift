@@ -111,25 +111,27 @@ struct CertificateOptions: ParsableArguments {
             if !certChain.isEmpty { throw ValidationError("--cert-chain goes with --signing-cert") }
             return nil
         }
-        var certificates: [Certificate] = []
-        for path in [signingCert] + certChain {
-            let bytes: [UInt8]
-            do {
-                bytes = try readSmallFile(path, limit: 1 << 20)
-            } catch {
-                throw CommandFailure("\(error.description)", status: error.isUnreadable ? .noInput : .dataError)
-            }
-            do {
-                certificates += try Certificate.parse(pemOrDER: bytes)
-            } catch {
-                throw CommandFailure("\(path): \(error)", status: .dataError)
-            }
-        }
+        let certificates = try ([signingCert] + certChain).flatMap(readCertificates)
         do {
             return try CertificateChain(leafFirst: certificates)
         } catch {
             throw CommandFailure("\(signingCert): \(error)", status: .dataError)
         }
+    }
+}
+
+/// Every certificate (PEM, one or more, or DER) in the file at `path`.
+private func readCertificates(_ path: String) throws -> [Certificate] {
+    let bytes: [UInt8]
+    do {
+        bytes = try readSmallFile(path, limit: 1 << 20)
+    } catch {
+        throw CommandFailure("\(error.description)", status: error.isUnreadable ? .noInput : .dataError)
+    }
+    do {
+        return try Certificate.parse(pemOrDER: bytes)
+    } catch {
+        throw CommandFailure("\(path): \(error)", status: .dataError)
     }
 }
 
@@ -149,21 +151,7 @@ struct TrustedCAOptions: ParsableArguments {
 
     /// The anchors, every certificate of every file.
     func load() throws -> [Certificate] {
-        var anchors: [Certificate] = []
-        for path in trustedCA {
-            let bytes: [UInt8]
-            do {
-                bytes = try readSmallFile(path, limit: 1 << 20)
-            } catch {
-                throw CommandFailure("\(error.description)", status: error.isUnreadable ? .noInput : .dataError)
-            }
-            do {
-                anchors += try Certificate.parse(pemOrDER: bytes)
-            } catch {
-                throw CommandFailure("\(path): \(error)", status: .dataError)
-            }
-        }
-        return anchors
+        try trustedCA.flatMap(readCertificates)
     }
 }
 

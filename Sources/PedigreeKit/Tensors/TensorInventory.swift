@@ -52,6 +52,14 @@ public struct WeightFileSummary: Equatable, Sendable {
         self.headCount = headCount
         self.headCountKV = headCountKV
     }
+
+    /// A GGUF file's summary: its architecture and attention head counts from `header`.
+    init(gguf header: GGUFHeader, path: String) {
+        let architecture = header["general.architecture"]?.text
+        let heads = architecture.flatMap { header["\($0).attention.head_count"]?.count }
+        let kvHeads = architecture.flatMap { header["\($0).attention.head_count_kv"]?.count } ?? heads
+        self.init(path: path, format: .gguf, digest: nil, architecture: architecture, headCount: heads, headCountKV: kvHeads)
+    }
 }
 
 /// Every tensor of a model: the input of a tensor comparison.
@@ -128,11 +136,7 @@ public struct TensorInventory: Equatable, Sendable {
             if name.hasSuffix(".gguf") {
                 let header = try GGUFHeader.read(handle)
                 tensors = header.tensors
-                let architecture = header["general.architecture"]?.text
-                let heads = architecture.flatMap { header["\($0).attention.head_count"]?.count }
-                let kvHeads = architecture.flatMap { header["\($0).attention.head_count_kv"]?.count } ?? heads
-                summary = WeightFileSummary(
-                    path: name, format: .gguf, digest: nil, architecture: architecture, headCount: heads, headCountKV: kvHeads)
+                summary = WeightFileSummary(gguf: header, path: name)
             } else {
                 let header = try SafetensorsHeader.read(handle)
                 safetensorsHeaders[name] = header

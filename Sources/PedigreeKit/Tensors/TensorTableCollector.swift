@@ -47,11 +47,7 @@ public final class TensorTableCollector: ChunkObserverFactory, @unchecked Sendab
             case .gguf:
                 let header = try GGUFHeader.read(handle)
                 tensors = header.tensors
-                let architecture = header["general.architecture"]?.text
-                let heads = architecture.flatMap { header["\($0).attention.head_count"]?.count }
-                let kvHeads = architecture.flatMap { header["\($0).attention.head_count_kv"]?.count } ?? heads
-                summary = WeightFileSummary(
-                    path: file.name, format: .gguf, digest: nil, architecture: architecture, headCount: heads, headCountKV: kvHeads)
+                summary = WeightFileSummary(gguf: header, path: file.name)
             }
         } catch {
             state.withLock { $0.errors[displayPath] = error }
