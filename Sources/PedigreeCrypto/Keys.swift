@@ -252,18 +252,7 @@ public struct PublicKey: Sendable, Hashable {
     public var keyID: String { SHA256.hash(spkiDER).hex }
 
     /// The key as PEM `PUBLIC KEY`.
-    public var pem: String {
-        let base64 = base64Encode(spkiDER)
-        var lines = ["-----BEGIN PUBLIC KEY-----"]
-        var index = base64.startIndex
-        while index < base64.endIndex {
-            let end = base64.index(index, offsetBy: 64, limitedBy: base64.endIndex) ?? base64.endIndex
-            lines.append(String(base64[index..<end]))
-            index = end
-        }
-        lines.append("-----END PUBLIC KEY-----")
-        return lines.joined(separator: "\n") + "\n"
-    }
+    public var pem: String { pemArmor(spkiDER, label: "PUBLIC KEY") }
 
     /// Whether `signature` is this key's signature over `message` (see `PrivateKey.sign`).
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {

@@ -124,11 +124,11 @@ public struct JSONFields: Sendable {
 }
 
 /// A value from a document shown in a message: control characters escaped and anything past
-/// 200 characters left out, so a hostile value can neither steer nor flood the terminal.
-func printableValue(_ text: String) -> String {
+/// `limit` characters left out, so a hostile value can neither steer nor flood the terminal.
+func printableValue(_ text: String, limit: Int = 200) -> String {
     var out = ""
     for (count, scalar) in text.unicodeScalars.enumerated() {
-        if count == 200 {
+        if count == limit {
             out += "…"
             break
         }

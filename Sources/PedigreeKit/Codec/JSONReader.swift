@@ -437,25 +437,6 @@ private func hex4Text(_ value: UInt32) -> String {
     return String(decoding: (0..<4).reversed().map { digits[Int(value >> (UInt32($0) * 4) & 0xf)] }, as: UTF8.self)
 }
 
-/// A key shown in a message: control characters and anything past 64 characters left out, so a
-/// hostile key cannot flood or steer the reader's terminal.
-private func printableKey(_ key: String) -> String {
-    var out = ""
-    var count = 0
-    for scalar in key.unicodeScalars {
-        if count == 64 {
-            out += "…"
-            break
-        }
-        let v = scalar.value
-        if v < 0x20 || (0x7F..<0xA0).contains(v) || v == 0x2028 || v == 0x2029 || (0x202A...0x202E).contains(v)
-            || (0x2066...0x2069).contains(v)
-        {
-            out += "\\u{\(String(v, radix: 16))}"
-        } else {
-            out.unicodeScalars.append(scalar)
-        }
-        count += 1
-    }
-    return out
-}
+/// A key shown in a message: control characters escaped and anything past 64 characters left
+/// out, so a hostile key cannot flood or steer the reader's terminal.
+private func printableKey(_ key: String) -> String { printableValue(key, limit: 64) }
