@@ -59,12 +59,16 @@ public final class SHA256 {
 
     /// The digest of everything fed since the last reset; the hasher then starts over.
     public func finalize() -> SHA256Digest {
-        var out = [UInt8](repeating: 0, count: SHA256Digest.byteCount)
-        var length: UInt32 = 0
-        let ok = EVP_DigestFinal_ex(context, &out, &length)
-        precondition(ok == 1 && length == 32, "EVP_DigestFinal_ex failed: \(drainErrorQueue())")
+        // Into a buffer on the stack: a digest holds its bytes inline, so none is allocated.
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let digest = withUnsafeMutableBytes(of: &words) { buffer -> SHA256Digest? in
+            var length: UInt32 = 0
+            let ok = EVP_DigestFinal_ex(context, buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), &length)
+            precondition(ok == 1 && length == 32, "EVP_DigestFinal_ex failed: \(drainErrorQueue())")
+            return SHA256Digest(UnsafeRawBufferPointer(buffer))
+        }
         reset()
-        return SHA256Digest(bytes: out)!
+        return digest!
     }
 
     /// The digest of `bytes` in one call.

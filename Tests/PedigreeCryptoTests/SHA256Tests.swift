@@ -66,3 +66,50 @@ private let vectors: [(message: [UInt8], hex: String)] = [
         #expect(SHA256Digest(bytes: [UInt8](repeating: 0, count: 32)) != nil)
     }
 }
+
+@Suite struct DigestStorage {
+    /// Digests whose bytes differ in the first, a middle and the last byte of each word.
+    private static let samples: [[UInt8]] = {
+        var list: [[UInt8]] = [[UInt8](repeating: 0, count: 32), [UInt8](repeating: 0xff, count: 32), Array(0..<32)]
+        for position in [0, 7, 8, 15, 16, 23, 24, 31] {
+            var low = [UInt8](repeating: 0x80, count: 32)
+            low[position] = 0x7f
+            var high = low
+            high[position] = 0x81
+            list += [low, high]
+        }
+        return list
+    }()
+
+    @Test func holdsItsBytesInline() {
+        #expect(MemoryLayout<SHA256Digest>.size == 32)
+        #expect(MemoryLayout<(String, SHA256Digest)>.size == 48)
+    }
+
+    @Test func bytesRoundTripThroughEveryInitializer() throws {
+        for bytes in Self.samples {
+            let digest = try #require(SHA256Digest(bytes: bytes))
+            #expect(digest.bytes == bytes)
+            #expect(digest.withUnsafeBytes { Array($0) } == bytes)
+            #expect(digest.hex == hexString(bytes))
+            var appended: [UInt8] = Array("x".utf8)
+            digest.appendHex(to: &appended)
+            #expect(appended == Array(("x" + hexString(bytes)).utf8))
+            #expect(SHA256Digest(hex: digest.hex) == digest)
+            #expect(bytes.withUnsafeBytes { SHA256Digest($0) } == digest)
+        }
+        #expect([UInt8](repeating: 1, count: 33).withUnsafeBytes { SHA256Digest($0) } == nil)
+        #expect(SHA256Digest(bytes: [UInt8](repeating: 0, count: 33)) == nil)
+    }
+
+    @Test func ordersAndHashesAsItsBytes() throws {
+        let digests = try Self.samples.map { try #require(SHA256Digest(bytes: $0)) }
+        for a in Self.samples.indices {
+            for b in Self.samples.indices {
+                #expect((digests[a] < digests[b]) == Self.samples[a].lexicographicallyPrecedes(Self.samples[b]))
+                #expect((digests[a] == digests[b]) == (Self.samples[a] == Self.samples[b]))
+            }
+        }
+        #expect(Set(digests).count == Set(Self.samples).count)
+    }
+}

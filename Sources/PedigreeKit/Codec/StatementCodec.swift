@@ -139,10 +139,7 @@ enum StatementCodec {
         for (index, resource) in resources.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
             bytes += #"{"algorithm":"sha256","digest":""#.utf8
-            for byte in resource.digest.bytes {
-                bytes.append(hexDigits[Int(byte >> 4)])
-                bytes.append(hexDigits[Int(byte & 0x0F)])
-            }
+            resource.digest.appendHex(to: &bytes)
             bytes += #"","name":"#.utf8
             appendJSONString(resource.name.string, to: &bytes)
             bytes += #","role":"#.utf8

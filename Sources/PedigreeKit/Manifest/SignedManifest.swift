@@ -133,7 +133,7 @@ public enum RootDigest {
     /// components; they disagree on `a-b` and `a/x`).
     public static func compute(inListedOrder files: [(name: String, digest: SHA256Digest)]) -> SHA256Digest {
         let hasher = SHA256()
-        for file in files { hasher.update(file.digest.bytes) }
+        for file in files { file.digest.withUnsafeBytes { hasher.update($0) } }
         return hasher.finalize()
     }
 }

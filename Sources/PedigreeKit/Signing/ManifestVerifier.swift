@@ -28,15 +28,53 @@ public struct LFSPointerVerdict: Encodable, Sendable, Equatable {
 }
 
 /// One file's verdict.
+///
+/// The digests are kept as digests (32 bytes inline) and spelled as hex only when asked: a
+/// report on a million files would otherwise hold two million 64-character strings.
 public struct FileVerdict: Encodable, Sendable, Equatable {
     public var name: String
     public var status: FileStatusCode
-    public var expected: String?
-    public var actual: String?
+    /// The digest the manifest lists, for a file the manifest lists.
+    public var expectedDigest: SHA256Digest?
+    /// The digest the file was read with, for a file that was read.
+    public var actualDigest: SHA256Digest?
     /// Why the file could not be read, for `UNREADABLE`; what a pointer means, for `LFS_POINTER`.
     public var detail: String?
     /// The Git LFS pointer found in place of the file, for `LFS_POINTER`.
     public var lfsPointer: LFSPointerVerdict?
+
+    /// `expectedDigest` as 64 lowercase hex digits.
+    public var expected: String? { expectedDigest?.hex }
+    /// `actualDigest` as 64 lowercase hex digits.
+    public var actual: String? { actualDigest?.hex }
+
+    init(
+        name: String, status: FileStatusCode, expectedDigest: SHA256Digest? = nil, actualDigest: SHA256Digest? = nil,
+        detail: String? = nil, lfsPointer: LFSPointerVerdict? = nil
+    ) {
+        self.name = name
+        self.status = status
+        self.expectedDigest = expectedDigest
+        self.actualDigest = actualDigest
+        self.detail = detail
+        self.lfsPointer = lfsPointer
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, status, expected, actual, detail, lfsPointer
+    }
+
+    /// The fields as the synthesized encoding wrote them when the digests were strings:
+    /// absent ones left out.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(status, forKey: .status)
+        try container.encodeIfPresent(expected, forKey: .expected)
+        try container.encodeIfPresent(actual, forKey: .actual)
+        try container.encodeIfPresent(detail, forKey: .detail)
+        try container.encodeIfPresent(lfsPointer, forKey: .lfsPointer)
+    }
 }
 
 /// The signer a validated certificate chain names (OMS certificate method).
@@ -541,7 +579,7 @@ public struct ManifestVerifier: Sendable {
         for entry in manifest.entries where selected(entry.name.string) {
             let key = ByteKey(entry.name.string)
             listed.insert(key)
-            var verdict = FileVerdict(name: entry.name.string, status: .missing, expected: entry.digest.hex)
+            var verdict = FileVerdict(name: entry.name.string, status: .missing, expectedDigest: entry.digest)
             if let job = present[key] {
                 if let size = entry.size, size != job.sizeHint {
                     // Its size alone proves it changed: reading it would only cost time (a
@@ -583,7 +621,7 @@ public struct ManifestVerifier: Sendable {
         for ((slot, entry), result) in zip(jobEntries, results) {
             switch result {
             case .success(let file):
-                verdicts[slot].actual = file.digest.hex
+                verdicts[slot].actualDigest = file.digest
                 let sizeMatches = entry.size.map { $0 == file.size } ?? true
                 verdicts[slot].status = file.digest == entry.digest && sizeMatches ? .ok : .modified
             case .failure(let error):

@@ -140,51 +140,60 @@ public struct ModelSigner: Sendable {
                                  followSymlinks: request.followSymlinks)
         let patternBytes = folder.ignorePatterns.reduce(0) { $0 + $1.utf8.count }
         guard patternBytes <= Limits.ignorePatternBytes else { throw .ignorePatternsTooLarge(patternBytes) }
-        let listing: (files: [(name: String, job: HashJob)], problems: [FileError])
+        var listing: (files: [(name: String, job: HashJob)], problems: [FileError])
         do {
             listing = try folder.scan()
         } catch {
             throw .folder(error)
         }
         var problems = listing.problems
-        var files: [(name: ResourceName, job: HashJob)] = []
+        // Names and jobs in two lists, so the engine hashes `jobs` as they are (no copy of the
+        // file list), and the walk's list is let go once they are made.
+        var names: [ResourceName] = []
+        var jobs: [HashJob] = []
+        names.reserveCapacity(listing.files.count)
+        jobs.reserveCapacity(listing.files.count)
         for file in listing.files {
             do throws(ResourceNameError) {
-                files.append((try ResourceName(file.name), file.job))
+                names.append(try ResourceName(file.name))
+                jobs.append(file.job)
             } catch {
                 problems.append(FileError(path: file.job.displayPath, reason: .unsafeName(error.problem, ignore: Glob.escape(file.name))))
             }
         }
+        listing = ([], [])
         guard problems.isEmpty else { throw .problems(problems) }
-        guard !files.isEmpty else { throw .empty(request.folder) }
+        guard !names.isEmpty else { throw .empty(request.folder) }
         var engine = self.engine
         var collector: TensorTableCollector?
         if request.tensors || request.tensorsIfReadable {
-            let made = Self.tensorCollector(files.map { ($0.name.string, $0.job) }, engine: engine)
+            let made = Self.tensorCollector(zip(names, jobs).map { ($0.string, $1) }, engine: engine)
             engine.observers = made
             collector = made
         }
-        let results = engine.hash(files.map(\.job), progress: progress)
         var resources: [Resource] = []
+        resources.reserveCapacity(names.count)
         var failures: [FileError] = []
-        for (file, result) in zip(files, results) {
-            switch result {
-            case .success(let hashed):
-                resources.append(Resource(
-                    name: file.name, digest: hashed.digest, size: hashed.size, role: request.roles.role(of: file.name.string)))
-            case .failure(let error):
-                failures.append(error)
+        do {
+            let results = engine.hash(jobs, progress: progress)
+            for (name, result) in zip(names, results) {
+                switch result {
+                case .success(let hashed):
+                    resources.append(Resource(name: name, digest: hashed.digest, size: hashed.size, role: request.roles.role(of: name.string)))
+                case .failure(let error):
+                    failures.append(error)
+                }
             }
         }
         guard failures.isEmpty else { throw .problems(failures) }
         // Only license files are opened again (to recognise the license): keep only their sources.
         var sources: [ResourceName: FileSource] = [:]
-        for (file, resource) in zip(files, resources) where resource.role == .license && sources[file.name] == nil {
-            sources[file.name] = file.job.source
+        for (job, resource) in zip(jobs, resources) where resource.role == .license && sources[resource.name] == nil {
+            sources[resource.name] = job.source
         }
         var predicate = makePredicate(request, resources: resources, ignorePatterns: folder.ignorePatterns, sources: sources)
         guard let collector else { return (predicate, nil, nil) }
-        let weights = files.map { ($0.name.string, $0.job) }
+        let weights = zip(names, jobs).map { ($0.string, $1) }
         let rows: [TensorRecord]
         do throws(SignError) {
             rows = try Self.tensorTable(collector, files: weights)
