@@ -1,69 +1,90 @@
 /// Standard Base64 (RFC 4648 §4) with padding.
 public func base64Encode(_ bytes: [UInt8]) -> String {
-    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     var out: [UInt8] = []
-    out.reserveCapacity((bytes.count + 2) / 3 * 4)
-    var index = 0
-    while index + 3 <= bytes.count {
-        let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-        out.append(alphabet[Int(value >> 18 & 63)])
-        out.append(alphabet[Int(value >> 12 & 63)])
-        out.append(alphabet[Int(value >> 6 & 63)])
-        out.append(alphabet[Int(value & 63)])
-        index += 3
-    }
-    let rest = bytes.count - index
-    if rest > 0 {
-        let value = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
-        out += [alphabet[Int(value >> 18 & 63)], alphabet[Int(value >> 12 & 63)]]
-        out += rest == 2 ? [alphabet[Int(value >> 6 & 63)], UInt8(ascii: "=")] : [UInt8(ascii: "="), UInt8(ascii: "=")]
-    }
+    base64Encode(bytes, appendingTo: &out)
     return String(decoding: out, as: UTF8.self)
+}
+
+/// The number of characters `base64Encode` makes of `count` bytes.
+public func base64EncodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
+
+/// Appends standard Base64 (RFC 4648 §4, padded) of `bytes` to `out`, growing it once: a
+/// writer of a large document encodes a payload straight into the document's bytes.
+public func base64Encode(_ bytes: [UInt8], appendingTo out: inout [UInt8]) {
+    let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    out.reserveCapacity(out.count + base64EncodedCount(bytes.count))
+    alphabet.withUTF8Buffer { alphabet in
+        var index = 0
+        while index + 3 <= bytes.count {
+            let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            out.append(alphabet[Int(value >> 18 & 63)])
+            out.append(alphabet[Int(value >> 12 & 63)])
+            out.append(alphabet[Int(value >> 6 & 63)])
+            out.append(alphabet[Int(value & 63)])
+            index += 3
+        }
+        let rest = bytes.count - index
+        if rest > 0 {
+            let value = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
+            out.append(alphabet[Int(value >> 18 & 63)])
+            out.append(alphabet[Int(value >> 12 & 63)])
+            out.append(rest == 2 ? alphabet[Int(value >> 6 & 63)] : UInt8(ascii: "="))
+            out.append(UInt8(ascii: "="))
+        }
+    }
 }
 
 /// Decodes Base64 in the standard or the URL-safe alphabet (RFC 4648 §4, §5), with or
 /// without padding, as DSSE allows; `nil` for any other character, misplaced padding or
 /// a length no encoder produces.
+///
+/// One pass over the text into an output sized once: a manifest's payload is most of its
+/// bytes, and no intermediate list of the characters' values is made.
 public func base64Decode(_ text: String) -> [UInt8]? {
-    var values: [UInt8] = []
-    values.reserveCapacity(text.utf8.count)
-    var padding = 0
-    for c in text.utf8 {
-        if c == UInt8(ascii: "=") {
-            padding += 1
-            continue
+    var text = text
+    return text.withUTF8 { chars -> [UInt8]? in
+        var end = chars.count
+        while end > 0, chars[end - 1] == UInt8(ascii: "=") { end -= 1 }
+        let padding = chars.count - end
+        let remainder = end % 4
+        guard remainder != 1, padding <= 2 else { return nil }
+        if padding > 0 { guard (end + padding) % 4 == 0 else { return nil } }
+        var out: [UInt8] = []
+        out.reserveCapacity(end / 4 * 3 + 2)
+        var index = 0
+        var v: UInt32 = 0
+        while index < end {
+            // Padding before the end ("Zg==Zg==") is not one of the 64 values: refused here.
+            guard let value = base64Value(chars[index]) else { return nil }
+            v = v << 6 | UInt32(value)
+            index += 1
+            if index % 4 == 0 {
+                out.append(UInt8(v >> 16 & 0xff))
+                out.append(UInt8(v >> 8 & 0xff))
+                out.append(UInt8(v & 0xff))
+                v = 0
+            }
         }
-        guard padding == 0 else { return nil }  // data after padding
-        switch c {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): values.append(c - UInt8(ascii: "A"))
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): values.append(c - UInt8(ascii: "a") + 26)
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): values.append(c - UInt8(ascii: "0") + 52)
-        case UInt8(ascii: "+"), UInt8(ascii: "-"): values.append(62)
-        case UInt8(ascii: "/"), UInt8(ascii: "_"): values.append(63)
-        default: return nil
+        if remainder == 2 {
+            guard v & 0xf == 0 else { return nil }  // non-canonical trailing bits
+            out.append(UInt8(v >> 4 & 0xff))
+        } else if remainder == 3 {
+            guard v & 0x3 == 0 else { return nil }
+            out.append(UInt8(v >> 10 & 0xff))
+            out.append(UInt8(v >> 2 & 0xff))
         }
+        return out
     }
-    let remainder = values.count % 4
-    guard remainder != 1, padding <= 2 else { return nil }
-    if padding > 0 { guard (values.count + padding) % 4 == 0 else { return nil } }
-    var out: [UInt8] = []
-    out.reserveCapacity(values.count * 3 / 4)
-    var index = 0
-    while index + 4 <= values.count {
-        let v = UInt32(values[index]) << 18 | UInt32(values[index + 1]) << 12 | UInt32(values[index + 2]) << 6 | UInt32(values[index + 3])
-        out.append(UInt8(v >> 16 & 0xff))
-        out.append(UInt8(v >> 8 & 0xff))
-        out.append(UInt8(v & 0xff))
-        index += 4
+}
+
+/// The 6-bit value of a Base64 character of either alphabet; `nil` for any other byte.
+private func base64Value(_ c: UInt8) -> UInt8? {
+    switch c {
+    case UInt8(ascii: "A")...UInt8(ascii: "Z"): return c - UInt8(ascii: "A")
+    case UInt8(ascii: "a")...UInt8(ascii: "z"): return c - UInt8(ascii: "a") + 26
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0") + 52
+    case UInt8(ascii: "+"), UInt8(ascii: "-"): return 62
+    case UInt8(ascii: "/"), UInt8(ascii: "_"): return 63
+    default: return nil
     }
-    if remainder == 2 {
-        let v = UInt32(values[index]) << 18 | UInt32(values[index + 1]) << 12
-        guard v & 0xffff == 0 else { return nil }  // non-canonical trailing bits
-        out.append(UInt8(v >> 16 & 0xff))
-    } else if remainder == 3 {
-        let v = UInt32(values[index]) << 18 | UInt32(values[index + 1]) << 12 | UInt32(values[index + 2]) << 6
-        guard v & 0xff == 0 else { return nil }
-        out += [UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff)]
-    }
-    return out
 }

@@ -130,10 +130,12 @@ enum BundleCodec {
 
     /// The bundle's JSON text.
     ///
-    /// The envelope's payload — the Base64 Statement, nearly all of a large manifest — is put
-    /// in after encoding rather than scanned by `JSONEncoder` byte by byte: Base64 text needs no
-    /// escape, so the bytes are the same. The rest is encoded with a random placeholder in its
-    /// place, which must then occur exactly once (else the whole bundle goes through the encoder).
+    /// The envelope's payload — the Base64 Statement, nearly all of a large manifest — is
+    /// encoded straight into the output rather than into a string `JSONEncoder` then scans
+    /// byte by byte: Base64 text needs no escape, so the bytes are the same. The rest is
+    /// encoded with a random placeholder in its place, which must then occur exactly once (else
+    /// the whole bundle goes through the encoder). The output is sized once, so at most the
+    /// payload and the output are held, never a Base64 copy beside them.
     ///
     /// - Throws: `ManifestError.malformed` for a bundle read with transparency-log entries
     ///   (a Sigstore keyless bundle): they are counted, not kept, so it cannot be written back.
@@ -142,30 +144,21 @@ enum BundleCodec {
             throw ManifestError.malformed(
                 "this bundle's transparency-log entries are not kept by pedigree, so it is not written back")
         }
-        var wire = WireBundle(bundle)
-        let payload = wire.dsseEnvelope.payload
-        let isBase64 = payload.utf8.withContiguousStorageIfAvailable { bytes in
-            bytes.allSatisfy { byte in
-                switch byte {
-                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                    UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="):
-                    return true
-                default: return false
-                }
-            }
-        } ?? false
         let hole = "pedigree-payload-" + String(UInt64.random(in: 0...UInt64.max), radix: 16) + String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        let whole = wire
-        if isBase64 { wire.dsseEnvelope.payload = hole }
-        let skeleton = compact ? try JSON.compact(wire) : try JSON.pretty(wire)
-        guard isBase64, let range = JSON.onlyOccurrence(of: Array(hole.utf8), in: skeleton) else {
-            return compact ? try JSON.compact(whole) : try JSON.pretty(whole)
+        let skeleton = try encoded(WireBundle(bundle, payloadText: hole), compact: compact)
+        guard let range = JSON.onlyOccurrence(of: Array(hole.utf8), in: skeleton) else {
+            return try encoded(WireBundle(bundle), compact: compact)
         }
+        let payload = bundle.dsseEnvelope.payload
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(skeleton.count + payload.utf8.count)
+        bytes.reserveCapacity(skeleton.count - range.count + base64EncodedCount(payload.count))
         bytes += skeleton[..<range.lowerBound]
-        bytes += payload.utf8
+        base64Encode(payload, appendingTo: &bytes)
         bytes += skeleton[range.upperBound...]
         return bytes
+    }
+
+    private static func encoded(_ wire: WireBundle, compact: Bool) throws -> [UInt8] {
+        compact ? try JSON.compact(wire) : try JSON.pretty(wire)
     }
 }

@@ -113,12 +113,50 @@ enum StatementCodec {
             predicateType: MediaTypes.pedigreePredicate, predicate: WireModelPredicate(predicate, resources: [])))
         guard let list = JSON.onlyOccurrence(of: emptyResources, in: skeleton) else { return try encodeWhole(predicate, root: root) }
         let open = list.upperBound - 1  // the index of `]`
+        // Exactly the bytes needed, plus room for the DSSE pre-authentication prefix so the
+        // signer can sign the payload in place (`Envelope.addSignature`): the buffer is never
+        // regrown, which would hold the old and a doubled copy at once.
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(skeleton.count + predicate.resources.reduce(0) { $0 + 120 + $1.name.string.utf8.count })
+        bytes.reserveCapacity(skeleton.count + encodedCount(predicate.resources) + Envelope.paePrefixRoom)
         bytes += skeleton[..<open]
         appendResources(predicate.resources, to: &bytes)
         bytes += skeleton[open...]
         return bytes
+    }
+
+    /// The number of bytes `appendResources` appends for `resources`.
+    static func encodedCount(_ resources: [Resource]) -> Int {
+        let fixed = #"{"algorithm":"sha256","digest":"","name":,"role":,"size":}"#.utf8.count + SHA256Digest.byteCount * 2
+        var total = max(resources.count - 1, 0)  // the commas
+        for resource in resources {
+            total += fixed + jsonStringCount(resource.name.string) + jsonStringCount(resource.role.rawValue)
+                + decimalCount(resource.size)
+        }
+        return total
+    }
+
+    /// The bytes `appendJSONString` appends for `string`, quotes included.
+    static func jsonStringCount(_ string: String) -> Int {
+        var count = 2
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x08, 0x0C, 0x0A, 0x0D, 0x09: count += 2
+            case 0..<0x20: count += 6
+            default: count += 1
+            }
+        }
+        return count
+    }
+
+    /// The digits (and sign) of `value` in decimal.
+    private static func decimalCount(_ value: Int64) -> Int {
+        var count = value < 0 ? 2 : 1
+        var rest = value.magnitude
+        while rest >= 10 {
+            rest /= 10
+            count += 1
+        }
+        return count
     }
 
     /// The Statement encoded entirely by `JSONEncoder` (the reference `encode` must equal).

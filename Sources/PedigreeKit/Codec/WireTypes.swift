@@ -355,9 +355,11 @@ extension WireLineage {
 }
 
 extension WireEnvelope {
-    init(_ e: Envelope) {
+    /// - Parameter payloadText: what to write as the payload instead of its Base64 (a
+    ///   placeholder the bundle writer replaces with the Base64 it encodes in place).
+    init(_ e: Envelope, payloadText: String? = nil) {
         payloadType = e.payloadType
-        payload = base64Encode(e.payload)
+        payload = payloadText ?? base64Encode(e.payload)
         signatures = e.signatures.map { WireSignature(keyid: $0.keyid, sig: base64Encode($0.sig)) }
     }
 }
@@ -377,10 +379,12 @@ extension WireVerificationMaterial {
 }
 
 extension WireBundle {
-    init(_ b: ManifestBundle) {
+    /// - Parameter payloadText: written in place of the envelope's Base64 payload (see
+    ///   `WireEnvelope.init(_:payloadText:)`); ancestors' payloads are always encoded.
+    init(_ b: ManifestBundle, payloadText: String? = nil) {
         mediaType = b.kind.mediaType
         verificationMaterial = b.verificationMaterial.map { WireVerificationMaterial($0, logList: true) }
-        dsseEnvelope = WireEnvelope(b.dsseEnvelope)
+        dsseEnvelope = WireEnvelope(b.dsseEnvelope, payloadText: payloadText)
         ancestors = b.ancestors.isEmpty ? nil : b.ancestors.map {
             WireAncestor(dsseEnvelope: WireEnvelope($0.dsseEnvelope), verificationMaterial: $0.verificationMaterial.map { WireVerificationMaterial($0, logList: false) })
         }

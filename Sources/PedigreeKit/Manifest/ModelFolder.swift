@@ -96,9 +96,12 @@ public struct ModelFolder: Sendable {
         let policy = linkPolicy()
         let walker = TreeWalker(linkPolicy: policy) { relative, _ in self.isIgnored(relative) }
         let root = policy == .refuse || followSymlinks ? nil : realPath(path)
+        let items = try walker.walk(path: path, displayPrefix: "")
         var files: [(String, HashJob)] = []
+        // Sized once: growing a list of a million jobs holds the old and a doubled copy at once.
+        files.reserveCapacity(items.count)
         var problems: [FileError] = []
-        for item in try walker.walk(path: path, displayPrefix: "") {
+        for item in items {
             switch item {
             case let .file(relativePath, job): files.append((relativePath, job))
             case let .failure(error): problems.append(refusalWithoutFlag(error, root: root))

@@ -127,6 +127,22 @@ public enum RootDigest {
         compute(inListedOrder: files.sorted(by: { RelativePath.precedes($0.name, $1.name) }))
     }
 
+    /// `compute` over `resources`, without a copy of the list: in the order given when it is
+    /// already sorted (as the walk lists a folder), else through a sorted list of indices.
+    public static func compute(_ resources: [Resource]) -> SHA256Digest {
+        let hasher = SHA256()
+        let sorted = resources.indices.dropFirst().allSatisfy {
+            !RelativePath.precedes(resources[$0].name.string, resources[$0 - 1].name.string)
+        }
+        if sorted {
+            for resource in resources { resource.digest.withUnsafeBytes { hasher.update($0) } }
+        } else {
+            let order = resources.indices.sorted { RelativePath.precedes(resources[$0].name.string, resources[$1].name.string) }
+            for index in order { resources[index].digest.withUnsafeBytes { hasher.update($0) } }
+        }
+        return hasher.finalize()
+    }
+
     /// SHA-256 over the raw 32-byte file digests in the order given: what a verifier checks a
     /// signed subject against, since the order the signer listed its resources in is what it
     /// committed to (OMS v1.0 §6.5.1 sorts names as strings, model_signing by path

@@ -20,24 +20,50 @@ public struct Envelope: Equatable, Sendable {
     /// The pre-authentication encoding of DSSE v1:
     /// `"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`, lengths in ASCII decimal.
     public static func pae(payloadType: String, payload: [UInt8]) -> [UInt8] {
-        let type = Array(payloadType.utf8)
-        return Array("DSSEv1 \(type.count) ".utf8) + type + Array(" \(payload.count) ".utf8) + payload
+        paePrefix(payloadType: payloadType, payloadCount: payload.count) + payload
     }
+
+    /// The PAE up to the body: `"DSSEv1" SP LEN(type) SP type SP LEN(body) SP`.
+    static func paePrefix(payloadType: String, payloadCount: Int) -> [UInt8] {
+        let type = Array(payloadType.utf8)
+        return Array("DSSEv1 \(type.count) ".utf8) + type + Array(" \(payloadCount) ".utf8)
+    }
+
+    /// Spare capacity a payload writer leaves so a signature is made over the payload in place
+    /// (the prefix moved in front of it and out again) rather than over a copy: enough for the
+    /// prefix with any payload type of up to 256 bytes.
+    static let paePrefixRoom = 320
 
     /// The bytes every signature of this envelope signs.
     public var signedMessage: [UInt8] { Self.pae(payloadType: payloadType, payload: payload) }
 
     /// An envelope over `payload` signed by `key`.
-    public static func sign(payload: [UInt8], payloadType: String, key: PrivateKey) throws(CryptoError) -> Envelope {
-        var envelope = Envelope(payloadType: payloadType, payload: payload, signatures: [])
+    ///
+    /// The payload is taken, not copied: given the last reference to a buffer with room for the
+    /// PAE prefix, the signature is made over it in place (see `addSignature`).
+    public static func sign(payload: consuming [UInt8], payloadType: String, key: PrivateKey) throws(CryptoError) -> Envelope {
+        var envelope = Envelope(payloadType: payloadType, payload: consume payload, signatures: [])
         try envelope.addSignature(key: key)
         return envelope
     }
 
     /// Appends `key`'s signature over the payload.
+    ///
+    /// When the payload's buffer has room for the PAE prefix (`paePrefixRoom`, which
+    /// `StatementCodec.encode` leaves) and is not shared, the prefix is moved in front of the
+    /// payload for the signature and out again, so a large payload is not copied; else the
+    /// signature is over a copy (`signedMessage`). The payload's bytes are the same either way.
     public mutating func addSignature(key: PrivateKey) throws(CryptoError) {
         let publicKey = try key.publicKey
-        let signature = try key.sign(signedMessage)
+        let prefix = Self.paePrefix(payloadType: payloadType, payloadCount: payload.count)
+        let signature: [UInt8]
+        if payload.capacity - payload.count >= prefix.count {
+            payload.insert(contentsOf: prefix, at: 0)
+            defer { payload.removeFirst(prefix.count) }
+            signature = try key.sign(payload)
+        } else {
+            signature = try key.sign(signedMessage)
+        }
         signatures.append(EnvelopeSignature(keyid: publicKey.keyID, sig: signature))
     }
 }

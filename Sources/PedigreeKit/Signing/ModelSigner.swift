@@ -275,18 +275,20 @@ public struct ModelSigner: Sendable {
     public func sign(
         _ predicate: ModelPredicate, key: PrivateKey, ancestors: [AncestorEntry] = []
     ) throws(SignError) -> SignResult {
-        let root = RootDigest.compute(predicate.resources.map { ($0.name.string, $0.digest) })
-        let payload: [UInt8]
+        let root = RootDigest.compute(predicate.resources)
+        var payload: [UInt8]
         do {
             payload = try StatementCodec.encode(predicate, root: root)
         } catch {
             throw .crypto(.openssl(function: "JSON encoding", reason: "\(error)"))
         }
+        let manifestDigest = SHA256.hash(payload)
         do throws(CryptoError) {
-            let envelope = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: key)
+            // The payload moves into the envelope and is signed there, in place: one copy of it.
+            let envelope = try Envelope.sign(payload: consume payload, payloadType: MediaTypes.inToto, key: key)
             let bundle = ManifestBundle(kind: .pedigree, dsseEnvelope: envelope, ancestors: ancestors)
             return SignResult(
-                bundle: bundle, predicate: predicate, manifestDigest: SHA256.hash(payload), rootDigest: root,
+                bundle: bundle, predicate: predicate, manifestDigest: manifestDigest, rootDigest: root,
                 keyID: try key.publicKey.keyID, totalBytes: predicate.resources.reduce(0) { $0 + $1.size })
         } catch {
             throw .crypto(error)

@@ -1,0 +1,120 @@
+import Foundation
+import PedigreeCrypto
+import Testing
+
+@testable import PedigreeKit
+
+/// The sign path's writers that avoid copies of a large manifest (issue 12 item 4) write the
+/// bytes the plain encoders write.
+@Suite struct StreamedEncoding {
+    private static func resources(_ names: [String]) -> [Resource] {
+        // Names a manifest cannot hold (a backslash, controls) are left out, as `sign` refuses them.
+        names.compactMap { try? ResourceName($0) }.enumerated().map { index, name in
+            Resource(name: name, digest: SHA256.hash(Array(name.string.utf8)),
+                     size: index == 1 ? Int64.max : Int64(index * 977), role: Role.allCases[index % Role.allCases.count])
+        }
+    }
+
+    private static let names = ["model.safetensors", "a \"quoted\" name", #"back\slash"#, "tab\there", "bell\u{7}",
+                                "é/ü/日本.bin", "LICENSE", "x/y/z.json", "0", "a-b", "a/x"]
+
+    @Test func theSizeReservedForTheResourcesIsTheSizeWritten() throws {
+        for count in [0, 1, 2, Self.names.count] {
+            let list = Self.resources(Array(Self.names.prefix(count)))
+            var bytes: [UInt8] = []
+            StatementCodec.appendResources(list, to: &bytes)
+            #expect(StatementCodec.encodedCount(list) == bytes.count, "\(count) resources")
+        }
+    }
+
+    @Test func aStatementIsWrittenWithRoomToSignItInPlace() throws {
+        let predicate = ModelPredicate(
+            model: ModelInfo(name: "m", version: nil), resources: Self.resources(Self.names),
+            serialization: Serialization(allowSymlinks: false, ignorePaths: []), license: nil,
+            notices: Notices(added: [], additionalTerms: nil), lineage: nil, modifications: [], distribution: .files,
+            generator: Generator(), createdAt: "2026-01-01T00:00:00Z")
+        let payload = try StatementCodec.encode(predicate, root: RootDigest.compute(predicate.resources))
+        #expect(payload.capacity - payload.count >= Envelope.paePrefixRoom)
+        #expect(payload == (try StatementCodec.encodeWhole(predicate, root: RootDigest.compute(predicate.resources))))
+    }
+
+    /// In place (room, not shared) or over a copy (no room, or shared): the payload is the
+    /// same afterwards, the signature verifies over the PAE, and a copy of the payload held
+    /// elsewhere is untouched.
+    @Test(arguments: [true, false])
+    func signingInPlaceLeavesThePayloadAsItWas(_ room: Bool) throws {
+        let key = try PrivateKey.generate(.ecdsaP256)
+        let text = Array(#"{"_type":"https://in-toto.io/Statement/v1"}"#.utf8)
+        var payload: [UInt8] = []
+        payload.reserveCapacity(text.count + (room ? Envelope.paePrefixRoom : 0))
+        payload += text
+        let envelope = try Envelope.sign(payload: payload, payloadType: MediaTypes.inToto, key: key)
+        #expect(envelope.payload == text)
+        #expect(payload == text)
+        let publicKey = try key.publicKey
+        #expect(publicKey.isValidSignature(envelope.signatures[0].sig, for: Envelope.pae(payloadType: MediaTypes.inToto, payload: text)))
+
+        var owned = envelope
+        owned.payload.reserveCapacity(text.count + Envelope.paePrefixRoom)
+        let shared = owned
+        try owned.addSignature(key: key)
+        #expect(owned.payload == text)
+        #expect(shared.payload == text && shared.signatures.count == 1)
+        #expect(publicKey.isValidSignature(owned.signatures[1].sig, for: Envelope.pae(payloadType: MediaTypes.inToto, payload: text)))
+    }
+
+    @Test func theRootDigestOfResourcesIsThatOfTheSortedNames() throws {
+        let list = Self.resources(Self.names)
+        let expected = RootDigest.compute(list.map { ($0.name.string, $0.digest) })
+        #expect(RootDigest.compute(list) == expected)
+        let sorted = list.sorted { RelativePath.precedes($0.name.string, $1.name.string) }
+        #expect(RootDigest.compute(sorted) == expected)
+        #expect(RootDigest.compute(inListedOrder: sorted.map { ($0.name.string, $0.digest) }) == expected)
+        #expect(RootDigest.compute([Resource]()) == SHA256.hash([UInt8]()))
+    }
+
+    /// Every padding case, every byte value: the Base64 appended is Foundation's.
+    @Test func base64AppendedIsFoundations() {
+        for count in 0..<70 {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 * 37 + 200) }
+            var out = Array("x".utf8)
+            base64Encode(bytes, appendingTo: &out)
+            #expect(out == Array(("x" + Data(bytes).base64EncodedString()).utf8))
+            #expect(base64EncodedCount(count) == out.count - 1)
+        }
+    }
+
+    /// The one-pass decoder gives back every length's bytes, padded or not, in either alphabet.
+    @Test func base64DecodesWhatWasEncoded() {
+        for count in 0..<70 {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 * 53 + 7) }
+            let text = Data(bytes).base64EncodedString()
+            #expect(base64Decode(text) == bytes)
+            #expect(base64Decode(text.replacingOccurrences(of: "=", with: "")) == bytes)
+            let urlSafe = text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            #expect(base64Decode(urlSafe) == bytes)
+            if count % 3 != 0 { #expect(base64Decode(text + "=") == nil, "\(count): too much padding") }
+        }
+    }
+
+    /// The bundle with the payload encoded in place is byte for byte what `JSONEncoder` writes
+    /// for the whole bundle, compact and indented, with ancestors and verification material.
+    @Test(arguments: [0, 1, 2, 3, 1000])
+    func aBundleIsWhatTheEncoderWritesForTheWhole(_ count: Int) throws {
+        let payload = (0..<count).map { UInt8(truncatingIfNeeded: $0 * 131) }
+        let envelope = Envelope(payloadType: MediaTypes.inToto, payload: payload, signatures: [EnvelopeSignature(keyid: "k", sig: [1, 2, 3])])
+        let ancestor = AncestorEntry(dsseEnvelope: Envelope(
+            payloadType: MediaTypes.inToto, payload: Array("parent".utf8), signatures: [EnvelopeSignature(keyid: "", sig: [9])]))
+        var material = VerificationMaterial()
+        material.publicKeyHint = "hint/+="
+        for bundle in [
+            ManifestBundle(kind: .pedigree, dsseEnvelope: envelope),
+            ManifestBundle(kind: .pedigree, dsseEnvelope: envelope, ancestors: [ancestor]),
+            ManifestBundle(kind: .sigstore, dsseEnvelope: envelope, verificationMaterial: material),
+        ] {
+            #expect(try bundle.encoded() == (try JSON.pretty(WireBundle(bundle))))
+            #expect(try bundle.encodedCompact() == (try JSON.compact(WireBundle(bundle))))
+            #expect(try ManifestBundle.parse(try bundle.encoded()).dsseEnvelope.payload == payload)
+        }
+    }
+}
