@@ -105,6 +105,27 @@ public enum JSONReader {
             return try parser.document()
         }
     }
+
+    /// `parse`, handing each element of the list found at `keys` (object keys from the top,
+    /// such as `["predicate", "resources"]`) to `element` as soon as it is read, with its index,
+    /// instead of keeping it: in the tree returned that list is empty. The text is checked
+    /// exactly as `parse` checks it (a key given twice, depth, UTF-8, every error with its
+    /// path); only where the elements go differs. A decoder of a list of a million entries
+    /// thus turns each into its domain value while the next is read, and the tree holds none.
+    ///
+    /// - Returns: the tree, and whether a list was found at `keys` (when it was not — the key
+    ///   is absent or holds something else — the tree holds whatever is there).
+    static func parse(
+        _ bytes: [UInt8], maxDepth: Int = defaultMaxDepth, streamingListAt keys: [String],
+        element: @escaping (Int, JSONValue) -> Void
+    ) throws(JSONReadError) -> (value: JSONValue, streamed: Bool) {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONReadError) -> (value: JSONValue, streamed: Bool) in
+            var parser = Parser(bytes: buffer, maxDepth: maxDepth)
+            parser.stream = (keys, element)
+            let value = try parser.document()
+            return (value, parser.streamed)
+        }
+    }
 }
 
 private struct Parser {
@@ -119,9 +140,23 @@ private struct Parser {
         case index(Int)
     }
 
+    /// The list whose elements go to a sink instead of into the tree (`JSONReader.parse(_:maxDepth:streamingListAt:element:)`).
+    var stream: (keys: [String], element: (Int, JSONValue) -> Void)?
+    /// Whether the list `stream` names was found and streamed.
+    var streamed = false
+
     init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+    }
+
+    /// Whether the value being read is at `keys`, object keys from the top.
+    private func isAt(_ keys: [String]) -> Bool {
+        guard path.count == keys.count else { return false }
+        for (element, key) in zip(path, keys) {
+            guard case .key(let name) = element, name.utf8.elementsEqual(key.utf8) else { return false }
+        }
+        return true
     }
 
     mutating func document() throws(JSONReadError) -> JSONValue {
@@ -200,6 +235,12 @@ private struct Parser {
         try enter()
         position += 1  // [
         var values: [JSONValue] = []
+        var sink: ((Int, JSONValue) -> Void)?
+        if let stream, !streamed, isAt(stream.keys) {
+            sink = stream.element
+            streamed = true
+        }
+        var count = 0
         skipSpace()
         if peek(UInt8(ascii: "]")) {
             position += 1
@@ -208,8 +249,10 @@ private struct Parser {
         }
         while true {
             skipSpace()
-            path.append(.index(values.count))
-            values.append(try value())
+            path.append(.index(count))
+            let element = try value()
+            if let sink { sink(count, element) } else { values.append(element) }
+            count += 1
             path.removeLast()
             skipSpace()
             guard position < bytes.count else { throw error("the text ends inside a list") }

@@ -26,10 +26,21 @@ enum StatementCodec {
     /// - Throws: `ManifestError.statement` naming the field that is wrong, `.unknownPredicate`,
     ///   or `.unsafeNames` listing every resource name that is not a safe relative path
     ///   (after every other field was found well formed).
+    ///
+    /// The resource list — nearly all of a large Statement — is not kept as a JSON tree: each
+    /// resource is decoded as the reader reaches it (`JSONReader.parse(_:maxDepth:streamingListAt:element:)`)
+    /// into a small record of its fields or the first error in it, and the records are taken in
+    /// order where the list is read, so the errors are those a walk of the whole tree gives.
     static func decode(_ payload: [UInt8]) throws(ManifestError) -> DecodedStatement {
         let value: JSONValue
+        let streamed = StreamedResources()
         do {
-            value = try JSONReader.parse(payload, maxDepth: Limits.jsonDepth)
+            let parsed = try JSONReader.parse(payload, maxDepth: Limits.jsonDepth, streamingListAt: ["predicate", "resources"]) {
+                [streamed] index, element in
+                streamed.records.append(resourceRecord(JSONField(element, path: "predicate.resources[\(index)]")))
+            }
+            value = parsed.value
+            streamed.isComplete = parsed.streamed
         } catch {
             throw .statement("not valid JSON (\(error.message))")
         }
@@ -60,7 +71,7 @@ enum StatementCodec {
             let decoded: DecodedStatement
             switch predicateType {
             case MediaTypes.pedigreePredicate:
-                let predicate = try decodePredicate(predicateField, unsafe: &unsafe)
+                let predicate = try decodePredicate(predicateField, streamed: streamed, unsafe: &unsafe)
                 decoded = DecodedStatement(
                     format: .pedigree, name: name, rootDigest: root,
                     entries: predicate.resources.map {
@@ -71,15 +82,15 @@ enum StatementCodec {
                 let fields = try predicateField.object()
                 // OMS v1.0 §11.2 item 3: bundles of model_signing 0.3.1–1.0 have no ignore_paths.
                 let serialization = try decodeSerialization(try fields.required("serialization"), ignorePathsOptional: true)
-                var entries = try resources(try fields.required("resources"), unsafe: &unsafe) { _ in (nil, nil) }
+                let records = try streamed.take(try fields.required("resources"))
+                var entries = try resources(records, sizesAndRoles: false, unsafe: &unsafe)
                 // model_signing 1.1.1 names the one resource of a single-file model "." (the path
                 // relative to the model path); OMS v1.0 §6.1.2 item 5 names it by the file's
                 // basename, which §6.5 also makes the subject's name. Read "." as that name.
-                if entries.isEmpty, unsafe.count == 1, let only = try fields.required("resources").array().first,
-                   try only.object().required("name").string() == ".", let named = try? ResourceName(name) {
+                if entries.isEmpty, unsafe.count == 1, case .success(let only)? = records.first?.common, only.name == ".",
+                   let named = try? ResourceName(name) {
                     unsafe = []
-                    let digest = try digest(try only.object().required("digest"))
-                    entries = [(named, digest, nil, nil)]
+                    entries = [(named, only.digest, nil, nil)]
                 }
                 decoded = DecodedStatement(
                     format: .oms, name: name, rootDigest: root,
@@ -262,14 +273,12 @@ enum StatementCodec {
 
     // MARK: pedigree's predicate
 
-    private static func decodePredicate(_ field: JSONField, unsafe: inout [String]) throws -> ModelPredicate {
+    private static func decodePredicate(_ field: JSONField, streamed: StreamedResources, unsafe: inout [String]) throws -> ModelPredicate {
         let fields = try field.object()
         let model = try fields.required("model").object()
         let info = ModelInfo(
             name: try model.required("name").string(), version: try model.optional("version")?.string())
-        let resources = try resources(try fields.required("resources"), unsafe: &unsafe) { resource throws(FieldError) in
-            (try resource.required("size").integer(in: 0...Int64.max), try resource.required("role").enum(Role.self))
-        }
+        let resources = try resources(try streamed.take(try fields.required("resources")), sizesAndRoles: true, unsafe: &unsafe)
         var predicate = ModelPredicate(
             model: info,
             // `extra` above read a size and a role for every resource, so the fallbacks never apply.
@@ -343,30 +352,49 @@ enum StatementCodec {
             checkedAgainstFolder: try fields.required("checkedAgainstFolder").bool())
     }
 
-    /// The resources of either predicate: name, `algorithm: sha256`, digest, and whatever
-    /// `extra` reads from each (pedigree's size and role). Unsafe names are collected in
-    /// `unsafe`, as "resource N: name '…' …", and left out.
+    /// The resources of either predicate from their records (`resourceRecord`): name,
+    /// `algorithm: sha256`, digest, and with `sizesAndRoles` (pedigree's predicate) size and
+    /// role. The first error in list order is thrown, as a walk of the list would meet it.
+    /// Unsafe names are collected in `unsafe`, as "resource N: name '…' …", and left out.
     private static func resources(
-        _ field: JSONField, unsafe: inout [String],
-        _ extra: (JSONFields) throws(FieldError) -> (Int64?, Role?)
+        _ records: [ResourceRecord], sizesAndRoles: Bool, unsafe: inout [String]
     ) throws(FieldError) -> [(name: ResourceName, digest: SHA256Digest, size: Int64?, role: Role?)] {
         var out: [(name: ResourceName, digest: SHA256Digest, size: Int64?, role: Role?)] = []
-        for (index, item) in try field.array().enumerated() {
-            let resource = try item.object()
-            let nameText = try resource.required("name").string()
-            let algorithm = try resource.required("algorithm")
-            guard try algorithm.string() == "sha256" else {
-                throw algorithm.error("is '\(printableValue(try algorithm.string()))', expected 'sha256'")
-            }
-            let digest = try digest(try resource.required("digest"))
-            let (size, role) = try extra(resource)
+        out.reserveCapacity(records.count)
+        for (index, record) in records.enumerated() {
+            let common = try record.common.get()
+            var size: Int64?
+            var role: Role?
+            if sizesAndRoles, let extra = record.extra { (size, role) = try extra.get() }
             do throws(ResourceNameError) {
-                out.append((try ResourceName(nameText), digest, size, role))
+                out.append((try ResourceName(common.name), common.digest, size, role))
             } catch {
                 unsafe.append("resource \(index + 1): \(error)")
             }
         }
         return out
+    }
+
+    /// One element of a predicate's resource list, decoded as far as either predicate reads it:
+    /// `common` (name text, `algorithm: sha256`, digest) or its first error, and, when that
+    /// holds, `extra` (pedigree's size and role) or its first error.
+    static func resourceRecord(_ item: JSONField) -> ResourceRecord {
+        let fields: JSONFields
+        do throws(FieldError) {
+            fields = try item.object()
+            let nameText = try fields.required("name").string()
+            let algorithm = try fields.required("algorithm")
+            guard try algorithm.string() == "sha256" else {
+                throw algorithm.error("is '\(printableValue(try algorithm.string()))', expected 'sha256'")
+            }
+            let common = (name: nameText, digest: try digest(try fields.required("digest")))
+            let extra = Result { () throws(FieldError) -> (Int64, Role) in
+                (try fields.required("size").integer(in: 0...Int64.max), try fields.required("role").enum(Role.self))
+            }
+            return ResourceRecord(common: .success(common), extra: extra)
+        } catch {
+            return ResourceRecord(common: .failure(error), extra: nil)
+        }
     }
 
     /// - Parameter ignorePathsOptional: an absent `ignore_paths` reads as none (OMS bundles,
@@ -573,4 +601,30 @@ enum StatementCodec {
 func lowercaseDigest(_ hex: String) -> SHA256Digest? {
     guard let digest = SHA256Digest(hex: hex), digest.hex == hex else { return nil }
     return digest
+}
+
+/// A resource of a predicate's list, decoded (see `StatementCodec.resourceRecord`): a few dozen
+/// bytes where the JSON tree of the same object takes several hundred.
+struct ResourceRecord: Sendable {
+    var common: Result<(name: String, digest: SHA256Digest), FieldError>
+    var extra: Result<(Int64, Role), FieldError>?
+}
+
+/// The records of `predicate.resources`, filled while the Statement is read; one per decode.
+final class StreamedResources: @unchecked Sendable {
+    var records: [ResourceRecord] = []
+    /// Whether the reader found the list and streamed it (the tree then holds an empty list).
+    var isComplete = false
+
+    /// The records of the list `field` is (the one streamed, whose tree is empty, or any other
+    /// list, decoded now); an error naming `field` when it is not a list. The streamed records
+    /// are handed over once and let go here.
+    func take(_ field: JSONField) throws(FieldError) -> [ResourceRecord] {
+        guard isComplete, field.path == "predicate.resources" else {
+            return try field.array().map(StatementCodec.resourceRecord)
+        }
+        isComplete = false
+        defer { records = [] }
+        return records
+    }
 }

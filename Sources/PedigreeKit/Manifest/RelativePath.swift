@@ -35,7 +35,24 @@ public enum RelativePath {
 /// Swift's `String` equality treats canonically equivalent text as equal (`é` precomposed or
 /// not), but a file system does not: two such names are two files. Keys of file names use
 /// this type so no file can hide behind another's name.
+///
+/// It keeps the string itself (sharing its storage, so a key costs no allocation of its own,
+/// which counts with a key per file of a large folder) and compares its UTF-8 bytes.
 public struct ByteKey: Hashable, Sendable {
-    public let bytes: [UInt8]
-    public init(_ string: String) { bytes = Array(string.utf8) }
+    private let text: String
+
+    public init(_ string: String) { text = string }
+
+    /// The key's UTF-8 bytes.
+    public var bytes: [UInt8] { Array(text.utf8) }
+
+    public static func == (a: ByteKey, b: ByteKey) -> Bool {
+        a.text.utf8.count == b.text.utf8.count && a.text.utf8.elementsEqual(b.text.utf8)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        var text = self.text
+        hasher.combine(text.utf8.count)
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
 }

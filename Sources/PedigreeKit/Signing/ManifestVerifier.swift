@@ -567,31 +567,43 @@ public struct ManifestVerifier: Sendable {
             let filtered = OMSEnumeration.filter(scan, root: folder)
             scan = (filtered.files, filtered.problems)
         }
-        var present: [ByteKey: HashJob] = [:]
-        for file in scan.files where selected(file.name) { present[ByteKey(file.name)] = file.job }
-        var refused: [ByteKey: FileError] = [:]
-        for error in scan.problems where selected(error.path) { refused[ByteKey(error.path)] = error }
+        // Every file of the walk once, by its index in `scan` (not a second copy of its job), and
+        // whether the manifest lists its name (flagged on the index the name maps to).
+        var present: [ByteKey: Int] = [:]
+        present.reserveCapacity(scan.files.count)
+        for (index, file) in scan.files.enumerated() where selected(file.name) { present[ByteKey(file.name)] = index }
+        var refused: [ByteKey: Int] = [:]
+        for (index, error) in scan.problems.enumerated() where selected(error.path) { refused[ByteKey(error.path)] = index }
+        var listedFiles = [Bool](repeating: false, count: scan.files.count)
+        var listedProblems = [Bool](repeating: false, count: scan.problems.count)
 
         var verdicts: [FileVerdict] = []
+        verdicts.reserveCapacity(manifest.entries.count)
         var jobs: [HashJob] = []
-        var jobEntries: [(verdict: Int, entry: ManifestEntry)] = []
-        var listed = Set<ByteKey>()
-        for entry in manifest.entries where selected(entry.name.string) {
+        // For each job: its verdict's index and its entry's index in `manifest.entries`.
+        var jobEntries: [(verdict: Int, entry: Int)] = []
+        jobs.reserveCapacity(manifest.entries.count)
+        jobEntries.reserveCapacity(manifest.entries.count)
+        for (entryIndex, entry) in manifest.entries.enumerated() where selected(entry.name.string) {
             let key = ByteKey(entry.name.string)
-            listed.insert(key)
+            let fileIndex = present[key]
+            let problemIndex = refused[key]
+            if let fileIndex { listedFiles[fileIndex] = true }
+            if let problemIndex { listedProblems[problemIndex] = true }
             var verdict = FileVerdict(name: entry.name.string, status: .missing, expectedDigest: entry.digest)
-            if let job = present[key] {
+            if let fileIndex {
+                let job = scan.files[fileIndex].job
                 if let size = entry.size, size != job.sizeHint {
                     // Its size alone proves it changed: reading it would only cost time (a
                     // sparse file can claim terabytes).
                     verdict.status = .modified
                 } else {
-                    jobEntries.append((verdicts.count, entry))
+                    jobEntries.append((verdicts.count, entryIndex))
                     jobs.append(job)
                 }
-            } else if let error = refused[key] {
+            } else if let problemIndex {
                 verdict.status = .unreadable
-                verdict.detail = error.reasonText
+                verdict.detail = scan.problems[problemIndex].reasonText
             }
             verdicts.append(verdict)
         }
@@ -604,21 +616,25 @@ public struct ManifestVerifier: Sendable {
                 findings.append(Finding(kind: .tensors, message: "the tensor table lists '\(printable(name))', which is not a safetensors or GGUF file"))
             }
             tensorFiles = zip(jobEntries, jobs).compactMap { pair in
-                tableFiles.contains(pair.0.entry.name.string) ? (pair.0.entry.name.string, pair.1) : nil
+                let name = manifest.entries[pair.0.entry].name.string
+                return tableFiles.contains(name) ? (name, pair.1) : nil
             }
             let made = ModelSigner.tensorCollector(tensorFiles, engine: engine)
             engine.observers = made
             collector = made
         }
         let results = engine.hash(jobs, progress: progress)
+        jobs = []
         if let collector, let table = manifest.predicate?.tensors {
             let read = Set(tensorFiles.compactMap { collector.table(for: $0.job.displayPath) != nil ? $0.name : nil })
             tensorsChecked = table.count { read.contains($0.file) }
             findings += Self.checkTensors(table, collector: collector, files: tensorFiles, results: Dictionary(
-                zip(jobEntries, results).map { ($0.0.entry.name.string, $0.1) }, uniquingKeysWith: { first, _ in first }),
-                expected: Dictionary(jobEntries.map { ($0.entry.name.string, $0.entry.digest) }, uniquingKeysWith: { first, _ in first }))
+                zip(jobEntries, results).map { (manifest.entries[$0.0.entry].name.string, $0.1) }, uniquingKeysWith: { first, _ in first }),
+                expected: Dictionary(jobEntries.map { (manifest.entries[$0.entry].name.string, manifest.entries[$0.entry].digest) },
+                                     uniquingKeysWith: { first, _ in first }))
         }
-        for ((slot, entry), result) in zip(jobEntries, results) {
+        for ((slot, entryIndex), result) in zip(jobEntries, results) {
+            let entry = manifest.entries[entryIndex]
             switch result {
             case .success(let file):
                 verdicts[slot].actualDigest = file.digest
@@ -631,21 +647,24 @@ public struct ManifestVerifier: Sendable {
         }
         // A MODIFIED file small enough to be a Git LFS pointer is read once more to say so.
         let small = verdicts.indices.filter {
-            verdicts[$0].status == .modified && (present[ByteKey(verdicts[$0].name)]?.sizeHint ?? .max) < LFSPointer.maximumBytes
+            verdicts[$0].status == .modified
+                && (present[ByteKey(verdicts[$0].name)].map { scan.files[$0].job.sizeHint } ?? .max) < LFSPointer.maximumBytes
         }
         if !small.isEmpty {
             var entries: [ByteKey: ManifestEntry] = [:]
             for entry in manifest.entries { entries[ByteKey(entry.name.string)] = entry }
             for slot in small {
                 let key = ByteKey(verdicts[slot].name)
-                if let job = present[key], let entry = entries[key] { Self.recognisePointer(&verdicts[slot], job: job, entry: entry) }
+                if let index = present[key], let entry = entries[key] {
+                    Self.recognisePointer(&verdicts[slot], job: scan.files[index].job, entry: entry)
+                }
             }
         }
         var unsigned = 0
-        for file in scan.files where selected(file.name) && !listed.contains(ByteKey(file.name)) {
+        for file in scan.files where selected(file.name) && !(present[ByteKey(file.name)].map { listedFiles[$0] } ?? false) {
             if ignoreUnsignedFiles { unsigned += 1 } else { verdicts.append(FileVerdict(name: file.name, status: .unexpected)) }
         }
-        for error in scan.problems where selected(error.path) && !listed.contains(ByteKey(error.path)) {
+        for error in scan.problems where selected(error.path) && !(refused[ByteKey(error.path)].map { listedProblems[$0] } ?? false) {
             if ignoreUnsignedFiles {
                 unsigned += 1
             } else {

@@ -89,3 +89,63 @@ struct JSONReaderTests {
         #expect(message(#"{"predicate": {"resources": [{"size": 01}]}}"#)?.hasPrefix("predicate.resources[0].size: ") == true)
     }
 }
+
+/// The reader that hands a list's elements to a sink reads and refuses exactly what the
+/// tree-building reader does; only where the elements go differs.
+@Suite struct StreamingJSONReader {
+    private func streamed(_ text: String) -> (result: Result<(JSONValue, Bool), JSONReadError>, elements: [(Int, JSONValue)]) {
+        let box = Box()
+        let result = Result { () throws(JSONReadError) -> (JSONValue, Bool) in
+            let parsed = try JSONReader.parse(Array(text.utf8), streamingListAt: ["p", "r"]) { box.elements.append(($0, $1)) }
+            return (parsed.value, parsed.streamed)
+        }
+        return (result, box.elements)
+    }
+
+    private final class Box: @unchecked Sendable { var elements: [(Int, JSONValue)] = [] }
+
+    @Test func elementsGoToTheSinkInOrderAndTheTreeKeepsAnEmptyList() throws {
+        let (result, elements) = streamed(#"{"a":[1],"p":{"r":[{"x":1},"two",[3]],"s":[4]}}"#)
+        let (value, found) = try result.get()
+        #expect(found)
+        #expect(elements.map(\.0) == [0, 1, 2])
+        #expect(elements.map(\.1) == [.object(try #require(JSONReader.parse(Array(#"{"x":1}"#.utf8)).objectValue)), .string("two"), .array([.number(JSONNumber(text: "3"))])])
+        #expect(value == (try JSONReader.parse(Array(#"{"a":[1],"p":{"r":[],"s":[4]}}"#.utf8))))
+    }
+
+    @Test(arguments: [#"{"p":{"r":{"k":1}}}"#, #"{"r":[1],"p":{"q":[1]}}"#, #"{"p":[{"r":[1]}]}"#, #"[{"p":{"r":[1]}}]"#])
+    func aListElsewhereIsKeptInTheTree(_ text: String) throws {
+        let (result, elements) = streamed(text)
+        let (value, found) = try result.get()
+        #expect(!found && elements.isEmpty)
+        #expect(value == (try JSONReader.parse(Array(text.utf8))))
+    }
+
+    @Test(arguments: [
+        #"{"p":{"r":[1],"r":[2]}}"#, #"{"p":{"r":[{"a":1,"a":2}]}}"#, #"{"p":{"r":[1,]}}"#, #"{"p":{"r":[1"#,
+        #"{"p":{"r":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}"#,
+        #"{"p":{"r":["\ud800"]}}"#, #"{"p":{"r":[01]}}"#,
+    ])
+    func malformedTextIsRefusedWithTheSameMessage(_ text: String) {
+        let expected: String
+        do {
+            _ = try JSONReader.parse(Array(text.utf8))
+            Issue.record("parsed: \(text)")
+            return
+        } catch {
+            expected = error.message
+        }
+        guard case .failure(let error) = streamed(text).result else {
+            Issue.record("the streaming reader accepted \(text)")
+            return
+        }
+        #expect(error.message == expected)
+    }
+}
+
+private extension JSONValue {
+    var objectValue: JSONObject? {
+        if case .object(let object) = self { return object }
+        return nil
+    }
+}

@@ -292,3 +292,32 @@ private let derivation = #"{"datasets":[],"parameters":{}}"#
         #expect(try StatementCodec.decode(fast).entries.map(\.name) == resources.map(\.name))
     }
 }
+
+/// The resource list is decoded as it is read: the errors are those of a walk of the list.
+@Suite struct StreamedResourceDecoding {
+    private static let good = #"{"algorithm":"sha256","digest":"\#(hex("a"))","name":"model.safetensors","role":"weights","size":12}"#
+
+    @Test func theFirstBadResourceInListOrderIsNamed() {
+        let badSize = Self.good.replacingOccurrences(of: #""size":12"#, with: #""size":1.5"#)
+        let badDigest = Self.good.replacingOccurrences(of: hex("a"), with: "x")
+        #expect(problem(statement(resource: [Self.good, badSize, badDigest].joined(separator: ",")))
+            == "the signed payload is not an in-toto Statement v1: predicate.resources[1].size is not an integer (1.5)")
+        #expect(problem(statement(resource: [Self.good, badDigest, badSize].joined(separator: ",")))
+            == "the signed payload is not an in-toto Statement v1: predicate.resources[1].digest is not a lowercase SHA-256 hex digest")
+        #expect(problem(statement(resource: [Self.good, "7"].joined(separator: ",")))
+            == "the signed payload is not an in-toto Statement v1: predicate.resources[1] is a number, not an object")
+    }
+
+    @Test func aResourceListThatIsNotAListIsNamed() {
+        let text = statement().replacingOccurrences(of: #""resources":[\#(Self.good)]"#, with: #""resources":{"x":[\#(Self.good)]}"#)
+        #expect(problem(text) == "the signed payload is not an in-toto Statement v1: predicate.resources is an object, not a list")
+    }
+
+    @Test func manyResourcesDecodeInOrder() throws {
+        let names = (0..<300).map { "d\($0 / 100)/f\($0).bin" }
+        let list = names.map { Self.good.replacingOccurrences(of: "model.safetensors", with: $0) }.joined(separator: ",")
+        let decoded = try decode(statement(resource: list))
+        #expect(decoded.entries.map(\.name.string) == names)
+        #expect(decoded.predicate?.resources.allSatisfy { $0.size == 12 && $0.role == .weights } == true)
+    }
+}
