@@ -26,6 +26,7 @@
 #                         small edit; goal: the re-sign takes <= 5 % of the full sign.
 #   BENCH_TENSORS=1       tensor digests and diff --tensors (Benchmarks/tensor-sign.sh).
 #   BENCH_DEFAULT=0       skips the default sections (to run only the optional ones).
+#   PEDIGREE_BIN=PATH     measures that pedigree binary (a release build) instead of building one.
 set -euo pipefail
 
 data=${1:-/tmp/pedigree-bench}
@@ -33,9 +34,13 @@ rounds=${2:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cores=$(nproc)
 
-echo "== building pedigree (release)"
-swift build -c release --package-path "$root" >/dev/null
-bin=$(swift build -c release --package-path "$root" --show-bin-path)/pedigree
+if [ -n "${PEDIGREE_BIN:-}" ]; then
+  bin=$PEDIGREE_BIN  # a release binary built beforehand (no build here, so no wait on .build's lock)
+else
+  echo "== building pedigree (release)"
+  swift build -c release --package-path "$root" >/dev/null
+  bin=$(swift build -c release --package-path "$root" --show-bin-path)/pedigree
+fi
 
 tools=${PEDIGREE_TEST_TOOLS:-$root/.build/test-tools}
 [ -d "$tools/venv/bin" ] && PATH="$tools/venv/bin:$PATH"
