@@ -188,15 +188,30 @@ public func buildProductsFolder() -> String {
 public let pedigreeExecutable: String = buildProductsFolder() + "/pedigree"
 
 /// Runs the built `pedigree` with `arguments`.
+///
+/// Unless the caller names its own `XDG_CACHE_HOME` or `HOME`, the digest cache goes to a
+/// folder of this test run's, never the user's: a cache another build of pedigree wrote (an
+/// older schema, which pedigree warns about and rebuilds) must not change what a test sees.
 @discardableResult
 public func pedigree(
     _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil,
     currentDirectory: String? = nil, timeout: TimeInterval = 120
 ) throws -> ProcessResult {
-    try run(
+    var environment = environment ?? [:]
+    if environment["XDG_CACHE_HOME"] == nil, environment["HOME"] == nil {
+        environment["XDG_CACHE_HOME"] = testRunCacheFolder
+    }
+    return try run(
         pedigreeExecutable, arguments, stdin: stdin, environment: environment,
         currentDirectory: currentDirectory, timeout: timeout)
 }
+
+/// A cache folder for the command-line runs of this test process, beside nothing of the user's.
+public let testRunCacheFolder: String = {
+    let path = NSTemporaryDirectory() + "pedigree-test-cache-\(ProcessInfo.processInfo.processIdentifier)"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}()
 
 /// The folder of the package (found from this source file).
 public let packageRoot: String = {
