@@ -54,9 +54,13 @@ struct Diff: ParsableCommand {
     }
 
     private func runTensors() throws {
-        let oldSide = try TensorDiff.side(old)
-        let newSide = try TensorDiff.side(new)
-        let comparison = try TensorDiff.compare(old: oldSide, new: newSide)
+        // Bytes of the total: the weights files read for their tensor digests, then the tensors
+        // whose values are compared (announced once the matching knows them).
+        let progress = hashing.progress(json: output.json)
+        defer { progress.line.finish() }
+        let (oldSide, newSide) = try TensorDiff.sides(old: old, new: new, progress: progress.counter)
+        let comparison = try TensorDiff.compare(old: oldSide, new: newSide, progress: progress.counter)
+        progress.line.finish()
         let differ = comparison.matches.contains { $0.kind != .identical }
         let failed = exitCode && differ
         if output.json {

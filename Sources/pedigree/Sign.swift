@@ -264,7 +264,7 @@ struct Sign: ParsableCommand {
         // What `check` would fail, found before the manifest is written; warned, not refused.
         let preflight = derivative.request == nil || supplied.noFolder
             ? [] : ObligationChecker().preflight(folder: folder, bundle: result.bundle)
-        try write(result.bundle, overwrite: force)
+        try write(result.bundle, overwrite: force, tensorCount: result.predicate.tensors?.count ?? 0)
         let added = try zip(privateKeys, result.bundle.dsseEnvelope.signatures.indices).map { privateKey, index in
             SignReport.Signature(index: index + 1, keyid: try privateKey.publicKey.keyID, algorithm: privateKey.algorithm.displayName)
         }
@@ -367,13 +367,17 @@ struct Sign: ParsableCommand {
         Console.out("wrote \(manifestPath)")
     }
 
-    private func write(_ bundle: ManifestBundle, overwrite: Bool) throws {
+    /// Encodes and writes the manifest, refusing one larger than its readers accept.
+    ///
+    /// - Parameter tensorCount: the rows of its tensor table, named in the refusal.
+    private func write(_ bundle: ManifestBundle, overwrite: Bool, tensorCount: Int = 0) throws {
         let bytes: [UInt8]
         do {
             bytes = try bundle.encoded()
         } catch {
             throw CommandFailure("the manifest could not be encoded: \(error.localizedDescription)", status: .software)
         }
+        try ManifestSizeCheck.check(bytes: bytes.count, tensorCount: tensorCount)
         do {
             try AtomicFile.write(bytes, to: manifestPath, overwrite: overwrite)
         } catch {

@@ -102,6 +102,41 @@ private struct TerminalShow {
         #expect(!quiet.raw.contains(clear), "\(quiet.raw.debugDescription)")
     }
 
+    /// Two folders of a sparse 2 GiB safetensors file: the large tensor is the same, the small
+    /// one differs, so both files are read for their digests and the small pair is compared.
+    private func largeTensorPair(in work: Workspace) throws {
+        let big: Int64 = 2 << 30
+        let json = #"{"big":{"dtype":"U8","shape":[\#(big)],"data_offsets":[0,\#(big)]},"#
+            + #""small":{"dtype":"F32","shape":[4],"data_offsets":[\#(big),\#(big + 16)]}}"#
+        for (side, last) in [("a", UInt8(0x3f)), ("b", UInt8(0x40))] {
+            var head = Data()
+            withUnsafeBytes(of: UInt64(json.utf8.count).littleEndian) { head.append(contentsOf: $0) }
+            head.append(contentsOf: Array(json.utf8))
+            let path = try work.folder.write("\(side)/model.safetensors", head)
+            #expect(truncate(path, off_t(Int64(head.count) + big)) == 0)
+            let handle = try #require(FileHandle(forWritingAtPath: path))
+            handle.seekToEndOfFile()
+            handle.write(Data([0, 0, 0x80, last, 0, 0, 0, 0x3f, 0, 0, 0, 0x3f, 0, 0, 0, 0x3f]))
+            handle.closeFile()
+        }
+    }
+
+    @Test func diffTensorsShowsBytesOfTheTotal() throws {
+        let work = try Workspace()
+        try largeTensorPair(in: work)
+        let diff = try onTerminal(["diff", "--tensors", "a", "b"], in: work)
+        #expect(diff.status == 0, "\(diff.raw)")
+        // Both files (2 GiB and a header each) and the 32 bytes of the compared pair.
+        expectReadableProgress(diff, total: "4.0 GiB", "diff --tensors")
+        #expect(diff.other.joined().contains("changed       small: differs"), "\(diff.other)")
+        let json = try onTerminal(["diff", "--tensors", "a", "b", "--json"], in: work)
+        #expect(json.status == 0)
+        #expect(!json.raw.contains(clear), "\(json.raw.suffix(300).debugDescription)")
+        let plain = try work.run(["diff", "--tensors", "a", "b"])
+        #expect(plain.status == 0)
+        #expect(plain.stderr == "")
+    }
+
     @Test func outputPrintedWhileProgressShowsErasesItFirst() throws {
         let work = try Workspace()
         try work.folder.makeFolder("files")

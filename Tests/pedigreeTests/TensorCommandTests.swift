@@ -73,6 +73,49 @@ struct TensorCommandTests {
         #expect(plain.status == 0, "\(plain)")
     }
 
+    /// Two shards and an index that lies about them, as `sign --tensors` meets it: refused in
+    /// the hashing pass with the index check `diff --tensors` applies to a folder.
+    @Test(arguments: [
+        (#"{"a":"model-00001-of-00002.safetensors","b":"model-00002-of-00002.safetensors","c":"model-00002-of-00002.safetensors"}"#,
+         "weight_map 'b': the tensor is in shard 'model-00001-of-00002.safetensors' but the index lists it in 'model-00002-of-00002.safetensors'"),
+        (#"{"a":"model-00001-of-00002.safetensors","b":"model-00001-of-00002.safetensors","c":"model-00002-of-00002.safetensors","d":"model-00002-of-00002.safetensors"}"#,
+         "weight_map 'd': is not in its shard 'model-00002-of-00002.safetensors'"),
+        (#"{"a":"model-00001-of-00002.safetensors","b":"model-00001-of-00002.safetensors","c":"model-00003-of-00002.safetensors"}"#,
+         "weight_map: names the shard 'model-00003-of-00002.safetensors', which is missing"),
+    ])
+    func aLyingShardIndexIsRefusedAndNothingIsWritten(weightMap: String, problem: String) throws {
+        let work = try Workspace()
+        try work.keygen("signer")
+        try work.folder.write("model/model-00001-of-00002.safetensors", safetensors([("a", [1, 2]), ("b", [3])]))
+        try work.folder.write("model/model-00002-of-00002.safetensors", safetensors([("c", [4])]))
+        try work.folder.write("model/model.safetensors.index.json", #"{"metadata":{},"weight_map":"# + weightMap + "}")
+        let refused = try work.run(["sign", "model", "--key", "signer.key", "--tensors"])
+        #expect(refused.status == 65)
+        #expect(refused.stderr == "pedigree: cannot record the tensors of model.safetensors.index.json: \(problem); "
+            + "nothing is signed (without --tensors the file is signed by its digest alone)\n")
+        #expect(refused.stdout == "")
+        #expect(!work.exists("model/pedigree.json"))
+        // The same check as a folder's for diff --tensors: one function, one message.
+        let diff = try work.run(["diff", "--tensors", "model", "model"])
+        #expect(diff.status == 65)
+        #expect(diff.stderr == "pedigree: model.safetensors.index.json: \(problem)\n")
+        // Signed by their digests alone, the files sign.
+        let plain = try work.run(["sign", "model", "--key", "signer.key", "--no-tensors"])
+        #expect(plain.status == 0, "\(plain)")
+    }
+
+    @Test func anHonestShardIndexSigns() throws {
+        let work = try Workspace()
+        try work.keygen("signer")
+        try work.folder.write("model/model-00001-of-00002.safetensors", safetensors([("a", [1, 2]), ("b", [3])]))
+        try work.folder.write("model/model-00002-of-00002.safetensors", safetensors([("c", [4])]))
+        try work.folder.write("model/model.safetensors.index.json",
+            #"{"metadata":{},"weight_map":{"a":"model-00001-of-00002.safetensors","b":"model-00001-of-00002.safetensors","c":"model-00002-of-00002.safetensors"}}"#)
+        let signed = try work.run(["sign", "model", "--key", "signer.key", "--tensors"])
+        #expect(signed.status == 0, "\(signed)")
+        #expect(signed.stdout.contains("  tensors         3 tensors in 2 weights files, each digested\n"))
+    }
+
     @Test func tensorsGoWithNeitherDigestListsNorAppend() throws {
         let work = try Workspace()
         try work.keygen("signer")

@@ -1,12 +1,17 @@
 /// Sees every chunk of one file as the hashing engine reads it, so a second digest stream (the
 /// tensor digests) comes from the same read as the file's own SHA-256.
 ///
-/// Made per file by a `ChunkObserverFactory`; used by one hashing thread at a time.
+/// Made per file by a `ChunkObserverFactory`; used by one thread at a time: the hashing
+/// thread, or, when it `wantsThread` and the file is large enough to be read ahead, a helper
+/// thread of its own that sees the same buffers as the file digest while that runs (see
+/// `ReadAheadRing`), ended before `finish` is called.
 public protocol ChunkObserver: AnyObject {
-    /// Takes the chunk of the file that starts at byte `offset`, while `hash` (the file digest's
-    /// update with the same chunk) runs; returns when both are done, after which the chunk's
-    /// memory is reused.
-    func consume(_ chunk: UnsafeRawBufferPointer, at offset: Int64, alongside hash: () -> Void)
+    /// Whether to consume on a thread of its own beside the file digest's (a core is free for it).
+    var wantsThread: Bool { get }
+
+    /// Takes the chunk of the file that starts at byte `offset`; the chunk's memory is reused
+    /// once this returns. Chunks come in file order, from byte 0, without gaps.
+    func consume(_ chunk: UnsafeRawBufferPointer, at offset: Int64)
 
     /// The file was read to its end, unchanged, with this digest.
     func finish(_ digest: FileDigest)

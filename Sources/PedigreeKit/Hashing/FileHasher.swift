@@ -13,15 +13,18 @@ public struct FileDigest: Equatable, Sendable {
 
 /// Hashes files one after another through reusable buffers and one SHA-256 context.
 ///
-/// Memory is the buffers, whatever the size of the files. Not thread-safe: one per thread.
+/// Memory is the buffers, whatever the size of the files: one buffer, or a ring of
+/// `ringSlots` once a file is read ahead. Not thread-safe: one per thread.
 final class FileHasher {
-    /// Buffers in the read-ahead ring of a pipelined read.
-    static let ringSlots = 4
+    /// Buffers in the read-ahead ring: deep enough that the reader and the two digest streams
+    /// of an observed file rarely wait for one another.
+    static let ringSlots = 8
     /// Files smaller than this many buffers are read and hashed on one thread.
     static let pipelineThresholdBuffers: Int64 = 16
 
     private let bufferSize: Int
-    private let buffers: UnsafeMutableRawBufferPointer
+    /// One buffer, grown to a ring of `ringSlots` the first time a file is read ahead.
+    private var buffers: UnsafeMutableRawBufferPointer
     private let sha = SHA256()
     /// Whether to read ahead on a second thread while this one hashes.
     let pipelined: Bool
@@ -37,7 +40,7 @@ final class FileHasher {
     init(bufferSize: Int, pipelined: Bool) {
         self.bufferSize = max(1, bufferSize)
         self.pipelined = pipelined
-        buffers = .allocate(byteCount: self.bufferSize * (pipelined ? Self.ringSlots : 1), alignment: 4096)
+        buffers = .allocate(byteCount: self.bufferSize, alignment: 4096)
     }
 
     deinit { buffers.deallocate() }
@@ -66,7 +69,8 @@ final class FileHasher {
         sha.reset()
         let total: Int64
         let readError: Int32
-        if pipelined && before.size >= Self.pipelineThresholdBuffers * Int64(bufferSize) {
+        let large = before.size >= Self.pipelineThresholdBuffers * Int64(bufferSize)
+        if large && (pipelined || observer?.wantsThread == true) {
             (total, readError) = hashReadingAhead(fd, progress: progress)
         } else {
             (total, readError) = hashInline(fd, progress: progress)
@@ -99,7 +103,10 @@ final class FileHasher {
         while true {
             let n = FileReading.read(fd, into: base, count: bufferSize)
             if n > 0 {
-                consume(UnsafeRawBufferPointer(start: base, count: n), total: &total, progress: progress)
+                let chunk = UnsafeRawBufferPointer(start: base, count: n)
+                sha.update(chunk)
+                observer?.consume(chunk, at: total)
+                counted(chunk.count, total: &total, progress: progress)
             } else {
                 return (total, Int32(-n))
             }
@@ -107,82 +114,172 @@ final class FileHasher {
     }
 
     /// Reads on a second thread into a ring of buffers while this thread hashes, so reading
-    /// costs no time on the hashing core. Without a second thread, reads and hashes here.
+    /// costs no time on the hashing core; an observer that wants a thread of its own consumes
+    /// the same slots on a third, at its own pace (see `ReadAheadRing`). Without those threads,
+    /// reads and hashes here.
     private func hashReadingAhead(_ fd: Int32, progress: ByteCounter?) -> (Int64, Int32) {
-        let ring = ReadAheadRing(buffers: buffers, slotSize: bufferSize, slots: Self.ringSlots)
-        guard let reader = startJoinableThread({ ring.fill(from: fd) }) else { return hashInline(fd, progress: progress) }
-        defer { reader.join() }
-        var total: Int64 = 0
-        while true {
-            let chunk = ring.filled.receive()
-            if chunk.count <= 0 { return (total, chunk.count == 0 ? 0 : Int32(-chunk.count)) }
-            consume(UnsafeRawBufferPointer(start: ring.slot(chunk.slot).baseAddress, count: chunk.count), total: &total, progress: progress)
-            ring.free.send(chunk.slot)
+        if buffers.count < bufferSize * Self.ringSlots {
+            buffers.deallocate()
+            buffers = .allocate(byteCount: bufferSize * Self.ringSlots, alignment: 4096)
         }
+        var secondary: (@Sendable (UnsafeRawBufferPointer, Int64) -> Void)?
+        var inline = observer
+        if let observer, observer.wantsThread {
+            let box = ObserverBox(observer)
+            secondary = { chunk, offset in box.observer.consume(chunk, at: offset) }
+            inline = nil
+        }
+        let sha = self.sha
+        var total: Int64 = 0
+        let read = ReadAheadRing.stream(
+            fd, buffers: buffers, slotSize: bufferSize, slots: Self.ringSlots, secondary: secondary,
+            primary: { (chunk: UnsafeRawBufferPointer, offset: Int64) in
+                sha.update(chunk)
+                inline?.consume(chunk, at: offset)
+                self.counted(chunk.count, total: &total, progress: progress)
+            })
+        return read ?? hashInline(fd, progress: progress)
     }
 
     @inline(__always)
-    private func consume(_ chunk: UnsafeRawBufferPointer, total: inout Int64, progress: ByteCounter?) {
-        if let observer {
-            observer.consume(chunk, at: total) { sha.update(chunk) }
-        } else {
-            sha.update(chunk)
-        }
-        total += Int64(chunk.count)
-        progress?.add(Int64(chunk.count))
+    private func counted(_ count: Int, total: inout Int64, progress: ByteCounter?) {
+        total += Int64(count)
+        progress?.add(Int64(count))
         afterChunk?(total)
     }
 }
 
-/// The buffers shared by a read-ahead reader and its hashing thread, and the two channels
-/// that hand slots back and forth.
+/// An observer handed to the ring's helper thread.
 ///
-/// A slot travels with what is known about it: the reader takes a free slot from `free`,
-/// fills it and sends it on `filled` with its byte count; the hasher takes it from `filled`,
-/// hashes it and sends it back on `free`. Nothing else is shared, so there is nothing to race
-/// on: each count exists only inside the message that carries it, and the channel's lock
-/// orders the slot's bytes (written before `send`, read after `receive`).
-private final class ReadAheadRing: Sendable {
-    /// A filled slot: its index and how many bytes it holds; 0 marks the end of the file, a
-    /// negative value `-errno`.
+/// `@unchecked Sendable`: the helper uses the observer only between the ring's start and its
+/// join, while the hashing thread does not touch it; the thread start and join order the two.
+private final class ObserverBox: @unchecked Sendable {
+    let observer: any ChunkObserver
+    init(_ observer: any ChunkObserver) { self.observer = observer }
+}
+
+/// A ring of buffers filled by a reader thread and consumed, in file order, by one or two
+/// consumers at once; the read-ahead of the hashing engine and of the tensor digests.
+///
+/// A slot travels with what is known about it, through channels only. The reader takes a
+/// free slot, fills it and sends it with its byte count and offset on `filled` (to the
+/// calling thread) and, with two consumers, on `observed` (to the helper thread). Each
+/// consumer, done with a slot, sends its index back on `released`; the reader alone counts
+/// the releases and reuses the slot once every consumer has sent one. Nothing else is shared,
+/// so there is nothing to race on: each count exists inside the reader or in a message, and
+/// the channels' locks order a slot's bytes (written before `send`, read after `receive`,
+/// written again only after every consumer's release). The two consumers never wait for each
+/// other chunk by chunk: either may run up to `slots` chunks ahead of the other.
+final class ReadAheadRing: Sendable {
+    /// A filled slot: its index, how many bytes it holds and where they start in the file; a
+    /// count of 0 marks the end of the file, a negative one `-errno`.
     struct Chunk: Sendable {
         var slot: Int
         var count: Int
+        var offset: Int64
     }
 
     private let memory: SlotMemory
     let slotSize: Int
+    let slots: Int
+    /// 1, or 2 with a helper thread.
+    let consumers: Int
     let filled: BoundedChannel<Chunk>
-    let free: BoundedChannel<Int>
+    let observed: BoundedChannel<Chunk>
+    let released: BoundedChannel<Int>
 
-    init(buffers: UnsafeMutableRawBufferPointer, slotSize: Int, slots: Int) {
+    private init(buffers: UnsafeMutableRawBufferPointer, slotSize: Int, slots: Int, consumers: Int) {
         memory = SlotMemory(buffers)
         self.slotSize = slotSize
+        self.slots = slots
+        self.consumers = consumers
         filled = BoundedChannel(capacity: slots)
-        free = BoundedChannel(capacity: slots)
-        for index in 0..<slots { free.send(index) }
+        observed = BoundedChannel(capacity: slots)
+        released = BoundedChannel(capacity: slots * consumers)
     }
 
-    /// The memory of slot `index`: written only by the thread that holds the slot.
-    func slot(_ index: Int) -> UnsafeMutableRawBufferPointer {
-        UnsafeMutableRawBufferPointer(rebasing: memory.buffers[(index * slotSize)..<((index + 1) * slotSize)])
-    }
-
-    /// Reads the whole file into the ring, one slot at a time, then sends the end.
-    func fill(from fd: Int32) {
+    /// Reads `fd` from its current position to its end through a ring of `slots` slots of
+    /// `slotSize` bytes in `buffers` (at least `slots × slotSize` bytes), on a reader thread.
+    ///
+    /// Every chunk goes, in order, to `primary` on the calling thread and to `secondary` (if
+    /// any) on a helper thread, each with its offset from the start of the read; the two run
+    /// at once. Returns when both have seen every chunk and both threads are joined: the bytes
+    /// read and the `errno` of a failed read (0 when the file ended), or `nil`, having read
+    /// nothing, when the system refused a thread.
+    static func stream(
+        _ fd: Int32, buffers: UnsafeMutableRawBufferPointer, slotSize: Int, slots: Int,
+        secondary: (@Sendable (UnsafeRawBufferPointer, Int64) -> Void)? = nil,
+        primary: (UnsafeRawBufferPointer, Int64) -> Void
+    ) -> (Int64, Int32)? {
+        let ring = ReadAheadRing(buffers: buffers, slotSize: slotSize, slots: slots, consumers: secondary == nil ? 1 : 2)
+        var helper: JoinableThread?
+        if let secondary {
+            guard let thread = startJoinableThread({ ring.drain(ring.observed, into: secondary) }) else { return nil }
+            helper = thread
+        }
+        guard let reader = startJoinableThread({ ring.fill(from: fd) }) else {
+            // Ends the helper, which has nothing to read yet.
+            ring.observed.send(Chunk(slot: 0, count: 0, offset: 0))
+            helper?.join()
+            return nil
+        }
+        defer {
+            reader.join()
+            helper?.join()
+        }
+        var total: Int64 = 0
         while true {
-            let index = free.receive()
-            let n = FileReading.read(fd, into: slot(index).baseAddress, count: slotSize)
-            filled.send(Chunk(slot: index, count: n))
+            let chunk = ring.filled.receive()
+            if chunk.count <= 0 { return (total, chunk.count == 0 ? 0 : Int32(-chunk.count)) }
+            primary(ring.bytes(chunk), chunk.offset)
+            total += Int64(chunk.count)
+            ring.released.send(chunk.slot)
+        }
+    }
+
+    /// The bytes a chunk holds: read only by the threads it was sent to.
+    private func bytes(_ chunk: Chunk) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: memory.buffers[(chunk.slot * slotSize)..<(chunk.slot * slotSize + chunk.count)])
+    }
+
+    /// Hands every chunk of `channel` to `body` until the end, releasing each slot after it.
+    private func drain(_ channel: BoundedChannel<Chunk>, into body: (UnsafeRawBufferPointer, Int64) -> Void) {
+        while true {
+            let chunk = channel.receive()
+            if chunk.count <= 0 { return }
+            body(bytes(chunk), chunk.offset)
+            released.send(chunk.slot)
+        }
+    }
+
+    /// Reads the whole file into the ring, one slot at a time, then sends the end to every
+    /// consumer. The releases are counted here, on the reader's own stack.
+    private func fill(from fd: Int32) {
+        var free = Array((0..<slots).reversed())
+        var holders = [Int](repeating: 0, count: slots)
+        var offset: Int64 = 0
+        while true {
+            while free.isEmpty {
+                let index = released.receive()
+                holders[index] -= 1
+                if holders[index] == 0 { free.append(index) }
+            }
+            let index = free.removeLast()
+            let n = FileReading.read(fd, into: memory.buffers.baseAddress.map { $0 + index * slotSize }, count: slotSize)
+            holders[index] = consumers
+            let chunk = Chunk(slot: index, count: n, offset: offset)
+            filled.send(chunk)
+            if consumers > 1 { observed.send(chunk) }
             if n <= 0 { return }
+            offset += Int64(n)
         }
     }
 }
 
-/// The ring's memory, shared by the two threads.
+/// The ring's memory, shared by its threads.
 ///
 /// `@unchecked Sendable`: raw memory has no lock of its own; `ReadAheadRing` hands each slot
-/// to one thread at a time through its channels, which order every access to it.
+/// to its consumers through its channels, and back to the reader only when all are done.
 private final class SlotMemory: @unchecked Sendable {
     let buffers: UnsafeMutableRawBufferPointer
     init(_ buffers: UnsafeMutableRawBufferPointer) { self.buffers = buffers }

@@ -9,7 +9,7 @@ import Darwin
 /// Reads go through `pread`, so a header read never touches tensor data beyond what was asked.
 /// Opened without blocking on FIFOs (a FIFO is refused before any read) and closed when released.
 /// The POSIX calls of the tensor readers live here; they move to `Platform/` with the rest.
-final class TensorFileHandle {
+final class TensorFileHandle: Sendable {
     let path: String
     let displayName: String
     let fd: Int32
@@ -98,6 +98,12 @@ final class TensorFileHandle {
                 throw TensorFileError(file: displayName, field: "data", reason: .unreadable(errno: errno))
             }
         }
+    }
+
+    /// Moves the descriptor's read position to the start of the file, for a sequential read
+    /// (`read(2)`) of the whole file; false when it cannot be moved.
+    func rewind() -> Bool {
+        lseek(fd, 0, SEEK_SET) == 0
     }
 
     /// Throws when the file's size is no longer the one it had when opened.

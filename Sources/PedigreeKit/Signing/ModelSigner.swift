@@ -197,6 +197,14 @@ public struct ModelSigner: Sendable {
         let rows: [TensorRecord]
         do throws(SignError) {
             rows = try Self.tensorTable(collector, files: weights)
+            // A shard index must agree with the shards, as when a folder is read for a diff.
+            do throws(TensorFileError) {
+                try collector.checkIndexes(zip(files, resources).map {
+                    .init(name: $0.name.string, source: $0.job.source, displayPath: $0.job.displayPath, digest: $1.digest)
+                })
+            } catch {
+                throw .tensors(error)
+            }
         } catch {
             guard !request.tensors, case .tensors(let failure) = error else { throw error }
             return (predicate, nil, failure)

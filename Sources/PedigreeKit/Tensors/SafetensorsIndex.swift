@@ -54,24 +54,61 @@ public struct SafetensorsIndex: Equatable, Sendable {
     ///
     /// - Throws: naming the index file (`file`) and the first tensor that disagrees.
     public func check(shards headers: [String: SafetensorsHeader], file: String) throws(TensorFileError) {
+        try check(shardTensors: headers.mapValues { $0.tensors.map(\.name) }, file: file)
+    }
+
+    /// `check(shards:file:)` with each shard's tensor names (in its header's order), keyed by
+    /// the names the index uses.
+    public func check(shardTensors: [String: [String]], file: String) throws(TensorFileError) {
         for shard in shards {
-            guard headers[shard] != nil else {
+            guard shardTensors[shard] != nil else {
                 throw TensorFileError(file: file, field: "weight_map", reason: .invalid("names the shard '\(printable(shard))', which is missing"))
             }
         }
-        for (shard, header) in headers.sorted(by: { $0.key < $1.key }) {
-            for tensor in header.tensors where weightMap[tensor.name] != shard {
-                let listed = weightMap[tensor.name].map { "lists it in '\(printable($0))'" } ?? "does not list it"
+        for (shard, names) in shardTensors.sorted(by: { $0.key < $1.key }) {
+            for name in names where weightMap[name] != shard {
+                let listed = weightMap[name].map { "lists it in '\(printable($0))'" } ?? "does not list it"
                 throw TensorFileError(
-                    file: file, field: "weight_map '\(tensor.name)'",
+                    file: file, field: "weight_map '\(name)'",
                     reason: .invalid("the tensor is in shard '\(printable(shard))' but the index \(listed)"))
             }
         }
         var present: [String: Set<String>] = [:]
-        for (shard, header) in headers { present[shard] = Set(header.tensors.map(\.name)) }
+        for (shard, names) in shardTensors { present[shard] = Set(names) }
         for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key }) where present[shard]?.contains(tensor) != true {
             throw TensorFileError(
                 file: file, field: "weight_map '\(tensor)'", reason: .invalid("is not in its shard '\(printable(shard))'"))
+        }
+    }
+
+    /// Checks every index of a model against its shards: each shard it names must be among
+    /// `files` and, read as safetensors, hold exactly the tensors the index assigns it.
+    ///
+    /// The one check of shard indexes, for the folder reader (`TensorInventory.read`) and for
+    /// the signer's hashing pass (`TensorTableCollector.checkIndexes`).
+    /// - Parameters:
+    ///   - indexes: each index by its path relative to the model folder, in the order checked.
+    ///   - files: every file of the model considered, relative to the folder.
+    ///   - tensors: the tensor names of the safetensors file at a relative path, in header
+    ///     order; `nil` for a file not read as safetensors.
+    /// - Throws: naming the first index, in order, that disagrees with its shards.
+    static func checkAll(
+        _ indexes: [(name: String, index: SafetensorsIndex)], files: Set<String>, tensors: (String) -> [String]?
+    ) throws(TensorFileError) {
+        for (indexName, index) in indexes {
+            let slash = indexName.lastIndex(of: "/")
+            let directory = slash.map { String(indexName[..<$0]) } ?? ""
+            var shards: [String: [String]] = [:]
+            for shard in index.shards {
+                let relative = directory.isEmpty ? shard : directory + "/" + shard
+                if let names = tensors(relative) {
+                    shards[shard] = names
+                } else if !files.contains(relative) {
+                    throw TensorFileError(
+                        file: indexName, field: "weight_map", reason: .invalid("names the shard '\(printable(shard))', which is missing"))
+                }
+            }
+            try index.check(shardTensors: shards, file: indexName)
         }
     }
 }

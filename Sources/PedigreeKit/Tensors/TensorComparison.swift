@@ -61,10 +61,14 @@ public struct TensorComparisonOptions: Sendable {
     public var chunkBytes: Int = 1 << 20
     /// Whether to read values when both inventories have their files.
     public var compareValues = true
+    /// Told the bytes of both sides of every pair whose values are read, then counts them as
+    /// they are read.
+    public var progress: ByteCounter?
 
-    public init(chunkBytes: Int = 1 << 20, compareValues: Bool = true) {
+    public init(chunkBytes: Int = 1 << 20, compareValues: Bool = true, progress: ByteCounter? = nil) {
         self.chunkBytes = chunkBytes
         self.compareValues = compareValues
+        self.progress = progress
     }
 }
 
@@ -152,11 +156,10 @@ struct TensorComparer {
         }
 
         let readValues = options.compareValues && parent.folder != nil && child.folder != nil
-        var handles = HandleCache()
-        var comparer = TensorValueComparer(chunkBytes: options.chunkBytes)
         var matches: [TensorMatch] = []
         matches.reserveCapacity(pairs.count)
-        var overall = DeltaMetrics()
+        var jobs: [ValueJob] = []
+        var handles = HandleCache()
         for (record, index, basis) in pairs {
             guard let index else {
                 matches.append(TensorMatch(kind: .added, parent: nil, child: record, basis: nil))
@@ -174,22 +177,99 @@ struct TensorComparer {
                 kind = .changed
             }
             let layout = kind == .shapeChanged || basis == .digest ? .same : layoutBetween(parent: origin, child: record)
-            var values: ValueComparison?
             if readValues, kind == .dtypeChanged || kind == .changed, let parentFolder = parent.folder, let childFolder = child.folder {
-                let parentFile = try handles.handle(parentFolder, origin.file)
-                let childFile = try handles.handle(childFolder, record.file)
-                let compared = try comparer.compare(parent: origin, parentFile: parentFile, child: record, childFile: childFile, layout: layout)
-                if case .notCompared = compared.verdict {} else { overall.add(compared.metrics) }
-                values = compared
+                jobs.append(ValueJob(
+                    match: matches.count, parent: origin, parentFile: try handles.handle(parentFolder, origin.file), child: record,
+                    childFile: try handles.handle(childFolder, record.file), layout: layout))
             }
-            matches.append(TensorMatch(kind: kind, parent: origin, child: record, basis: basis, layout: layout, values: values))
+            matches.append(TensorMatch(kind: kind, parent: origin, child: record, basis: basis, layout: layout))
+        }
+        let compared = try Self.compareValues(jobs, chunkBytes: options.chunkBytes, progress: options.progress)
+        var overall = DeltaMetrics()
+        for (job, values) in zip(jobs, compared.values) {
+            let match = matches[job.match]
+            matches[job.match] = TensorMatch(
+                kind: match.kind, parent: match.parent, child: match.child, basis: match.basis, layout: match.layout, values: values)
+            if case .notCompared = values.verdict {} else { overall.add(values.metrics) }
         }
         for (index, record) in parents.enumerated() where !used[index] {
             matches.append(TensorMatch(kind: .removed, parent: record, child: nil, basis: nil))
         }
         return TensorComparison(
             matches: matches, parentTensorCount: parents.count, childTensorCount: child.records.count, valuesCompared: readValues,
-            overall: overall, largestRead: comparer.largestRead)
+            overall: overall, largestRead: compared.largestRead)
+    }
+
+    /// One pair of tensors whose values are compared, and the match it belongs to.
+    struct ValueJob: Sendable {
+        var match: Int
+        var parent: TensorRecord
+        var parentFile: TensorFileHandle
+        var child: TensorRecord
+        var childFile: TensorFileHandle
+        var layout: TensorLayout
+
+        /// The bytes of both tensors: what comparing their values reads.
+        var bytes: Int64 { parent.byteCount + child.byteCount }
+    }
+
+    /// Compares the values of every job, on as many threads as there are processors (at most
+    /// one per job), each thread taking the next job when done with one; returns the
+    /// comparisons in job order and the largest single read.
+    ///
+    /// Each thread has its own buffers (one `TensorValueComparer`), so memory is bounded by the
+    /// chunk size times the threads; the files are shared through `pread`, which has no
+    /// position. What each job yields does not depend on the thread that ran it, so neither do
+    /// the results.
+    /// - Throws: the error of the first job, in job order, that failed.
+    /// - Parameter progress: told the bytes of every pair first; counts each chunk as it is
+    ///   read, and what a pair left unread (values not compared) once it is done.
+    static func compareValues(
+        _ jobs: [ValueJob], chunkBytes: Int, progress: ByteCounter? = nil
+    ) throws(TensorFileError) -> (values: [ValueComparison], largestRead: Int) {
+        guard !jobs.isEmpty else { return ([], 0) }
+        progress?.expect(jobs.reduce(0) { $0 + $1.bytes })
+        let state = Locked(ValueJobsState(count: jobs.count))
+        runOnThreads(min(availableProcessors(), jobs.count)) { _ in
+            var comparer = TensorValueComparer(chunkBytes: chunkBytes)
+            comparer.progress = progress
+            while true {
+                let next: Int? = state.withLock { state in
+                    guard state.next < jobs.count, state.failed == nil else { return nil }
+                    state.next += 1
+                    return state.next - 1
+                }
+                guard let next else { break }
+                let job = jobs[next]
+                let before = comparer.bytesRead
+                defer { progress?.add(max(0, job.bytes - (comparer.bytesRead - before))) }
+                let result: Result<ValueComparison, TensorFileError>
+                do throws(TensorFileError) {
+                    result = .success(try comparer.compare(
+                        parent: job.parent, parentFile: job.parentFile, child: job.child, childFile: job.childFile, layout: job.layout))
+                } catch {
+                    result = .failure(error)
+                }
+                let largest = comparer.largestRead
+                state.withLock { state in
+                    state.results[next] = result
+                    state.largestRead = max(state.largestRead, largest)
+                    if case .failure = result { state.failed = min(state.failed ?? next, next) }
+                }
+            }
+        }
+        let finished = state.withLock { $0 }
+        var values: [ValueComparison] = []
+        values.reserveCapacity(jobs.count)
+        for result in finished.results {
+            switch result {
+            case .success(let value): values.append(value)
+            case .failure(let error): throw error
+            // Not run: a job before it failed, and that failure came first in this loop.
+            case nil: throw TensorFileError(file: "", field: "data", reason: .invalid("was not compared"))
+            }
+        }
+        return (values, finished.largestRead)
     }
 
     /// The name a tensor is matched by after mapping: the GGUF name of a Hugging Face llama name,
@@ -217,6 +297,17 @@ struct TensorComparer {
         }
         return .same
     }
+}
+
+/// Where the threads of a value comparison are: the next job, the results, the first failure.
+private struct ValueJobsState: Sendable {
+    var next = 0
+    var results: [Result<ValueComparison, TensorFileError>?]
+    var largestRead = 0
+    /// The lowest index of a job that failed; no job is started after one failed.
+    var failed: Int?
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
 }
 
 /// The files opened during one comparison, each once.

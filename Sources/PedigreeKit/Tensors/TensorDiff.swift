@@ -42,14 +42,45 @@ public enum TensorDiff {
         public var inventory: TensorInventory
     }
 
-    /// Reads one side: a folder's weights files (headers checked, every byte hashed once) or a
+    /// Reads both sides, the old first: two folders side by side, one thread each (see `side`).
+    ///
+    /// - Parameter progress: told the sizes of the folders' weights files, then counts bytes
+    ///   as they are read.
+    /// - Throws: the old side's error when both fail.
+    public static func sides(old: String, new: String, progress: ByteCounter? = nil) throws(TensorDiffError) -> (old: Side, new: Side) {
+        guard isFolder(old), isFolder(new), availableProcessors() > 1 else {
+            return (try side(old, progress: progress), try side(new, progress: progress))
+        }
+        let results = Locked<[Result<Side, TensorDiffError>?]>([nil, nil])
+        runOnThreads(2) { index in
+            let result: Result<Side, TensorDiffError>
+            do throws(TensorDiffError) {
+                result = .success(try side(index == 0 ? old : new, readAhead: false, progress: progress))
+            } catch {
+                result = .failure(error)
+            }
+            results.withLock { $0[index] = result }
+        }
+        let both = results.withLock { $0 }
+        guard let first = both[0], let second = both[1] else { return (try side(old, progress: progress), try side(new, progress: progress)) }
+        return (try first.get(), try second.get())
+    }
+
+    /// Reads one side: a folder's weights files (headers checked, every byte read once for the
+    /// tensor digests — files are not compared, so their own digests are not computed) or a
     /// manifest's tensor table.
-    public static func side(_ path: String) throws(TensorDiffError) -> Side {
+    ///
+    /// - Parameters:
+    ///   - readAhead: read a folder's files on a second thread while this one hashes.
+    ///   - progress: told the sizes of a folder's weights files, then counts bytes as they are read.
+    public static func side(_ path: String, readAhead: Bool = true, progress: ByteCounter? = nil) throws(TensorDiffError) -> Side {
         if isFolder(path) {
             let files = TensorInventory.weightFiles(in: path)
             guard !files.isEmpty else { throw .noWeights(path) }
             do throws(TensorFileError) {
-                return Side(path: path, kind: "folder", model: nil, inventory: try TensorInventory.read(folder: path, files: files))
+                let inventory = try TensorInventory.read(
+                    folder: path, files: files, concurrent: readAhead, fileDigests: false, progress: progress)
+                return Side(path: path, kind: "folder", model: nil, inventory: inventory)
             } catch {
                 throw .weights(error)
             }
@@ -66,10 +97,16 @@ public enum TensorDiff {
 
     /// Compares `new` with `old` (the parent side): matched by content digest first, then by
     /// name; values streamed in `chunkBytes` pieces when both sides have their files.
-    public static func compare(old: Side, new: Side, chunkBytes: Int = 1 << 20) throws(TensorDiffError) -> TensorComparison {
+    ///
+    /// - Parameter progress: told the bytes of the tensors whose values are read, then counts
+    ///   them as they are read.
+    public static func compare(
+        old: Side, new: Side, chunkBytes: Int = 1 << 20, progress: ByteCounter? = nil
+    ) throws(TensorDiffError) -> TensorComparison {
         do throws(TensorFileError) {
             return try TensorComparison.compare(
-                parent: old.inventory, child: new.inventory, options: TensorComparisonOptions(chunkBytes: chunkBytes))
+                parent: old.inventory, child: new.inventory,
+                options: TensorComparisonOptions(chunkBytes: chunkBytes, progress: progress))
         } catch {
             throw .weights(error)
         }

@@ -20,25 +20,17 @@ public struct TensorDigest: Equatable, Sendable {
 /// with `consume(_:at:)` — nothing is allocated per chunk — then call `finish()`.
 ///
 /// Tensors do not overlap (the header readers guarantee it), so one SHA-256 context does: a
-/// tensor's digest is final when the stream passes its last byte. With
-/// `consume(_:at:alongside:)` the tensor stream runs on a helper thread while the caller hashes
-/// the same chunk, so on two idle cores tensor digests cost about one extra digest's time per
-/// chunk divided between them rather than added. Not thread-safe: one per file being hashed.
+/// tensor's digest is final when the stream passes its last byte. Where a core is free for it,
+/// the hashing engine feeds the digester on a thread of its own from the same read-ahead
+/// buffers as the file digest (`ChunkObserver.wantsThread`, `ReadAheadRing`), so the two
+/// streams run side by side. Not thread-safe: one per file being hashed, fed by one thread at
+/// a time.
 public final class TensorDigester {
-    private let core: DigestCore
-    private var worker: DigestWorker?
-    private var workerThread: JoinableThread?
+    fileprivate let core: DigestCore
 
     /// A digester for `tensors` of the file `file` (named in errors).
     public init(tensors: [TensorInfo], file: String) {
         core = DigestCore(tensors: tensors, file: file)
-    }
-
-    deinit {
-        if let worker, let workerThread {
-            worker.start.send(nil)
-            workerThread.join()
-        }
     }
 
     /// Feeds the next chunk of the file, which starts at byte `offset`.
@@ -47,30 +39,6 @@ public final class TensorDigester {
     /// A chunk out of order is remembered and reported by `finish()`.
     public func consume(_ chunk: UnsafeRawBufferPointer, at offset: Int64) {
         core.consume(chunk, at: offset)
-    }
-
-    /// Feeds the next chunk on a helper thread while `work` (typically the file digest's update
-    /// with the same chunk) runs on the caller's thread; returns when both are done, so the
-    /// caller may then reuse the chunk's buffer.
-    ///
-    /// The helper thread is started on first use and ended with the digester. Without a thread
-    /// (the system refused one), both run on the caller's thread.
-    public func consume(_ chunk: UnsafeRawBufferPointer, at offset: Int64, alongside work: () -> Void) {
-        if worker == nil, workerThread == nil {
-            let fresh = DigestWorker(core: core)
-            if let thread = startJoinableThread({ fresh.run() }) {
-                worker = fresh
-                workerThread = thread
-            }
-        }
-        guard let worker else {
-            work()
-            core.consume(chunk, at: offset)
-            return
-        }
-        worker.start.send(DigestJob(chunk: chunk, offset: offset))
-        work()
-        _ = worker.done.receive()
     }
 
     /// The digests of all the tensors, in the order they were given.
@@ -83,7 +51,10 @@ public final class TensorDigester {
     }
 }
 
-/// The state of the tensor stream; touched by one thread at a time.
+/// The state of the tensor stream.
+///
+/// `@unchecked Sendable`: touched by one thread at a time; a read-ahead ring's helper thread
+/// feeds it between its start and its join, and nothing else touches it meanwhile.
 private final class DigestCore: @unchecked Sendable {
     let file: String
     let names: [String]
@@ -176,34 +147,6 @@ private final class DigestCore: @unchecked Sendable {
     }
 }
 
-/// A chunk handed to the helper thread, and where it starts in the file.
-private struct DigestJob: @unchecked Sendable {
-    // @unchecked: the chunk's memory is read by the helper only while the caller waits for
-    // `done`, and reused by the caller only after it.
-    var chunk: UnsafeRawBufferPointer
-    var offset: Int64
-}
-
-/// The helper thread of a concurrent digester: waits for a chunk, feeds it, says it is done.
-///
-/// The channels' lock is also what orders the core's state between the two threads (see
-/// `BoundedChannel`), so ThreadSanitizer sees every handoff.
-private final class DigestWorker: Sendable {
-    let core: DigestCore
-    /// The next chunk to feed; `nil` ends the thread.
-    let start = BoundedChannel<DigestJob?>(capacity: 1)
-    let done = BoundedChannel<Bool>(capacity: 1)
-
-    init(core: DigestCore) { self.core = core }
-
-    func run() {
-        while let job = start.receive() {
-            core.consume(job.chunk, at: job.offset)
-            done.send(true)
-        }
-    }
-}
-
 /// The file digest and the tensor digests of one weights file, from one read.
 public struct WeightFileDigests: Equatable, Sendable {
     public let file: FileDigest
@@ -216,7 +159,8 @@ extension TensorDigester {
     ///
     /// The integrated path is the hashing engine feeding a digester as it hashes; this stands
     /// alone for `diff --tensors` on unsigned folders, the tests and the benchmark.
-    /// - Parameter concurrent: hash the tensor stream on a helper thread.
+    /// - Parameter concurrent: read ahead on one thread and hash the tensor stream on another,
+    ///   beside the file digest on this one.
     public static func digests(
         path: String, displayName: String? = nil, tensors: [TensorInfo], chunkSize: Int = 1 << 20, concurrent: Bool = true
     ) throws(TensorFileError) -> WeightFileDigests {
@@ -224,15 +168,38 @@ extension TensorDigester {
         return try digests(handle, tensors: tensors, chunkSize: chunkSize, concurrent: concurrent)
     }
 
-    static func digests(_ handle: TensorFileHandle, tensors: [TensorInfo], chunkSize: Int, concurrent: Bool) throws(TensorFileError) -> WeightFileDigests {
+    static func digests(
+        _ handle: TensorFileHandle, tensors: [TensorInfo], chunkSize: Int, concurrent: Bool, progress: ByteCounter? = nil
+    ) throws(TensorFileError) -> WeightFileDigests {
         let digester = TensorDigester(tensors: tensors, file: handle.displayName)
         let sha = SHA256()
-        let total = try handle.stream(from: 0, chunkSize: max(chunkSize, 1)) { chunk, offset in
-            if concurrent {
-                digester.consume(chunk, at: offset) { sha.update(chunk) }
-            } else {
+        let chunkSize = max(chunkSize, 1)
+        var total: Int64 = 0
+        var streamed = false
+        if concurrent, handle.rewind() {
+            let slots = FileHasher.ringSlots
+            let buffers = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize * slots, alignment: 4096)
+            defer { buffers.deallocate() }
+            let core = digester.core
+            FileReading.adviseSequential(handle.fd)
+            if let (read, error) = ReadAheadRing.stream(
+                handle.fd, buffers: buffers, slotSize: chunkSize, slots: slots,
+                secondary: { chunk, offset in core.consume(chunk, at: offset) },
+                primary: { chunk, _ in
+                    sha.update(chunk)
+                    progress?.add(Int64(chunk.count))
+                })
+            {
+                guard error == 0 else { throw TensorFileError(file: handle.displayName, field: "data", reason: .unreadable(errno: error)) }
+                total = read
+                streamed = true
+            }
+        }
+        if !streamed {
+            total = try handle.stream(from: 0, chunkSize: chunkSize) { chunk, offset in
                 sha.update(chunk)
                 digester.consume(chunk, at: offset)
+                progress?.add(Int64(chunk.count))
             }
         }
         guard total == handle.size else {
@@ -241,5 +208,48 @@ extension TensorDigester {
         }
         try handle.checkUnchanged()
         return WeightFileDigests(file: FileDigest(digest: sha.finalize(), size: total), tensors: try digester.finish())
+    }
+}
+
+extension TensorDigester {
+    /// Reads the file of `handle` once and returns the SHA-256 of each of `tensors`, without the
+    /// file's own digest: for a comparison, which matches tensors and never files, at half the
+    /// hashing.
+    ///
+    /// - Parameter readAhead: read on a second thread while this one hashes.
+    static func tensorDigests(
+        _ handle: TensorFileHandle, tensors: [TensorInfo], chunkSize: Int, readAhead: Bool, progress: ByteCounter? = nil
+    ) throws(TensorFileError) -> [TensorDigest] {
+        let digester = TensorDigester(tensors: tensors, file: handle.displayName)
+        let chunkSize = max(chunkSize, 1)
+        var total: Int64?
+        if readAhead, handle.rewind() {
+            let slots = FileHasher.ringSlots
+            let buffers = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize * slots, alignment: 4096)
+            defer { buffers.deallocate() }
+            FileReading.adviseSequential(handle.fd)
+            if let (read, error) = ReadAheadRing.stream(handle.fd, buffers: buffers, slotSize: chunkSize, slots: slots, primary: { chunk, offset in
+                digester.consume(chunk, at: offset)
+                progress?.add(Int64(chunk.count))
+            }) {
+                guard error == 0 else { throw TensorFileError(file: handle.displayName, field: "data", reason: .unreadable(errno: error)) }
+                total = read
+            }
+        }
+        let read: Int64
+        if let total {
+            read = total
+        } else {
+            read = try handle.stream(from: 0, chunkSize: chunkSize) { chunk, offset in
+                digester.consume(chunk, at: offset)
+                progress?.add(Int64(chunk.count))
+            }
+        }
+        guard read == handle.size else {
+            throw TensorFileError(
+                file: handle.displayName, field: "file", reason: .changedWhileReading("read \(read) bytes of \(handle.size)"))
+        }
+        try handle.checkUnchanged()
+        return try digester.finish()
     }
 }

@@ -112,14 +112,25 @@ public struct TensorInventory: Equatable, Sendable {
     /// A `*.safetensors.index.json` is checked against the shards it names: each must be among
     /// the files and hold exactly the tensors the index assigns it. Memory: the headers and a
     /// `chunkSize` buffer, whatever the size of the tensors.
+    /// - Parameters:
+    ///   - concurrent: read ahead and hash the two digest streams on threads of their own.
+    ///   - fileDigests: compute each file's plain digest too (`WeightFileSummary.digest`);
+    ///     without it, only the tensor digests, half the hashing (a comparison needs no more).
+    ///   - progress: told the sizes of the weights files first, then counts bytes as they are read.
     /// - Throws: `TensorFileError` naming the file and field of the first bad header or index,
     ///   or the file that could not be read.
     public static func read(
-        folder: String, files: [String]? = nil, chunkSize: Int = 1 << 20, concurrent: Bool = true
+        folder: String, files: [String]? = nil, chunkSize: Int = 1 << 20, concurrent: Bool = true, fileDigests: Bool = true,
+        progress: ByteCounter? = nil
     ) throws(TensorFileError) -> TensorInventory {
         let names = (files ?? weightFiles(in: folder))
             .filter { $0.hasSuffix(".safetensors") || $0.hasSuffix(".gguf") || $0.hasSuffix(".safetensors.index.json") }
             .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        if let progress {
+            for name in names where !name.hasSuffix(".safetensors.index.json") {
+                if case .success(let status) = fileStatus(atPath: folder + "/" + name, follow: true) { progress.expect(status.size) }
+            }
+        }
         var records: [TensorRecord] = []
         var summaries: [WeightFileSummary] = []
         var safetensorsHeaders: [String: SafetensorsHeader] = [:]
@@ -143,31 +154,31 @@ public struct TensorInventory: Equatable, Sendable {
                 tensors = header.tensors
                 summary = WeightFileSummary(path: name, format: .safetensors, digest: nil)
             }
-            let digests = try TensorDigester.digests(handle, tensors: tensors, chunkSize: chunkSize, concurrent: concurrent)
+            let fileDigest: FileDigest?
+            let tensorDigests: [TensorDigest]
+            if fileDigests {
+                let digests = try TensorDigester.digests(
+                    handle, tensors: tensors, chunkSize: chunkSize, concurrent: concurrent, progress: progress)
+                (fileDigest, tensorDigests) = (digests.file, digests.tensors)
+            } else {
+                fileDigest = nil
+                tensorDigests = try TensorDigester.tensorDigests(
+                    handle, tensors: tensors, chunkSize: chunkSize, readAhead: concurrent, progress: progress)
+            }
             summary = WeightFileSummary(
-                path: name, format: summary.format, digest: digests.file, architecture: summary.architecture,
+                path: name, format: summary.format, digest: fileDigest, architecture: summary.architecture,
                 headCount: summary.headCount, headCountKV: summary.headCountKV)
             summaries.append(summary)
-            for (info, digest) in zip(tensors, digests.tensors) {
+            for (info, digest) in zip(tensors, tensorDigests) {
                 records.append(
                     TensorRecord(file: name, name: info.name, dtype: info.dtype, shape: info.shape, byteRange: info.byteRange, digest: digest.digest))
             }
         }
+        var read: [(name: String, index: SafetensorsIndex)] = []
         for indexName in indexes {
-            let index = try SafetensorsIndex.read(path: folder + "/" + indexName, displayName: indexName)
-            let directory = (indexName as NSString).deletingLastPathComponent
-            var shards: [String: SafetensorsHeader] = [:]
-            for shard in index.shards {
-                let relative = directory.isEmpty ? shard : directory + "/" + shard
-                if let header = safetensorsHeaders[relative] {
-                    shards[shard] = header
-                } else if !names.contains(relative) {
-                    throw TensorFileError(
-                        file: indexName, field: "weight_map", reason: .invalid("names the shard '\(printable(shard))', which is missing"))
-                }
-            }
-            try index.check(shards: shards, file: indexName)
+            read.append((indexName, try SafetensorsIndex.read(path: folder + "/" + indexName, displayName: indexName)))
         }
+        try SafetensorsIndex.checkAll(read, files: Set(names)) { safetensorsHeaders[$0]?.tensors.map(\.name) }
         return TensorInventory(records: records, files: summaries, folder: folder)
     }
 

@@ -1,3 +1,5 @@
+import PedigreeCrypto
+
 /// Collects the tensor table of every weights file the hashing engine reads, from the same
 /// read that computes each file's digest: the engine's `ChunkObserverFactory` for
 /// `sign --tensors` and for `verify` of a manifest that carries a table.
@@ -21,8 +23,8 @@ public final class TensorTableCollector: ChunkObserverFactory, @unchecked Sendab
     /// A collector for `files`, keyed by the display path the engine's jobs carry, each with
     /// the name its records take (relative to the model folder) and its format.
     ///
-    /// - Parameter concurrent: hash the tensor stream on a helper thread, for when a core is
-    ///   free beside each hashing thread.
+    /// - Parameter concurrent: hash the tensor stream on a thread of its own beside the file
+    ///   digest (`ChunkObserver.wantsThread`), for when a core is free beside each hashing thread.
     public init(files: [String: (name: String, format: WeightFormat)], concurrent: Bool) {
         self.files = files
         self.concurrent = concurrent
@@ -76,6 +78,58 @@ public final class TensorTableCollector: ChunkObserverFactory, @unchecked Sendab
     }
 }
 
+extension TensorTableCollector {
+    /// A file of the model as the signer hashed it: its name relative to the folder, how to
+    /// open it again, the display path the engine's job carried, and the digest just computed.
+    public struct HashedFile: Sendable {
+        public var name: String
+        public var source: FileSource
+        public var displayPath: String
+        public var digest: SHA256Digest
+
+        public init(name: String, source: FileSource, displayPath: String, digest: SHA256Digest) {
+            self.name = name
+            self.source = source
+            self.displayPath = displayPath
+            self.digest = digest
+        }
+    }
+
+    /// Checks every `*.safetensors.index.json` among `files` against the tables gathered for
+    /// its shards, as `TensorInventory.read` checks a folder's (`SafetensorsIndex.checkAll`).
+    ///
+    /// Each index is read again (it is small) and must still have the digest just computed, so
+    /// the index checked is the index signed.
+    /// - Throws: naming the index and the first tensor that disagrees, or why it could not be read.
+    public func checkIndexes(_ files: [HashedFile]) throws(TensorFileError) {
+        var indexes: [(name: String, index: SafetensorsIndex)] = []
+        for file in files where file.name.hasSuffix(".safetensors.index.json") {
+            let bytes: [UInt8]
+            do throws(FileError) {
+                bytes = try readSmallFile(from: file.source, displayPath: file.name, limit: Int(Limits.tensorSidecarBytes))
+            } catch {
+                switch error.reason {
+                case .system(let code): throw TensorFileError(file: file.name, field: "file", reason: .unreadable(errno: code))
+                case .tooLarge(let limit):
+                    throw TensorFileError(file: file.name, field: "file", reason: .invalid("is larger than the \(limit) bytes allowed"))
+                default: throw TensorFileError(file: file.name, field: "file", reason: .invalid(error.reasonText))
+                }
+            }
+            guard SHA256.hash(bytes) == file.digest else {
+                throw TensorFileError(file: file.name, field: "file", reason: .changedWhileReading("its digest is not the one just computed"))
+            }
+            indexes.append((file.name, try SafetensorsIndex.parse(bytes: bytes, file: file.name)))
+        }
+        guard !indexes.isEmpty else { return }
+        var byName: [String: String] = [:]
+        for file in files { byName[file.name] = file.displayPath }
+        try SafetensorsIndex.checkAll(indexes, files: Set(files.map(\.name))) { name in
+            guard name.hasSuffix(".safetensors"), let path = byName[name] else { return nil }
+            return table(for: path)?.records.map(\.name)
+        }
+    }
+}
+
 /// The tensors of one weights file, digested in the pass that hashed it.
 public struct WeightFileTable: Equatable, Sendable {
     /// The file, its format and digest, and the GGUF metadata the comparison uses.
@@ -102,13 +156,10 @@ private final class TableObserver: ChunkObserver {
         digester = TensorDigester(tensors: tensors, file: summary.path)
     }
 
-    func consume(_ chunk: UnsafeRawBufferPointer, at offset: Int64, alongside hash: () -> Void) {
-        if concurrent {
-            digester.consume(chunk, at: offset, alongside: hash)
-        } else {
-            hash()
-            digester.consume(chunk, at: offset)
-        }
+    var wantsThread: Bool { concurrent }
+
+    func consume(_ chunk: UnsafeRawBufferPointer, at offset: Int64) {
+        digester.consume(chunk, at: offset)
     }
 
     func finish(_ digest: FileDigest) {

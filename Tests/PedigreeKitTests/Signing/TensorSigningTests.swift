@@ -108,6 +108,31 @@ struct TensorSigningTests {
         #expect(!report.verified)
     }
 
+    /// A limit between the sizes of the manifest with and without its table: the table alone
+    /// makes it too large, and the refusal says what, how large, the limit and the way out.
+    @Test func aTableThatMakesTheManifestTooLargeIsRefusedNamingTheWayOut() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("model.safetensors", handWrittenSafetensors((0..<200).map { ("t\($0)", [UInt8($0 & 0xff)]) }))
+        let signer = ModelSigner()
+        let predicate = try signer.describe(request(folder.path))
+        #expect(predicate.tensors?.count == 200)
+        let bytes = try signer.sign(predicate, key: key).bundle.encoded().count
+        let plain = try signer.sign(try signer.describe(request(folder.path, tensors: false)), key: key).bundle.encoded().count
+        #expect(bytes > plain + 200 * 100)
+        let limit = (bytes + plain) / 2
+        let refusal = ManifestTooLarge(bytes: bytes, limit: limit, tensorCount: 200)
+        #expect(throws: refusal) { try ManifestSizeCheck.check(bytes: bytes, tensorCount: 200, limit: limit) }
+        #expect(refusal.description == "the manifest would take \(bytes) bytes with its table of 200 tensors, more than the \(limit) "
+            + "a manifest may take (verify and every other reader refuse a larger one); nothing is written "
+            + "(sign with --no-tensors to sign the weights files by their digests alone)")
+        #expect(refusal.exitStatus == .dataError)
+        // Without the table it fits; with the real limit both do.
+        try ManifestSizeCheck.check(bytes: plain, tensorCount: 0, limit: limit)
+        try ManifestSizeCheck.check(bytes: bytes, tensorCount: 200)
+        #expect(ManifestTooLarge(bytes: 9, limit: 8, tensorCount: 0).description
+            == "the manifest would take 9 bytes, more than the 8 a manifest may take (verify and every other reader refuse a larger one); nothing is written")
+    }
+
     @Test func aMalformedHeaderRefusesToSignNamingFileAndField() throws {
         let folder = try TemporaryFolder()
         try folder.write("config.json", "{}")

@@ -234,8 +234,10 @@ struct LargeTensorComparisonTests {
         let metrics = try #require(changed.matches.first?.values?.metrics)
         #expect(changed.matches.first?.values?.verdict == .differs)
         #expect(metrics.elements == Int64(rows * columns))
-        var squared = 0.0
-        for v in values { squared += Double(v) * Double(v) }
+        // Eight lanes, element i in lane i mod 8, each in element order, then the lanes in order.
+        var lanes = [Double](repeating: 0, count: 8)
+        for (i, v) in values.enumerated() { lanes[i % 8] = lanes[i % 8] + Double(v) * Double(v) }
+        let squared = lanes.reduce(0, +)
         let difference = Double(tuned[12345]) - Double(values[12345])
         #expect(metrics.sumSquaredParent == squared)
         #expect(abs(metrics.sumSquaredDifference - difference * difference) < 1e-12)
