@@ -161,15 +161,15 @@ private final class ObserverBox: @unchecked Sendable {
 /// A ring of buffers filled by a reader thread and consumed, in file order, by one or two
 /// consumers at once; the read-ahead of the hashing engine and of the tensor digests.
 ///
-/// A slot travels with what is known about it, through channels only. The reader takes a
-/// free slot, fills it and sends it with its byte count and offset on `filled` (to the
-/// calling thread) and, with two consumers, on `observed` (to the helper thread). Each
-/// consumer, done with a slot, sends its index back on `released`; the reader alone counts
-/// the releases and reuses the slot once every consumer has sent one. Nothing else is shared,
-/// so there is nothing to race on: each count exists inside the reader or in a message, and
-/// the channels' locks order a slot's bytes (written before `send`, read after `receive`,
-/// written again only after every consumer's release). The two consumers never wait for each
-/// other chunk by chunk: either may run up to `slots` chunks ahead of the other.
+/// A slot travels with what is known about it, through channels only. With one consumer, a
+/// reader thread takes a free slot, fills it and sends it with its byte count and offset on
+/// `filled` to the calling thread, which hashes it and sends its index back on `released`.
+/// With two, the calling thread reads each slot itself, sends it on `observed` to the helper
+/// thread and hashes it; the slot is free again once the helper sends it back on `released`.
+/// Nothing else is shared, so there is nothing to race on: each free list lives on one
+/// thread's stack, and the channels' locks order a slot's bytes (written before `send`, read
+/// after `receive`, written again only after the release). The two consumers never wait for
+/// each other chunk by chunk: the helper may fall up to `slots` chunks behind.
 final class ReadAheadRing: Sendable {
     /// A filled slot: its index, how many bytes it holds and where they start in the file; a
     /// count of 0 marks the end of the file, a negative one `-errno`.
@@ -199,7 +199,8 @@ final class ReadAheadRing: Sendable {
     }
 
     /// Reads `fd` from its current position to its end through a ring of `slots` slots of
-    /// `slotSize` bytes in `buffers` (at least `slots × slotSize` bytes), on a reader thread.
+    /// `slotSize` bytes in `buffers` (at least `slots × slotSize` bytes), on a reader thread —
+    /// or, with a `secondary`, on the calling thread between its hashes (see `readAndHash`).
     ///
     /// Every chunk goes, in order, to `primary` on the calling thread and to `secondary` (if
     /// any) on a helper thread, each with its offset from the start of the read; the two run
@@ -212,21 +213,13 @@ final class ReadAheadRing: Sendable {
         primary: (UnsafeRawBufferPointer, Int64) -> Void
     ) -> (Int64, Int32)? {
         let ring = ReadAheadRing(buffers: buffers, slotSize: slotSize, slots: slots, consumers: secondary == nil ? 1 : 2)
-        var helper: JoinableThread?
         if let secondary {
-            guard let thread = startJoinableThread({ ring.drain(ring.observed, into: secondary) }) else { return nil }
-            helper = thread
+            guard let helper = startJoinableThread({ ring.drain(ring.observed, into: secondary) }) else { return nil }
+            defer { helper.join() }
+            return ring.readAndHash(fd, primary: primary)
         }
-        guard let reader = startJoinableThread({ ring.fill(from: fd) }) else {
-            // Ends the helper, which has nothing to read yet.
-            ring.observed.send(Chunk(slot: 0, count: 0, offset: 0))
-            helper?.join()
-            return nil
-        }
-        defer {
-            reader.join()
-            helper?.join()
-        }
+        guard let reader = startJoinableThread({ ring.fill(from: fd) }) else { return nil }
+        defer { reader.join() }
         var total: Int64 = 0
         while true {
             let chunk = ring.filled.receive()
@@ -234,6 +227,26 @@ final class ReadAheadRing: Sendable {
             primary(ring.bytes(chunk), chunk.offset)
             total += Int64(chunk.count)
             ring.released.send(chunk.slot)
+        }
+    }
+
+    /// With a second consumer: reads on the calling thread, sends each chunk to the helper
+    /// and hashes it here, so two threads share two cores rather than three (a reader and two
+    /// digests), which measured slower, each thread pushed off its core in turn.
+    ///
+    /// The calling thread is done with a slot when `primary` returns, so only the helper's
+    /// release makes a slot free again; the helper may fall up to `slots` chunks behind.
+    private func readAndHash(_ fd: Int32, primary: (UnsafeRawBufferPointer, Int64) -> Void) -> (Int64, Int32) {
+        var free = Array((0..<slots).reversed())
+        var total: Int64 = 0
+        while true {
+            let index = free.popLast() ?? released.receive()
+            let n = FileReading.read(fd, into: memory.buffers.baseAddress.map { $0 + index * slotSize }, count: slotSize)
+            let chunk = Chunk(slot: index, count: n, offset: total)
+            observed.send(chunk)
+            if n <= 0 { return (total, n == 0 ? 0 : Int32(-n)) }
+            primary(bytes(chunk), chunk.offset)
+            total += Int64(n)
         }
     }
 
@@ -252,24 +265,15 @@ final class ReadAheadRing: Sendable {
         }
     }
 
-    /// Reads the whole file into the ring, one slot at a time, then sends the end to every
-    /// consumer. The releases are counted here, on the reader's own stack.
+    /// Reads the whole file into the ring, one slot at a time, then sends the end; a slot is
+    /// reused once the calling thread has released it.
     private func fill(from fd: Int32) {
         var free = Array((0..<slots).reversed())
-        var holders = [Int](repeating: 0, count: slots)
         var offset: Int64 = 0
         while true {
-            while free.isEmpty {
-                let index = released.receive()
-                holders[index] -= 1
-                if holders[index] == 0 { free.append(index) }
-            }
-            let index = free.removeLast()
+            let index = free.popLast() ?? released.receive()
             let n = FileReading.read(fd, into: memory.buffers.baseAddress.map { $0 + index * slotSize }, count: slotSize)
-            holders[index] = consumers
-            let chunk = Chunk(slot: index, count: n, offset: offset)
-            filled.send(chunk)
-            if consumers > 1 { observed.send(chunk) }
+            filled.send(Chunk(slot: index, count: n, offset: offset))
             if n <= 0 { return }
             offset += Int64(n)
         }
