@@ -138,7 +138,7 @@ public final class DirectoryHandle: Sendable {
         }
         defer { closedir(dir) }
         rewinddir(dir)
-        var names: [(name: String, bytes: [UInt8])] = []
+        var names: [String] = []
         var invalid: [FileError] = []
         while true {
             errno = 0
@@ -146,19 +146,24 @@ public final class DirectoryHandle: Sendable {
                 if errno != 0 { throw FileError(path: displayPath, reason: .system(errno)) }
                 break
             }
-            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                Array(raw.prefix(while: { $0 != 0 }))
+            // The name in place, as a C string: no array per entry.
+            let name: String? = withUnsafeBytes(of: &entry.pointee.d_name) { raw -> String? in
+                let bytes = raw.bindMemory(to: UInt8.self)
+                let length = bytes.firstIndex(of: 0) ?? bytes.count
+                let name = UnsafeBufferPointer(rebasing: bytes[..<length])
+                if name.count == 1 && name[0] == 0x2e || name.count == 2 && name[0] == 0x2e && name[1] == 0x2e { return "" }
+                guard let valid = String(validating: name, as: UTF8.self) else {
+                    invalid.append(FileError(path: joinPath(displayPath, String(decoding: name, as: UTF8.self)), reason: .invalidName))
+                    return nil
+                }
+                return valid
             }
-            if bytes == [0x2e] || bytes == [0x2e, 0x2e] { continue }
-            guard let name = String(validating: bytes, as: UTF8.self) else {
-                let shown = String(decoding: bytes, as: UTF8.self)
-                invalid.append(FileError(path: joinPath(displayPath, shown), reason: .invalidName))
-                continue
-            }
-            names.append((name, bytes))
+            if let name, !name.isEmpty { names.append(name) }
         }
-        names.sort { $0.bytes.lexicographicallyPrecedes($1.bytes) }
-        return (names.map(\.name), invalid)
+        // By the bytes of the names (`String`'s own order is by Unicode scalars after
+        // normalization, which is not the order `sha256sum`-style tools and the manifest use).
+        names.sort(by: utf8Precedes)
+        return (names, invalid)
     }
 
     /// Opens the subdirectory `name` without following a link.
@@ -166,6 +171,21 @@ public final class DirectoryHandle: Sendable {
         let fd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return .failure(Errno(code: errno)) }
         return .success(DirectoryHandle(adopting: fd))
+    }
+}
+
+/// Whether `a` sorts before `b` by their UTF-8 bytes (`memcmp`, then the shorter first).
+func utf8Precedes(_ a: String, _ b: String) -> Bool {
+    var a = a, b = b
+    return a.withUTF8 { x in
+        b.withUTF8 { y in
+            let common = min(x.count, y.count)
+            if common > 0, let p = x.baseAddress, let q = y.baseAddress {
+                let order = memcmp(p, q, common)
+                if order != 0 { return order < 0 }
+            }
+            return x.count < y.count
+        }
     }
 }
 
