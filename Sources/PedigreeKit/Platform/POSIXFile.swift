@@ -138,7 +138,10 @@ public final class DirectoryHandle: Sendable {
         }
         defer { closedir(dir) }
         rewinddir(dir)
-        var names: [String] = []
+        // Every name's bytes go into one buffer and are sorted there (`memcmp`), before any
+        // `String` is made: no array per entry, and a comparison costs a few instructions.
+        var storage: [UInt8] = []
+        var spans: [(start: Int, count: Int)] = []
         var invalid: [FileError] = []
         while true {
             errno = 0
@@ -146,23 +149,33 @@ public final class DirectoryHandle: Sendable {
                 if errno != 0 { throw FileError(path: displayPath, reason: .system(errno)) }
                 break
             }
-            // The name in place, as a C string: no array per entry.
-            let name: String? = withUnsafeBytes(of: &entry.pointee.d_name) { raw -> String? in
+            withUnsafeBytes(of: &entry.pointee.d_name) { raw in
                 let bytes = raw.bindMemory(to: UInt8.self)
                 let length = bytes.firstIndex(of: 0) ?? bytes.count
-                let name = UnsafeBufferPointer(rebasing: bytes[..<length])
-                if name.count == 1 && name[0] == 0x2e || name.count == 2 && name[0] == 0x2e && name[1] == 0x2e { return "" }
+                if length == 1 && bytes[0] == 0x2e || length == 2 && bytes[0] == 0x2e && bytes[1] == 0x2e { return }
+                spans.append((storage.count, length))
+                storage.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[..<length]))
+            }
+        }
+        var names: [String] = []
+        names.reserveCapacity(spans.count)
+        storage.withUnsafeBufferPointer { all in
+            guard let base = all.baseAddress else { return }
+            // By the bytes of the names (`String`'s own order is by Unicode scalars after
+            // normalization, which is not the order the manifest uses).
+            spans.sort { a, b in
+                let order = memcmp(base + a.start, base + b.start, min(a.count, b.count))
+                return order != 0 ? order < 0 : a.count < b.count
+            }
+            for span in spans {
+                let name = UnsafeBufferPointer(rebasing: all[span.start..<(span.start + span.count)])
                 guard let valid = String(validating: name, as: UTF8.self) else {
                     invalid.append(FileError(path: joinPath(displayPath, String(decoding: name, as: UTF8.self)), reason: .invalidName))
-                    return nil
+                    continue
                 }
-                return valid
+                names.append(valid)
             }
-            if let name, !name.isEmpty { names.append(name) }
         }
-        // By the bytes of the names (`String`'s own order is by Unicode scalars after
-        // normalization, which is not the order `sha256sum`-style tools and the manifest use).
-        names.sort(by: utf8Precedes)
         return (names, invalid)
     }
 
