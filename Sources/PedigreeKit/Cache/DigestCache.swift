@@ -204,6 +204,8 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
         guard !wanted.isEmpty else { return found }
         wanted.sort { ($0.device, $0.inode) < ($1.device, $1.inode) }
         state.withLock { state in
+            // Counted however the pass ends: what was found passed its checks.
+            defer { state.stats.reused += found.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
             guard let database = state.database, state.lookup != nil else { return }
             if !state.reading {
                 guard (try? database.execute("BEGIN")) != nil else { return }
@@ -221,7 +223,6 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
                 }
                 start = end
             }
-            state.stats.reused += found.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
         }
         return found
     }
