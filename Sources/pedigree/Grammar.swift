@@ -7,7 +7,8 @@ import PedigreeKit
 /// ArgumentParser reports an unknown option only after the command's arguments decode and
 /// validate, so `verify m --trusted-kye k` used to say that no key was given. The options each
 /// command takes are read from ArgumentParser's own description of the tool
-/// (`_dumpHelp()`), so this list never drifts from the declarations.
+/// (`_dumpHelp()`), so this list never drifts from the declarations. It is read only when
+/// ArgumentParser refused the command line (`Main.main`): a run whose line parses pays nothing.
 enum Grammar {
     /// An unknown option and what to say about it.
     struct Unknown {

@@ -14,24 +14,29 @@ struct Pedigree: ParsableCommand {
     )
 }
 
-/// Runs the tool: checks the command line's options, parses it, runs the command, and turns
+/// Runs the tool: parses the command line (checking its options when that fails), runs the command, and turns
 /// whatever ended the run into its message and exit status — in this one place.
 @main
 enum Main {
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if let unknown = Grammar.firstUnknownOption(arguments) {
-            Console.parserMessage(unknown.message, toStandardOutput: false)
-            exit(ExitStatus.usage.rawValue)
-        }
-        var parsed: ParsableCommand.Type?
+        var command: any ParsableCommand
         do {
-            var command = try Pedigree.parseAsRoot(arguments)
-            parsed = type(of: command)
+            command = try Pedigree.parseAsRoot(arguments)
+        } catch {
+            // A command line ArgumentParser accepts holds no unknown option, so the grammar is
+            // read only when parsing failed: then an unknown option is what is reported first.
+            if let unknown = Grammar.firstUnknownOption(arguments) {
+                Console.parserMessage(unknown.message, toStandardOutput: false)
+                exit(ExitStatus.usage.rawValue)
+            }
+            exit(report(error))
+        }
+        do {
             try command.run()
             exit(ExitStatus.success.rawValue)
         } catch {
-            exit(report(error, command: parsed))
+            exit(report(error, command: type(of: command)))
         }
     }
 

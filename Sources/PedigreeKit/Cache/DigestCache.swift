@@ -44,8 +44,8 @@ public struct DigestCacheStats: Equatable, Sendable {
 /// - a digest is remembered only when the stamps of the open descriptor before and after the
 ///   read are equal (the engine checks), and only if the file's last change lies a clock tick or
 ///   more before the run began (a write within the same tick would not move the change time);
-/// - each row carries a seal (SHA-256 over its fields) so a damaged page is never read as a
-///   digest;
+/// - each row carries a seal (a 128-bit checksum over its fields, see `Seal`) so a damaged page
+///   is never read as a digest;
 /// - a database that is not ours — another user's, writable by others, not SQLite, another
 ///   schema — is deleted and rebuilt, never read; a folder above it that others could change
 ///   keeps the cache off.
@@ -67,8 +67,9 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
     public static let fileName = "digests.sqlite"
     /// `PRAGMA application_id` of the database: "PDGR".
     static let applicationID: Int64 = 0x5044_4752
-    /// `PRAGMA user_version`: the schema below.
-    static let schemaVersion: Int64 = 1
+    /// `PRAGMA user_version`: the schema below (2: the seal is a checksum, see `Seal`; a cache of
+    /// version 1, sealed with SHA-256, is rebuilt).
+    static let schemaVersion: Int64 = 2
     /// Rows written per transaction.
     static let batchSize = 512
     /// How long a remembered digest is kept (90 days); hits do not renew it, so nothing is
@@ -95,6 +96,8 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
     private struct State: @unchecked Sendable {
         var database: SQLiteDatabase?
         var lookup: SQLiteStatement?
+        /// The range query of `recall(_:)` for many stamps, prepared on first use.
+        var range: SQLiteStatement?
         var insert: SQLiteStatement?
         var pending: [(stamp: FileStamp, digest: FileDigest)] = []
         var stats = DigestCacheStats()
@@ -181,34 +184,113 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
     // MARK: DigestMemo
 
     public func recall(_ stamp: FileStamp) -> FileDigest? {
-        guard mode == .readWrite else { return nil }
-        return state.withLock { state -> FileDigest? in
-            guard let lookup = state.lookup, let database = state.database else { return nil }
+        recall([stamp])[0]
+    }
+
+    /// Looks many stamps up in one pass: the stamps are sorted by device and inode, and each
+    /// device's run of inodes is read with one range query whose rows are matched in order.
+    ///
+    /// A range holding many rows that are not asked about (other folders' files whose inodes lie
+    /// between these) is abandoned for one lookup per remaining stamp, so a large cache of
+    /// other models costs at most about as many rows stepped as stamps asked.
+    public func recall(_ stamps: [FileStamp?]) -> [FileDigest?] {
+        var found = [FileDigest?](repeating: nil, count: stamps.count)
+        guard mode == .readWrite else { return found }
+        var wanted: [(device: UInt64, inode: UInt64, index: Int)] = []
+        wanted.reserveCapacity(stamps.count)
+        for (index, stamp) in stamps.enumerated() {
+            if let stamp { wanted.append((stamp.device, stamp.inode, index)) }
+        }
+        guard !wanted.isEmpty else { return found }
+        wanted.sort { ($0.device, $0.inode) < ($1.device, $1.inode) }
+        state.withLock { state in
+            // Counted however the pass ends: what was found passed its checks.
+            defer { state.stats.reused += found.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
+            guard let database = state.database, state.lookup != nil else { return }
             if !state.reading {
-                guard (try? database.execute("BEGIN")) != nil else { return nil }
+                guard (try? database.execute("BEGIN")) != nil else { return }
                 state.reading = true
             }
+            var start = 0
+            while start < wanted.count {
+                var end = start + 1
+                while end < wanted.count && wanted[end].device == wanted[start].device { end += 1 }
+                do throws(SQLiteError) {
+                    try Self.recallRange(wanted[start..<end], stamps, into: &found, state: &state)
+                } catch {
+                    if error.isDamaged { Self.discard(&state, path: path) }
+                    return
+                }
+                start = end
+            }
+        }
+        return found
+    }
+
+    /// Matches the rows of one device's sorted run of inodes (`wanted`) against `stamps`.
+    private static func recallRange(
+        _ wanted: ArraySlice<(device: UInt64, inode: UInt64, index: Int)>, _ stamps: [FileStamp?],
+        into found: inout [FileDigest?], state: inout State
+    ) throws(SQLiteError) {
+        guard let database = state.database, let first = wanted.first, let last = wanted.last else { return }
+        if state.range == nil { state.range = try database.prepare(Self.rangeQuery) }
+        guard let range = state.range else { return }
+        defer { range.reset() }
+        range.bind(1, Int64(bitPattern: first.device))
+        range.bind(2, Int64(bitPattern: first.inode))
+        range.bind(3, Int64(bitPattern: last.inode))
+        var next = wanted.startIndex
+        // Rows stepped that nobody asked about; past this many, point lookups are cheaper.
+        var foreign = 0
+        let foreignLimit = wanted.count + 64
+        while next < wanted.endIndex, try range.step() {
+            let inode = UInt64(bitPattern: range.int64(0))
+            while next < wanted.endIndex && wanted[next].inode < inode { next += 1 }
+            guard next < wanted.endIndex, wanted[next].inode == inode else {
+                foreign += 1
+                if foreign > foreignLimit { break }
+                continue
+            }
+            // Hard links share an inode: every name of it gets the row.
+            while next < wanted.endIndex && wanted[next].inode == inode {
+                let index = wanted[next].index
+                if let stamp = stamps[index] { found[index] = match(range, column: 1, stamp) }
+                next += 1
+            }
+        }
+        guard next < wanted.endIndex, let lookup = state.lookup else { return }
+        range.reset()
+        for item in wanted[next...] {
+            guard let stamp = stamps[item.index] else { continue }
             lookup.reset()
             lookup.bind(1, Int64(bitPattern: stamp.device))
             lookup.bind(2, Int64(bitPattern: stamp.inode))
-            do throws(SQLiteError) {
-                guard try lookup.step() else { return nil }
-            } catch {
-                if error.isDamaged { Self.discard(&state, path: path) }
-                return nil
+            defer { lookup.reset() }
+            if try lookup.step() { found[item.index] = match(lookup, column: 0, stamp) }
+        }
+    }
+
+    /// The rows of one device with inodes in a range, in inode order (the primary key's).
+    private static let rangeQuery = """
+        SELECT inode, filesystem, size, mtime_s, mtime_ns, ctime_s, ctime_ns, sha256, seal FROM digests
+        WHERE device = ?1 AND inode BETWEEN ?2 AND ?3 ORDER BY inode
+        """
+
+    /// The digest of the current row of `statement` (its columns from `column` on: file system,
+    /// size, times, digest, seal) when the row describes exactly `stamp` and its seal holds.
+    private static func match(_ statement: SQLiteStatement, column: Int32, _ stamp: FileStamp) -> FileDigest? {
+        let row = FileStamp(
+            fileSystem: UInt64(bitPattern: statement.int64(column)), device: stamp.device, inode: stamp.inode,
+            size: statement.int64(column + 1),
+            modified: StampTime(seconds: statement.int64(column + 2), nanoseconds: statement.int64(column + 3)),
+            changed: StampTime(seconds: statement.int64(column + 4), nanoseconds: statement.int64(column + 5)))
+        guard row == stamp else { return nil }
+        return statement.withBlob(column + 6) { digestBytes -> FileDigest? in
+            guard digestBytes.count == SHA256Digest.byteCount else { return nil }
+            let sealed = statement.withBlob(column + 7) { sealBytes in
+                sealBytes.count == Seal.byteCount && Seal(stamp, digestBytes).equals(sealBytes)
             }
-            let row = Row(
-                stamp: FileStamp(
-                    fileSystem: UInt64(bitPattern: lookup.int64(0)), device: stamp.device, inode: stamp.inode,
-                    size: lookup.int64(1),
-                    modified: StampTime(seconds: lookup.int64(2), nanoseconds: lookup.int64(3)),
-                    changed: StampTime(seconds: lookup.int64(4), nanoseconds: lookup.int64(5))),
-                digest: lookup.blob(6), seal: lookup.blob(7))
-            lookup.reset()
-            guard row.stamp == stamp, row.seal == Self.seal(stamp, row.digest), let digest = SHA256Digest(bytes: row.digest) else {
-                return nil
-            }
-            state.stats.reused += 1
+            guard sealed, let digest = SHA256Digest(bytes: digestBytes) else { return nil }
             return FileDigest(digest: digest, size: stamp.size)
         }
     }
@@ -328,6 +410,7 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
     private static func discard(_ state: inout State, path: String) {
         state.reading = false
         state.lookup = nil
+        state.range = nil
         state.insert = nil
         state.database = nil
         state.pending = []
@@ -360,7 +443,7 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
                 insert.bind(7, stamp.changed.seconds)
                 insert.bind(8, stamp.changed.nanoseconds)
                 insert.bind(9, digest.digest.bytes)
-                insert.bind(10, seal(stamp, digest.digest.bytes))
+                insert.bind(10, Seal(stamp, digest.digest.bytes).bytes)
                 insert.bind(11, now)
                 _ = try insert.step()
             }
@@ -375,18 +458,92 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
         }
     }
 
-    /// The first 16 bytes of SHA-256 over a row's fields: a damaged row never passes for a digest.
+    /// The seal of a row: 128 bits of a checksum over its fields (see `Seal`).
     static func seal(_ stamp: FileStamp, _ digest: [UInt8]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(96)
-        for value in [
-            stamp.fileSystem, stamp.device, stamp.inode, UInt64(bitPattern: stamp.size),
-            UInt64(bitPattern: stamp.modified.seconds), UInt64(bitPattern: stamp.modified.nanoseconds),
-            UInt64(bitPattern: stamp.changed.seconds), UInt64(bitPattern: stamp.changed.nanoseconds),
-        ] {
-            withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
+        digest.withUnsafeBytes { Seal(stamp, $0).bytes }
+    }
+}
+
+/// A checksum over every field of a cache row, stored with it, so that a row damaged on disk —
+/// a torn page, a flipped bit, fields of two rows run together — is never read as a digest.
+///
+/// It is a checksum, not a keyed MAC, and needs to be no more: the seal answers accidents, not
+/// an adversary. Whoever can write the database can write any row with a valid seal of any
+/// strength, since the key would have to live beside it; that is why a database another user
+/// could write is never read (`PrivateFiles`), and what is left are the user's own files, which
+/// that user could as well sign directly. Against accidental damage, two independent 64-bit
+/// lanes of multiply–xorshift mixing (each word of the row enters both lanes with different
+/// multipliers, and each lane ends with a full avalanche) leave about one chance in 2^128 that
+/// a damaged row keeps a matching seal. It costs a few dozen instructions per row, where a
+/// SHA-256 over the row cost more than the rest of a cache hit.
+///
+/// A false hit would need a row whose stamp equals the file's current stamp (checked field by
+/// field before the seal) and whose digest bytes were damaged without the seal noticing.
+struct Seal {
+    static let byteCount = 16
+    private var low: UInt64
+    private var high: UInt64
+
+    init(_ stamp: FileStamp, _ digest: some RandomAccessCollection<UInt8>) {
+        var a: UInt64 = 0x243F_6A88_85A3_08D3
+        var b: UInt64 = 0x1319_8A2E_0370_7344
+        @inline(__always) func mix(_ word: UInt64) {
+            a = (a ^ word) &* 0x9E37_79B9_7F4A_7C15
+            a ^= a >> 29
+            b = (b ^ (word &+ 0xA409_3822_299F_31D0)) &* 0xC2B2_AE3D_27D4_EB4F
+            b ^= b >> 31
         }
-        bytes += digest
-        return Array(SHA256.hash(bytes).bytes.prefix(16))
+        mix(stamp.fileSystem)
+        mix(stamp.device)
+        mix(stamp.inode)
+        mix(UInt64(bitPattern: stamp.size))
+        mix(UInt64(bitPattern: stamp.modified.seconds))
+        mix(UInt64(bitPattern: stamp.modified.nanoseconds))
+        mix(UInt64(bitPattern: stamp.changed.seconds))
+        mix(UInt64(bitPattern: stamp.changed.nanoseconds))
+        // The digest, eight bytes to a word; its length enters too.
+        var word: UInt64 = 0
+        var filled = 0
+        for byte in digest {
+            word = word << 8 | UInt64(byte)
+            filled += 1
+            if filled == 8 {
+                mix(word)
+                word = 0
+                filled = 0
+            }
+        }
+        mix(word)
+        mix(UInt64(digest.count))
+        low = Self.finish(a ^ (b >> 17))
+        high = Self.finish(b ^ (a << 13))
+    }
+
+    /// The 64-bit finalizer of MurmurHash3: every input bit flips each output bit with odds near ½.
+    private static func finish(_ value: UInt64) -> UInt64 {
+        var x = value
+        x ^= x >> 33
+        x = x &* 0xFF51_AFD7_ED55_8CCD
+        x ^= x >> 33
+        x = x &* 0xC4CE_B9FE_1A85_EC53
+        x ^= x >> 33
+        return x
+    }
+
+    /// The seal as stored: 16 bytes, little-endian.
+    var bytes: [UInt8] {
+        (0..<Self.byteCount).map(byte)
+    }
+
+    /// Whether `stored` is this seal, compared in place.
+    func equals(_ stored: UnsafeRawBufferPointer) -> Bool {
+        guard stored.count == Self.byteCount else { return false }
+        for index in 0..<Self.byteCount where stored[index] != byte(index) { return false }
+        return true
+    }
+
+    /// Byte `index` (0..<16) of the stored form.
+    private func byte(_ index: Int) -> UInt8 {
+        UInt8(truncatingIfNeeded: (index < 8 ? low : high) >> UInt64(8 * (index % 8)))
     }
 }

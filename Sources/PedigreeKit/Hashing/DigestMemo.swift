@@ -11,4 +11,16 @@ public protocol DigestMemo: AnyObject, Sendable {
     /// Offers `digest` as the content of the file that was in the state `stamp` before and
     /// after it was read; the memo may decline it (see `DigestCache`).
     func remember(_ digest: FileDigest, stamp: FileStamp)
+
+    /// The digests of many files at once, as `recall(_:)` would give them one by one (`nil` for a
+    /// `nil` stamp or one not known); the engine asks this once, with the walk's stamps, before it
+    /// opens any file.
+    func recall(_ stamps: [FileStamp?]) -> [FileDigest?]
+}
+
+extension DigestMemo {
+    /// One `recall(_:)` per stamp, for a memo with no faster way.
+    public func recall(_ stamps: [FileStamp?]) -> [FileDigest?] {
+        stamps.map { $0.flatMap(recall) }
+    }
 }

@@ -65,7 +65,9 @@ final class FileHasher {
             progress?.add(known.size)
             return known
         }
-        FileReading.adviseSequential(fd)
+        // Read-ahead advice helps only a file longer than one read: a small file would pay a
+        // system call for nothing (one in eight of a small file's calls).
+        if before.size > Int64(bufferSize) { FileReading.adviseSequential(fd) }
         sha.reset()
         let total: Int64
         let readError: Int32

@@ -31,6 +31,12 @@ public struct HashJob: Sendable {
 /// Files are started largest first so the threads finish together; results are delivered
 /// in the order of the input, never in the order of completion.
 public struct HashEngine: Sendable {
+    /// Files smaller than this are hashed after the larger ones, in the order given and in
+    /// batches; larger ones are started largest first.
+    static let smallFileBytes: Int64 = 1 << 20
+    /// Small files a thread takes at once: fewer trips to the shared counter and result lock.
+    static let smallFileBatch = 32
+
     /// The read size: large enough that system calls cost little, small enough to stay in cache.
     public static let defaultBufferSize = 1 << 20
 
@@ -72,50 +78,69 @@ public struct HashEngine: Sendable {
         emit: (@Sendable (Int, Result<FileDigest, FileError>) -> Void)? = nil
     ) -> [Result<FileDigest, FileError>] {
         progress?.expect(files.reduce(0) { $0 + max(0, $1.sizeHint) })
-        let order = files.indices.sorted { files[$0].sizeHint > files[$1].sizeHint }
         let state = Locked(EmitState(count: files.count))
+        // With observers, which file they want is known only once it is open, and a file they
+        // observe must be read: the memo is then asked by the hasher alone. Without, it is asked
+        // once for every file with the walk's stamps (see `HashJob.listedStamp`), and a
+        // remembered file is never opened.
+        let askAsListed = memo != nil && observers == nil
+        if let memo, askAsListed {
+            let known = memo.recall(files.map(\.listedStamp))
+            state.withLock { state in
+                for (index, digest) in known.enumerated() {
+                    guard let digest else { continue }
+                    progress?.add(digest.size)
+                    state.results[index] = .success(digest)
+                }
+                state.emitReady(emit)
+            }
+        }
+        // Large files first, largest first, so the threads finish together; then the small ones
+        // in the order given — a walk's order, folder by folder — so that consecutive files share
+        // a folder the thread has open, taken `smallFileBatch` at a time.
+        let pending = state.withLock { state in files.indices.filter { state.results[$0] == nil } }
+        let large = pending.filter { files[$0].sizeHint >= Self.smallFileBytes }.sorted { files[$0].sizeHint > files[$1].sizeHint }
+        let order = large + pending.filter { files[$0].sizeHint < Self.smallFileBytes }
+        let largeCount = large.count
         let next = Atomic<Int>(0)
-        let threads = min(jobs, files.count)
+        let threads = min(jobs, order.count)
         let bufferSize = self.bufferSize
         let afterChunk = self.afterChunk
         let memo = self.memo
         let observers = self.observers
         // With a core to spare per thread, each thread reads ahead on a second one.
         let pipelined = readAhead ?? (threads * 2 <= availableProcessors())
-        runOnThreads(threads) { _ in
-            let hasher = FileHasher(bufferSize: bufferSize, pipelined: pipelined)
-            hasher.memo = memo
-            hasher.observers = observers
-            while true {
-                let slot = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                guard slot < order.count else { break }
-                let index = order[slot]
-                let job = files[index]
-                if let afterChunk {
-                    hasher.afterChunk = { afterChunk(job.displayPath, $0) }
-                }
-                let result: Result<FileDigest, FileError>
-                // With observers, which file they want is known only once it is open, and a
-                // file they observe must be read: the memo is then asked by the hasher alone.
-                let askedAsListed = observers == nil ? job.listedStamp : nil
-                if let memo, let stamp = askedAsListed, let known = memo.recall(stamp) {
-                    // Remembered as listed: nothing to open (see `HashJob.listedStamp`).
-                    progress?.add(known.size)
-                    result = .success(known)
-                } else {
-                    do throws(FileError) {
-                        result = .success(try hasher.hash(
-                            job.source, displayPath: job.displayPath, progress: progress, alreadyAsked: askedAsListed))
-                    } catch {
-                        result = .failure(error)
+        if threads > 0 {
+            runOnThreads(threads) { _ in
+                let hasher = FileHasher(bufferSize: bufferSize, pipelined: pipelined)
+                hasher.memo = memo
+                hasher.observers = observers
+                var folders = OpenFolder()
+                var done: [(Int, Result<FileDigest, FileError>)] = []
+                while true {
+                    let step = next.load(ordering: .relaxed) < largeCount ? 1 : Self.smallFileBatch
+                    let first = next.wrappingAdd(step, ordering: .relaxed).oldValue
+                    guard first < order.count else { break }
+                    done.removeAll(keepingCapacity: true)
+                    for slot in first..<min(first + step, order.count) {
+                        let index = order[slot]
+                        let job = files[index]
+                        if let afterChunk {
+                            hasher.afterChunk = { afterChunk(job.displayPath, $0) }
+                        }
+                        let result: Result<FileDigest, FileError>
+                        do throws(FileError) {
+                            result = .success(try hasher.hash(
+                                folders.source(job.source), displayPath: job.displayPath, progress: progress,
+                                alreadyAsked: askAsListed ? job.listedStamp : nil))
+                        } catch {
+                            result = .failure(error)
+                        }
+                        done.append((index, result))
                     }
-                }
-                state.withLock { state in
-                    state.results[index] = result
-                    guard let emit else { return }
-                    while state.nextToEmit < state.results.count, let ready = state.results[state.nextToEmit] {
-                        emit(state.nextToEmit, ready)
-                        state.nextToEmit += 1
+                    state.withLock { state in
+                        for (index, result) in done { state.results[index] = result }
+                        state.emitReady(emit)
                     }
                 }
             }
@@ -129,9 +154,36 @@ public struct HashEngine: Sendable {
     }
 }
 
+/// The folder a hashing thread has open, so that files of one folder are opened with one
+/// `openat` each (see `WalkFolder` for why that cannot lead out of the walk's root).
+private struct OpenFolder {
+    private var folder: WalkFolder?
+    private var handle: DirectoryHandle?
+
+    /// `source`, opened through the folder already open when it is a walk's file.
+    mutating func source(_ source: FileSource) -> FileSource {
+        guard case let .inFolder(wanted, name) = source else { return source }
+        if let folder, folder === wanted, let handle { return .child(handle, name: name) }
+        folder = wanted
+        handle = wanted.open()
+        // A folder that cannot be opened now: the long way names the component that failed.
+        guard let handle else { return source }
+        return .child(handle, name: name)
+    }
+}
+
 private struct EmitState: Sendable {
     var results: [Result<FileDigest, FileError>?]
     var nextToEmit = 0
 
     init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    /// Emits, in order, every result whose predecessors have all been emitted.
+    mutating func emitReady(_ emit: (@Sendable (Int, Result<FileDigest, FileError>) -> Void)?) {
+        guard let emit else { return }
+        while nextToEmit < results.count, let ready = results[nextToEmit] {
+            emit(nextToEmit, ready)
+            nextToEmit += 1
+        }
+    }
 }

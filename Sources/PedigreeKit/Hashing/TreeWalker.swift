@@ -20,8 +20,8 @@ public enum LinkPolicy: Sendable, Equatable {
 /// Walks a directory tree in a stable order: entries sorted by the bytes of their names,
 /// depth first, so `a/b` sorts with its folder `a`.
 ///
-/// Regular files become hash jobs that open their file one component at a time beneath the
-/// root without following links; FIFOs, sockets and devices are reported, never opened.
+/// Regular files become hash jobs naming their folder (`WalkFolder`, opened one component at a
+/// time beneath the root without following links) and their leaf name; FIFOs, sockets and devices are reported, never opened.
 public struct TreeWalker: Sendable {
     public var linkPolicy: LinkPolicy
     /// Paths (relative, POSIX) to leave out; `isDirectory` says whether the path is a folder.
@@ -40,7 +40,7 @@ public struct TreeWalker: Sendable {
         let root = try DirectoryHandle(path: path)
         var state = WalkState(rootPath: path, displayPrefix: displayPrefix)
         if let status = fileStatus(root.fd) { state.visiting.insert([status.device, status.inode]) }
-        walk(Place(base: .root(root), components: []), directory: root, relative: [], state: &state)
+        walk(.folder(WalkFolder(root: root)), directory: root, relative: "", state: &state)
         return state.items
     }
 
@@ -52,41 +52,45 @@ public struct TreeWalker: Sendable {
         var visiting: Set<[UInt64]> = []
         var followed: Set<[UInt64]> = []
         var items: [WalkItem] = []
+
+        /// How a file at `relativePath` is shown: the same string when there is no prefix.
+        func display(_ relativePath: String) -> String {
+            displayPrefix.isEmpty ? relativePath : joinPath(displayPrefix, relativePath)
+        }
     }
 
-    /// Where the folder being listed is: beneath the walk's root (opened one component at a
-    /// time), or inside a folder reached through a link, named by its resolved path.
-    private struct Place {
-        enum Base {
-            /// The walk's root, opened once.
-            case root(DirectoryHandle)
-            /// The resolved real path of a folder reached through a link.
-            case resolved(String)
-        }
-
-        let base: Base
-        let components: [String]
+    /// Where the folder being listed is: beneath the walk's root (a `WalkFolder`, which its
+    /// files share), or inside a folder reached through a link, named by its resolved path.
+    private enum Place {
+        case folder(WalkFolder)
+        /// The resolved real path of a folder reached through a link, and the names below it.
+        case resolved(String, components: [String])
 
         func appending(_ name: String) -> Place {
-            Place(base: base, components: components + [name])
+            switch self {
+            case .folder(let folder): return .folder(WalkFolder(name, in: folder))
+            case let .resolved(path, components): return .resolved(path, components: components + [name])
+            }
         }
 
         /// How to open the file `name` of this folder, whose status is `status`.
         func source(_ name: String, status: FileStatus) -> FileSource {
-            switch base {
-            case .root(let root):
-                return .beneath(root, components: components + [name])
-            case .resolved(let path):
+            switch self {
+            case .folder(let folder):
+                return .inFolder(folder, name: name)
+            case let .resolved(path, components):
                 return .resolved(([path] + components + [name]).joined(separator: "/"), identity: FileIdentity(status))
             }
         }
     }
 
-    /// Lists `directory` (at `place`) whose files are named `relative` + name relative to the
-    /// walk's root.
-    private func walk(_ place: Place, directory: DirectoryHandle, relative: [String], state: inout WalkState) {
-        let here = relative.joined(separator: "/")
-        let displayHere = here.isEmpty ? state.displayPrefix : joinPath(state.displayPrefix, here)
+    /// Lists `directory` (at `place`) whose files are named `relative` + "/" + name relative to
+    /// the walk's root (`relative` is empty at the root).
+    ///
+    /// Per file it makes the file's relative path and nothing else that grows with the path: its
+    /// job points to the folder's shared `WalkFolder` and keeps only the leaf name.
+    private func walk(_ place: Place, directory: DirectoryHandle, relative: String, state: inout WalkState) {
+        let displayHere = relative.isEmpty ? state.displayPrefix : state.display(relative)
         let listing: (names: [String], invalid: [FileError])
         do {
             listing = try directory.entries(displayPath: displayHere)
@@ -98,21 +102,19 @@ public struct TreeWalker: Sendable {
         // One `fstat`/`fstatfs` per folder lets every file's listing double as its cache stamp.
         let stampContext = FileStamp.listingContext(ofDirectory: directory.fd)
         for name in listing.names {
-            let childRelative = relative + [name]
-            let relativePath = childRelative.joined(separator: "/")
-            let display = joinPath(state.displayPrefix, relativePath)
+            let relativePath = relative.isEmpty ? name : relative + "/" + name
             let status: FileStatus
             switch fileStatus(at: directory.fd, name) {
             case .success(let st): status = st
             case .failure(let failure):
-                state.items.append(.failure(FileError(path: display, reason: .system(failure.code))))
+                state.items.append(.failure(FileError(path: state.display(relativePath), reason: .system(failure.code))))
                 continue
             }
             switch status.kind {
             case .regular:
                 if ignore(relativePath, false) { continue }
                 let job = HashJob(
-                    displayPath: display, source: place.source(name, status: status), sizeHint: status.size,
+                    displayPath: state.display(relativePath), source: place.source(name, status: status), sizeHint: status.size,
                     listedStamp: stampContext.flatMap { FileStamp(listed: status, in: $0) })
                 state.items.append(.file(relativePath: relativePath, job: job))
             case .directory:
@@ -120,24 +122,23 @@ public struct TreeWalker: Sendable {
                 switch directory.subdirectory(name) {
                 case .success(let sub):
                     state.visiting.insert([status.device, status.inode])
-                    walk(place.appending(name), directory: sub, relative: childRelative, state: &state)
+                    walk(place.appending(name), directory: sub, relative: relativePath, state: &state)
                     state.visiting.remove([status.device, status.inode])
                 case .failure(let failure):
-                    state.items.append(.failure(FileError(path: display, reason: .system(failure.code))))
+                    state.items.append(.failure(FileError(path: state.display(relativePath), reason: .system(failure.code))))
                 }
             case .symlink:
-                followLink(name: name, in: directory, relative: childRelative, display: display, state: &state)
+                followLink(name: name, in: directory, relativePath: relativePath, display: state.display(relativePath), state: &state)
             default:
                 if ignore(relativePath, false) { continue }
-                state.items.append(.failure(FileError(path: display, reason: status.kind.refusalOfNonRegular)))
+                state.items.append(.failure(FileError(path: state.display(relativePath), reason: status.kind.refusalOfNonRegular)))
             }
         }
     }
 
     private func followLink(
-        name: String, in directory: DirectoryHandle, relative: [String], display: String, state: inout WalkState
+        name: String, in directory: DirectoryHandle, relativePath: String, display: String, state: inout WalkState
     ) {
-        let relativePath = relative.joined(separator: "/")
         let target = readLink(at: directory.fd, name) ?? "?"
         if linkPolicy == .refuse {
             if !ignore(relativePath, false) {
@@ -191,7 +192,7 @@ public struct TreeWalker: Sendable {
                 return
             }
             state.visiting.insert(key)
-            walk(Place(base: .resolved(resolved), components: []), directory: sub, relative: relative, state: &state)
+            walk(.resolved(resolved, components: []), directory: sub, relative: relativePath, state: &state)
             state.visiting.remove(key)
         default:
             if ignore(relativePath, false) { return }

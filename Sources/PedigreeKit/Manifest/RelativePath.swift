@@ -25,7 +25,30 @@ public enum RelativePath {
 
     /// The order `model_signing` sorts files in: path components compared one by one, each
     /// by its bytes, a path before the paths inside it (`a` < `a/b` < `a-b`).
+    ///
+    /// Compared in place, byte by byte, with `/` ranked below every byte: ordering the joined
+    /// bytes so is the same as ordering the components one by one (a component that ends first
+    /// meets `/` or the end where the other still has a byte), and it allocates nothing — the
+    /// root digest sorts every file of a manifest with it.
     public static func precedes(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let common = min(x.count, y.count)
+                for index in 0..<common where x[index] != y[index] {
+                    let slash = UInt8(ascii: "/")
+                    if x[index] == slash { return true }
+                    if y[index] == slash { return false }
+                    return x[index] < y[index]
+                }
+                return x.count < y.count
+            }
+        }
+    }
+
+    /// `precedes` as it was first written, on arrays of components: the reference the tests
+    /// compare the in-place comparison with.
+    static func precedesByComponents(_ a: String, _ b: String) -> Bool {
         components(a).lexicographicallyPrecedes(components(b)) { $0.lexicographicallyPrecedes($1) }
     }
 }

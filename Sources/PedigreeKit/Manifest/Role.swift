@@ -59,6 +59,117 @@ public struct RoleClassifier: Sendable {
     /// and the name lists are sets built once. It works on characters, as `split` did, and
     /// skips empty components (`a//b`, a trailing `/`) as `split(separator: "/")` would.
     static func builtInRole(of path: String) -> Role {
+        var utf8 = path
+        if let role = utf8.withUTF8({ bytes in bytes.allSatisfy { $0 < 0x80 } ? asciiRole(bytes) : nil }) { return role }
+        return builtInRoleByCharacters(of: path)
+    }
+
+    /// `builtInRoleByCharacters(of:)` for an ASCII path, on its bytes: the same answer for every
+    /// ASCII path, since for ASCII a character is a byte (or CR LF, which holds neither `.` nor
+    /// `/`), lowercasing is per byte, and two ASCII strings are equal only when their bytes are.
+    /// It makes no array and only short strings (stored inline) for the set lookups.
+    private static func asciiRole(_ path: UnsafeBufferPointer<UInt8>) -> Role {
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        var end = path.count
+        while end > 0 && path[end - 1] == slash { end -= 1 }
+        var nameStart = 0
+        if end == 0 {
+            end = path.count  // all slashes (or empty): the name is the whole path, as the character path has it
+        } else {
+            var index = end
+            while index > 0 && path[index - 1] != slash { index -= 1 }
+            nameStart = index
+        }
+        let folderEnd = end == path.count && nameStart == 0 ? 0 : max(0, nameStart - 1)
+        // The name, lowercased, on the stack.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, end - nameStart)) { buffer -> Role in
+            let count = end - nameStart
+            for offset in 0..<count { buffer[offset] = lowercasedASCII(path[nameStart + offset]) }
+            let lowerBytes = UnsafeBufferPointer(rebasing: buffer[0..<count])
+            let lower = String(decoding: lowerBytes, as: UTF8.self)
+            let stem: String
+            if let first = lowerBytes.firstIndex(where: { $0 != dot }) {
+                let stop = lowerBytes[first...].firstIndex(of: dot) ?? count
+                stem = String(decoding: UnsafeBufferPointer(rebasing: lowerBytes[first..<stop]), as: UTF8.self)
+            } else {
+                stem = lower
+            }
+            let ext = lowerBytes.lastIndex(of: dot).map {
+                String(decoding: UnsafeBufferPointer(rebasing: lowerBytes[($0 + 1)...]), as: UTF8.self)
+            } ?? ""
+            if licenseStems.contains(stem)
+                || starts(lowerBytes, "license") || starts(lowerBytes, "licence") || starts(lowerBytes, "copying")
+            {
+                return .license
+            }
+            if noticeStems.contains(stem) || starts(lowerBytes, "notice") { return .notice }
+            let isOptimizer = starts(lowerBytes, "optimizer") || ends(lowerBytes, "optim_states.pt")
+                || containsBytes(lower, "optimizer_state") || lower == "scheduler.pt"
+            if isOptimizer { return .optimizerState }
+            // The folders one by one, lowercased as they are compared; empty ones skipped.
+            var firstFolder: Range<Int>?
+            var inCheckpoint = false
+            var start = 0
+            while start < folderEnd {
+                var stop = start
+                while stop < folderEnd && path[stop] != slash { stop += 1 }
+                if stop > start {
+                    let folder = UnsafeBufferPointer(rebasing: path[start..<stop])
+                    if firstFolder == nil { firstFolder = start..<stop }
+                    if starts(folder, "checkpoint-", lowercasing: true) || equals(folder, "checkpoints")
+                        || starts(folder, "global_step", lowercasing: true)
+                    {
+                        inCheckpoint = true
+                        break
+                    }
+                }
+                start = stop + 1
+            }
+            if inCheckpoint || ext == "ckpt" { return .checkpoint }
+            if tokenizerNames.contains(lower) || ext == "tiktoken" { return .tokenizer }
+            if lower == "requirements.txt" || lower == "dockerfile" || lower == "makefile" || codeExtensions.contains(ext) {
+                return .code
+            }
+            if lower == "training_args.bin" { return .config }
+            if weightExtensions.contains(ext) { return .weights }
+            let first = firstFolder.map { UnsafeBufferPointer(rebasing: path[$0]) }
+            if starts(lowerBytes, "readme") || starts(lowerBytes, "model_card") || starts(lowerBytes, "modelcard")
+                || first.map({ equals($0, "docs") }) == true || documentationExtensions.contains(ext)
+            {
+                return .documentation
+            }
+            if first.map({ equals($0, "data") || equals($0, "datasets") }) == true || dataExtensions.contains(ext) { return .data }
+            if configExtensions.contains(ext) { return .config }
+            return .other
+        }
+    }
+
+    private static func lowercasedASCII(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+    }
+
+    /// Whether `bytes` begin with `prefix` (lowercase ASCII), lowercasing `bytes` if asked.
+    private static func starts(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: StaticString, lowercasing: Bool = false) -> Bool {
+        let count = prefix.utf8CodeUnitCount
+        guard bytes.count >= count else { return false }
+        let wanted = prefix.utf8Start
+        for index in 0..<count where (lowercasing ? lowercasedASCII(bytes[index]) : bytes[index]) != wanted[index] { return false }
+        return true
+    }
+
+    /// Whether `bytes` end with `suffix` (lowercase ASCII).
+    private static func ends(_ bytes: UnsafeBufferPointer<UInt8>, _ suffix: StaticString) -> Bool {
+        let count = suffix.utf8CodeUnitCount
+        guard bytes.count >= count else { return false }
+        return starts(UnsafeBufferPointer(rebasing: bytes[(bytes.count - count)...]), suffix)
+    }
+
+    /// Whether `bytes`, lowercased, are `word` (lowercase ASCII).
+    private static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        bytes.count == word.utf8CodeUnitCount && starts(bytes, word, lowercasing: true)
+    }
+
+    static func builtInRoleByCharacters(of path: String) -> Role {
         var trimmed = path[...]
         while trimmed.last == "/" { trimmed = trimmed.dropLast() }
         let lastSlash = trimmed.lastIndex(of: "/")

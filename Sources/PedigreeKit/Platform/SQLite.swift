@@ -116,6 +116,15 @@ final class SQLiteStatement {
     /// Column `index` (0-based) of the current row as an integer.
     func int64(_ index: Int32) -> Int64 { sqlite3_column_int64(handle, index) }
 
+    /// Calls `body` with the bytes of column `index` (0-based) of the current row, in place
+    /// (empty for NULL); the bytes are valid only inside `body`.
+    func withBlob<R>(_ index: Int32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let base = sqlite3_column_blob(handle, index)
+        let count = Int(sqlite3_column_bytes(handle, index))
+        guard count > 0, let base else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
     /// Column `index` (0-based) of the current row as bytes (empty for NULL).
     func blob(_ index: Int32) -> [UInt8] {
         // The pointer first, then its length, as SQLite's documentation asks.

@@ -211,6 +211,100 @@ private final class CacheBench: @unchecked Sendable {
     }
 }
 
+/// Many stamps looked up at once (issue 12: one range query per device instead of one lookup per
+/// file), and the row seal that stands between a damaged row and a digest.
+@Suite struct DigestCacheBatchLookup {
+    private static func files(_ count: Int) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: (0..<count).map { ("d\($0 % 3)/f\($0).txt", "content \($0)") })
+    }
+
+    @Test func everyFileIsFoundInOneBatchAndTheDigestsAreSha256sums() throws {
+        let bench = try CacheBench(files: Self.files(60))
+        bench.settle()
+        #expect(try bench.run().stats.stored == 60)
+        let second = try bench.run()
+        #expect(second.stats.reused == 60)
+        #expect(second.digests == (try bench.truth()))
+    }
+
+    @Test func rowsOfOtherFilesAmongTheInodesFallBackToLookupsAndStillFindAll() throws {
+        let bench = try CacheBench(files: Self.files(40))
+        bench.settle()
+        try bench.run()
+        // Rows nobody asks about, with inodes inside and around the model's range: more than the
+        // range query steps over before it turns to one lookup per file.
+        let database = try SQLiteDatabase(path: bench.database, create: false)
+        try database.execute(
+            """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+            INSERT OR IGNORE INTO digests SELECT d.device, d.inode + n.i - 2500, 0, 0, 0, 0, 0, 0, zeroblob(32), zeroblob(16), 0
+            FROM n, (SELECT device, min(inode) AS inode FROM digests) AS d
+            """)
+        let rows = try database.prepare("SELECT count(*) FROM digests")
+        _ = try rows.step()
+        #expect(rows.int64(0) > 4000)
+        let second = try bench.run()
+        #expect(second.stats.reused == 40)
+        #expect(second.digests == (try bench.truth()))
+    }
+
+    @Test func aRowWhoseSealWasDamagedIsNotADigest() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha", "b.txt": "beta"])
+        bench.settle()
+        try bench.run()
+        let database = try SQLiteDatabase(path: bench.database, create: false)
+        try database.execute("UPDATE digests SET seal = zeroblob(16)")
+        let second = try bench.run()
+        #expect(second.stats.reused == 0)
+        #expect(second.digests == (try bench.truth()))
+        #expect(try bench.run().stats.reused == 2)
+    }
+
+    @Test func theSealMovesWithEveryBitOfEveryField() {
+        let stamp = FileStamp(
+            fileSystem: 11, device: 22, inode: 33, size: 44,
+            modified: StampTime(seconds: 55, nanoseconds: 66), changed: StampTime(seconds: 77, nanoseconds: 88))
+        let digest = Array(SHA256.hash(Array("x".utf8)).bytes)
+        let original = DigestCache.seal(stamp, digest)
+        #expect(original.count == 16)
+        var seals: Set<[UInt8]> = [original]
+        var count = 1
+        for bit in 0..<64 {
+            let flip = UInt64(1) << UInt64(bit)
+            var variants: [FileStamp] = []
+            for field in 0..<8 {
+                var changed = stamp
+                switch field {
+                case 0: changed.fileSystem ^= flip
+                case 1: changed.device ^= flip
+                case 2: changed.inode ^= flip
+                case 3: changed.size ^= Int64(bitPattern: flip)
+                case 4: changed.modified.seconds ^= Int64(bitPattern: flip)
+                case 5: changed.modified.nanoseconds ^= Int64(bitPattern: flip)
+                case 6: changed.changed.seconds ^= Int64(bitPattern: flip)
+                default: changed.changed.nanoseconds ^= Int64(bitPattern: flip)
+                }
+                variants.append(changed)
+            }
+            for variant in variants {
+                seals.insert(DigestCache.seal(variant, digest))
+                count += 1
+            }
+        }
+        for byte in 0..<digest.count {
+            for bit in 0..<8 {
+                var damaged = digest
+                damaged[byte] ^= UInt8(1) << UInt8(bit)
+                seals.insert(DigestCache.seal(stamp, damaged))
+                count += 1
+            }
+        }
+        seals.insert(DigestCache.seal(stamp, Array(digest.prefix(31))))
+        count += 1
+        #expect(seals.count == count)
+    }
+}
+
 @Suite struct DigestCacheThatIsNotOursIsRebuilt {
     /// Plants, in the cache, a well-formed row that says `a.txt` holds other bytes: what another
     /// user who could write the cache would do.
@@ -261,10 +355,11 @@ private final class CacheBench: @unchecked Sendable {
     }
 
     @Test(arguments: [
-        ("PRAGMA application_id = 1346651986; PRAGMA user_version = 7; CREATE TABLE digests (x)", "has schema version 7, not 1"),
+        ("PRAGMA application_id = 1346651986; PRAGMA user_version = 7; CREATE TABLE digests (x)", "has schema version 7, not 2"),
         ("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine')", "is another program's database"),
         ("PRAGMA application_id = 42", "is another program's database"),
-        ("PRAGMA application_id = 1346651986; PRAGMA user_version = 1; CREATE TABLE other (x)", "does not hold the table of its schema version"),
+        ("PRAGMA application_id = 1346651986; PRAGMA user_version = 1; CREATE TABLE digests (x)", "has schema version 1, not 2"),
+        ("PRAGMA application_id = 1346651986; PRAGMA user_version = 2; CREATE TABLE other (x)", "does not hold the table of its schema version"),
     ])
     func aDatabaseOfAnotherSchemaIsRebuilt(_ sql: String, _ reason: String) throws {
         let bench = try CacheBench(files: ["a.txt": "alpha"])

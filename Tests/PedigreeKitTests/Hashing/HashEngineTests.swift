@@ -252,3 +252,73 @@ private final class EmittedOrder: @unchecked Sendable {
         #expect(digests(result) == [try systemSHA256(path)])
     }
 }
+
+/// Many small files of a walk: opened through their folder's descriptor, taken in batches after
+/// the large files, and still delivered in the walk's order (issue 12 item 5).
+@Suite struct HashEngineManySmallFiles {
+    @Test(arguments: [1, 2, 3])
+    func smallFilesOfManyFoldersAndALargeOneMatchSha256sumInWalkOrder(jobs: Int) throws {
+        let folder = try TemporaryFolder()
+        var expected: [String: String] = [:]
+        for index in 0..<300 {
+            let name = "m/d\(index % 7)/sub\(index % 2)/f\(index).bin"
+            let path = try folder.write(name, pseudoRandomBytes(index * 13 % 900, seed: UInt64(index) + 1))
+            expected[String(name.dropFirst(2))] = try systemSHA256(path)
+        }
+        let large = try folder.write("m/large.bin", pseudoRandomBytes(3 << 20, seed: 99))
+        expected["large.bin"] = try systemSHA256(large)
+        let items = try TreeWalker(linkPolicy: .refuse).walk(path: folder.url("m"), displayPrefix: "")
+        let listed: [(String, HashJob)] = items.compactMap {
+            if case let .file(relative, job) = $0 { return (relative, job) }
+            return nil
+        }
+        #expect(listed.count == 301)
+        let emitted = Locked<[Int]>([])
+        let results = HashEngine(jobs: jobs, bufferSize: 1 << 16).hash(listed.map(\.1)) { index, _ in
+            emitted.withLock { $0.append(index) }
+        }
+        #expect(emitted.withLock { $0 } == Array(listed.indices))
+        for ((name, _), result) in zip(listed, results) {
+            #expect((try? result.get().digest.hex) == expected[name], "\(name)")
+        }
+    }
+
+    @Test func aWalksFileNamesItsFolderOnceAndItsLeaf() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("m/a/b/c.txt", "c")
+        try folder.write("m/a/b/d.txt", "d")
+        let items = try TreeWalker(linkPolicy: .refuse).walk(path: folder.url("m"), displayPrefix: "m")
+        let sources: [(WalkFolder, String)] = items.compactMap {
+            if case let .file(_, job) = $0, case let .inFolder(walkFolder, name) = job.source { return (walkFolder, name) }
+            return nil
+        }
+        #expect(sources.map(\.1) == ["c.txt", "d.txt"])
+        #expect(sources[0].0 === sources[1].0)
+        #expect(sources[0].0.components == ["a", "b"])
+        // Opened the long way too (as `readSmallFile(from:)` does), with the same bytes.
+        let bytes = try readSmallFile(from: .inFolder(sources[1].0, name: "d.txt"), displayPath: "m/a/b/d.txt", limit: 10)
+        #expect(bytes == Array("d".utf8))
+    }
+
+    @Test func aFileSwappedForALinkAfterTheWalkIsRefusedInItsOpenFolder() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("m/sub/a.txt", "a")
+        try folder.write("m/sub/b.txt", "b")
+        try folder.write("outside.txt", "outside")
+        let items = try TreeWalker(linkPolicy: .refuse).walk(path: folder.url("m"), displayPrefix: "m")
+        let jobs: [HashJob] = items.compactMap {
+            if case let .file(_, job) = $0 { return job }
+            return nil
+        }
+        try FileManager.default.removeItem(atPath: folder.url("m/sub/b.txt"))
+        #expect(symlink(folder.url("outside.txt"), folder.url("m/sub/b.txt")) == 0)
+        let results = HashEngine(jobs: 1).hash(jobs)
+        #expect((try? results[0].get().digest.hex) == (try systemSHA256(folder.url("m/sub/a.txt"))))
+        guard case .failure(let error) = results[1] else {
+            Issue.record("read through a link swapped in after listing")
+            return
+        }
+        #expect(error.path == "m/sub/b.txt")
+        #expect(error.reason == .symbolicLink)
+    }
+}

@@ -26,6 +26,37 @@ private func describe(_ items: [WalkItem]) -> [String] {
         ])
     }
 
+    @Test func namesThatAreNotUTF8AreReportedInByteOrderAndTheRestWalked() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("m/ok", "ok")
+        try folder.write("m/\u{e9}", "e")
+        // Raw names: 0xff and a lone continuation byte are not UTF-8.
+        for raw in [[0x7a, 0xff], [0x61, 0x80], [0xc3]] as [[UInt8]] {
+            let path = Array(folder.url("m").utf8) + [0x2f] + raw + [0]
+            let fd = path.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_CREAT | O_WRONLY, 0o644) }
+            #expect(fd >= 0)
+            close(fd)
+        }
+        let items = try TreeWalker(linkPolicy: .refuse).walk(path: folder.url("m"), displayPrefix: "m")
+        let described = describe(items)
+        #expect(described.count == 5)
+        #expect(described.suffix(2) == ["file ok as m/ok", "file \u{e9} as m/\u{e9}"])
+        for item in items.prefix(3) {
+            guard case .failure(let error) = item else {
+                Issue.record("expected a refused name, got \(item)")
+                continue
+            }
+            #expect(error.reason == .invalidName)
+        }
+        let paths = items.prefix(3).compactMap { item -> [UInt8]? in
+            if case .failure(let error) = item { return Array(error.path.utf8) }
+            return nil
+        }
+        // In the bytes' order: "a\u{80}", "z\u{ff}", "\u{c3}" (shown with replacement characters).
+        #expect(paths.map { String(decoding: $0, as: UTF8.self).hasPrefix("m/a") } == [true, false, false])
+        #expect(paths.map { String(decoding: $0, as: UTF8.self).hasPrefix("m/z") } == [false, true, false])
+    }
+
     @Test func symbolicLinksAreReportedNotFollowed() throws {
         let folder = try TemporaryFolder()
         try folder.write("m/real", "x")
