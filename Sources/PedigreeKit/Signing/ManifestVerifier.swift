@@ -30,18 +30,68 @@ public struct LFSPointerVerdict: Encodable, Sendable, Equatable {
 /// One file's verdict.
 ///
 /// The digests are kept as digests (32 bytes inline) and spelled as hex only when asked: a
-/// report on a million files would otherwise hold two million 64-character strings.
+/// report on a million files would otherwise hold two million 64-character strings. The
+/// fields only a few verdicts carry (`detail`, `lfsPointer`) share one reference, and the
+/// digests' presence is two bits rather than two optionals' padding, so a verdict takes 96
+/// bytes rather than 152 (`MemoryLayout<FileVerdict>.stride`; a name of up to 15 UTF-8
+/// bytes is held inline, a longer one shares the manifest's storage).
 public struct FileVerdict: Encodable, Sendable, Equatable {
     public var name: String
+    private var expectedBytes: SHA256Digest
+    private var actualBytes: SHA256Digest
+    /// `detail` and `lfsPointer`, when either is given.
+    private var rare: Rare?
     public var status: FileStatusCode
+    /// Bit 0: `expectedDigest` is given; bit 1: `actualDigest` is given.
+    private var present: UInt8
+
+    /// What an absent digest's bytes hold (never read: `present` says it is absent).
+    private static let placeholder = SHA256.hash([UInt8]())
+
+    /// What few verdicts carry, held once behind a reference.
+    private final class Rare: Sendable, Equatable {
+        let detail: String?
+        let lfsPointer: LFSPointerVerdict?
+
+        init(detail: String?, lfsPointer: LFSPointerVerdict?) {
+            self.detail = detail
+            self.lfsPointer = lfsPointer
+        }
+
+        /// `nil` when neither is given, so a verdict without them holds no reference.
+        static func make(detail: String?, lfsPointer: LFSPointerVerdict?) -> Rare? {
+            detail == nil && lfsPointer == nil ? nil : Rare(detail: detail, lfsPointer: lfsPointer)
+        }
+
+        static func == (lhs: Rare, rhs: Rare) -> Bool { lhs.detail == rhs.detail && lhs.lfsPointer == rhs.lfsPointer }
+    }
+
     /// The digest the manifest lists, for a file the manifest lists.
-    public var expectedDigest: SHA256Digest?
+    public var expectedDigest: SHA256Digest? {
+        get { present & 1 != 0 ? expectedBytes : nil }
+        set {
+            expectedBytes = newValue ?? Self.placeholder
+            present = newValue == nil ? present & ~1 : present | 1
+        }
+    }
     /// The digest the file was read with, for a file that was read.
-    public var actualDigest: SHA256Digest?
+    public var actualDigest: SHA256Digest? {
+        get { present & 2 != 0 ? actualBytes : nil }
+        set {
+            actualBytes = newValue ?? Self.placeholder
+            present = newValue == nil ? present & ~2 : present | 2
+        }
+    }
     /// Why the file could not be read, for `UNREADABLE`; what a pointer means, for `LFS_POINTER`.
-    public var detail: String?
+    public var detail: String? {
+        get { rare?.detail }
+        set { rare = Rare.make(detail: newValue, lfsPointer: rare?.lfsPointer) }
+    }
     /// The Git LFS pointer found in place of the file, for `LFS_POINTER`.
-    public var lfsPointer: LFSPointerVerdict?
+    public var lfsPointer: LFSPointerVerdict? {
+        get { rare?.lfsPointer }
+        set { rare = Rare.make(detail: rare?.detail, lfsPointer: newValue) }
+    }
 
     /// `expectedDigest` as 64 lowercase hex digits.
     public var expected: String? { expectedDigest?.hex }
@@ -54,10 +104,15 @@ public struct FileVerdict: Encodable, Sendable, Equatable {
     ) {
         self.name = name
         self.status = status
-        self.expectedDigest = expectedDigest
-        self.actualDigest = actualDigest
-        self.detail = detail
-        self.lfsPointer = lfsPointer
+        expectedBytes = expectedDigest ?? Self.placeholder
+        actualBytes = actualDigest ?? Self.placeholder
+        present = (expectedDigest == nil ? 0 : 1) | (actualDigest == nil ? 0 : 2)
+        rare = Rare.make(detail: detail, lfsPointer: lfsPointer)
+    }
+
+    public static func == (lhs: FileVerdict, rhs: FileVerdict) -> Bool {
+        lhs.name == rhs.name && lhs.status == rhs.status && lhs.expectedDigest == rhs.expectedDigest
+            && lhs.actualDigest == rhs.actualDigest && lhs.detail == rhs.detail && lhs.lfsPointer == rhs.lfsPointer
     }
 
     enum CodingKeys: String, CodingKey {
