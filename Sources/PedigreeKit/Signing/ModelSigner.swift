@@ -199,8 +199,8 @@ public struct ModelSigner: Sendable {
             rows = try Self.tensorTable(collector, files: weights)
             // A shard index must agree with the shards, as when a folder is read for a diff.
             do throws(TensorFileError) {
-                try collector.checkIndexes(zip(files, resources).map {
-                    .init(name: $0.name.string, source: $0.job.source, displayPath: $0.job.displayPath, digest: $1.digest)
+                try collector.checkIndexes(zip(jobs, resources).map { job, resource in
+                    .init(name: resource.name.string, source: job.source, displayPath: job.displayPath, digest: resource.digest)
                 })
             } catch {
                 throw .tensors(error)
