@@ -234,7 +234,7 @@ final class ReadAheadRing: Sendable {
 
     /// With a second consumer: reads on the calling thread, sends each chunk to the helper
     /// and hashes it here, so two threads share two cores rather than three (a reader and two
-    /// digests), which measured slower, each thread pushed off its core in turn.
+    /// digests) taking turns on them.
     ///
     /// The calling thread is done with a slot when `primary` returns, so only the helper's
     /// release makes a slot free again; the helper may fall up to `slots` chunks behind.
