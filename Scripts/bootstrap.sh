@@ -32,6 +32,12 @@ case "${1:-}" in
   *) echo "usage: bash Scripts/bootstrap.sh [--tests]" >&2; exit 64 ;;
 esac
 
+# Swift itself comes from swift.org, not apt: say so before anything else fails without it.
+if ! command -v swift >/dev/null 2>&1; then
+  echo "bootstrap: swift is not on PATH; install Swift 6 (https://www.swift.org/install/linux/) and put its usr/bin on PATH" >&2
+  exit 1
+fi
+
 # The command each package gives; a package counts as present when dpkg has it, or when its
 # command is already on PATH (installed some other way).
 declare -A command_of=([pkg-config]=pkg-config [openssl]=openssl [coreutils]=sha256sum [graphviz]=dot
