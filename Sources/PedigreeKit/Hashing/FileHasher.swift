@@ -184,20 +184,18 @@ final class ReadAheadRing: Sendable {
     private let memory: SlotMemory
     let slotSize: Int
     let slots: Int
-    /// 1, or 2 with a helper thread.
-    let consumers: Int
     let filled: BoundedChannel<Chunk>
     let observed: BoundedChannel<Chunk>
     let released: BoundedChannel<Int>
 
-    private init(buffers: UnsafeMutableRawBufferPointer, slotSize: Int, slots: Int, consumers: Int) {
+    private init(buffers: UnsafeMutableRawBufferPointer, slotSize: Int, slots: Int) {
         memory = SlotMemory(buffers)
         self.slotSize = slotSize
         self.slots = slots
-        self.consumers = consumers
         filled = BoundedChannel(capacity: slots)
         observed = BoundedChannel(capacity: slots)
-        released = BoundedChannel(capacity: slots * consumers)
+        // One thread releases (the caller, or the helper), each slot once before it is refilled.
+        released = BoundedChannel(capacity: slots)
     }
 
     /// Reads `fd` from its current position to its end through a ring of `slots` slots of
@@ -214,7 +212,7 @@ final class ReadAheadRing: Sendable {
         secondary: (@Sendable (UnsafeRawBufferPointer, Int64) -> Void)? = nil,
         primary: (UnsafeRawBufferPointer, Int64) -> Void
     ) -> (Int64, Int32)? {
-        let ring = ReadAheadRing(buffers: buffers, slotSize: slotSize, slots: slots, consumers: secondary == nil ? 1 : 2)
+        let ring = ReadAheadRing(buffers: buffers, slotSize: slotSize, slots: slots)
         if let secondary {
             guard let helper = startJoinableThread({ ring.drain(ring.observed, into: secondary) }) else { return nil }
             defer { helper.join() }
@@ -285,7 +283,7 @@ final class ReadAheadRing: Sendable {
 /// The ring's memory, shared by its threads.
 ///
 /// `@unchecked Sendable`: raw memory has no lock of its own; `ReadAheadRing` hands each slot
-/// to its consumers through its channels, and back to the reader only when all are done.
+/// to its consumers through its channels, and refills it only after its release.
 private final class SlotMemory: @unchecked Sendable {
     let buffers: UnsafeMutableRawBufferPointer
     init(_ buffers: UnsafeMutableRawBufferPointer) { self.buffers = buffers }
