@@ -7,13 +7,18 @@ import PedigreeCrypto
 /// the counts a reader caps (`Limits`) are checked before anything is decoded further. The
 /// Statements inside the envelopes are decoded later, by `StatementCodec`, one per manifest.
 enum BundleCodec {
-    static func decode(_ bytes: [UInt8]) throws(ManifestError) -> ManifestBundle {
+    /// Decodes the bundle file's text `bytes`.
+    ///
+    /// The text is let go once it is parsed, before the payload's Base64 is decoded: a large
+    /// bundle's text, its tree and its payload are never all held at once.
+    static func decode(_ bytes: consuming [UInt8]) throws(ManifestError) -> ManifestBundle {
         let value: JSONValue
         do {
             value = try JSONReader.parse(bytes, maxDepth: Limits.jsonDepth)
         } catch {
             throw .malformed("not valid JSON (\(error.message))")
         }
+        _ = consume bytes
         do {
             let top = try JSONField(value).object()
             let mediaType = try top.required("mediaType").string()

@@ -315,18 +315,30 @@ private struct Parser {
         return JSONNumber(text: String(decoding: bytes[start..<position], as: UTF8.self))
     }
 
+    /// A string (the opening quote at `position`), its escapes decoded.
+    ///
+    /// Bytes that need no unescaping are checked in place and copied a run at a time: a string
+    /// without escapes (a bundle's Base64 payload of many megabytes) goes straight from the text
+    /// into its `String`, never through a buffer grown byte by byte.
     mutating func string() throws(JSONReadError) -> String {
         position += 1  // opening quote
         var out: [UInt8] = []
+        // Where the bytes not yet copied into `out` begin.
+        var run = position
         while true {
             guard position < bytes.count else { throw error("the text ends inside a string") }
             let c = bytes[position]
             switch c {
             case UInt8(ascii: "\""):
+                let plain = UnsafeBufferPointer(rebasing: bytes[run..<position])
                 position += 1
                 // The raw bytes were checked as UTF-8 and escapes produce scalars, so this is exact.
+                // Every escape adds a byte to `out`: empty, it means there was none.
+                if out.isEmpty { return String(decoding: plain, as: UTF8.self) }
+                out.append(contentsOf: plain)
                 return String(decoding: out, as: UTF8.self)
             case UInt8(ascii: "\\"):
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<position]))
                 position += 1
                 guard position < bytes.count else { throw error("the text ends inside a string") }
                 let escape = bytes[position]
@@ -347,15 +359,13 @@ private struct Parser {
                     position -= 1
                     throw error("'\\\(printableByte(escape))' is not a JSON escape")
                 }
+                run = position
             case 0x00..<0x20:
                 throw error("a control character (0x\(hexByte(c))) must be escaped inside a string")
             case 0x00..<0x80:
-                out.append(c)
                 position += 1
             default:
-                let length = try utf8SequenceLength(at: position)
-                out.append(contentsOf: bytes[position..<(position + length)])
-                position += length
+                position += try utf8SequenceLength(at: position)
             }
         }
     }

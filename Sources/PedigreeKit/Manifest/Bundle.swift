@@ -60,12 +60,12 @@ public struct ManifestBundle: Equatable, Sendable {
         } catch {
             throw .unreadable(error)
         }
-        return try parse(bytes)
+        return try parse(consume bytes)
     }
 
     /// Parses the bytes of a bundle file.
-    public static func parse(_ bytes: [UInt8]) throws(ManifestError) -> ManifestBundle {
-        try BundleCodec.decode(bytes)
+    public static func parse(_ bytes: consuming [UInt8]) throws(ManifestError) -> ManifestBundle {
+        try BundleCodec.decode(consume bytes)
     }
 
     /// The bytes of the bundle as written to disk: indented JSON with sorted keys.

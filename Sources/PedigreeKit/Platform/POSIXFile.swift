@@ -261,6 +261,8 @@ private func readAll(_ fd: Int32, status: FileStatus, path: String, limit: Int) 
         throw FileError(path: path, reason: .tooLarge(limit: Int64(limit)))
     }
     var bytes: [UInt8] = []
+    // Sized once for a regular file: grown by doubling, a 40 MB manifest would briefly take 96.
+    if status.kind == .regular { bytes.reserveCapacity(Int(clamping: max(0, status.size))) }
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
         let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }

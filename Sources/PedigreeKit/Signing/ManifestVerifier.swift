@@ -340,6 +340,9 @@ public struct ManifestVerifier: Sendable {
     /// `--ignore-unsigned-files`); they are counted in `VerificationReport.unsignedIgnored`.
     public var ignoreUnsignedFiles = false
 
+    /// The most files one call of the hash engine reads (`defaultHashBatch`; tests make it small).
+    var hashBatch = Self.defaultHashBatch
+
     /// The most ignore-pattern bytes a manifest may carry.
     public static let ignorePatternBudget = Limits.ignorePatternBytes
 
@@ -381,29 +384,59 @@ public struct ManifestVerifier: Sendable {
             report.findings.append(Finding(kind: .structure, message: "\(manifestPath): \(error)"))
             return report
         }
-        return verify(folder: folder, bundle: bundle, manifestPath: manifestPath, progress: progress)
+        // Handed over, not copied: the bundle (and its decoded payload) is let go before the walk.
+        return verifyCounting(folder: folder, bundle: consume bundle, manifestPath: manifestPath, progress: progress)
     }
 
     /// Verifies `folder` against `bundle`, already read from `manifestPath` (which is named in
     /// the report and left out of the folder's files): for a caller that goes on to use the
     /// very bundle it checked, such as a countersigner, so the file is not read twice.
     public func verify(folder: String, bundle: ManifestBundle, manifestPath: String, progress: ByteCounter? = nil) -> VerificationReport {
+        verifyCounting(folder: folder, bundle: bundle, manifestPath: manifestPath, progress: progress)
+    }
+
+    /// `verify` with the run's signature budget, its count kept in the report.
+    private func verifyCounting(
+        folder: String, bundle: consuming ManifestBundle, manifestPath: String, progress: ByteCounter?
+    ) -> VerificationReport {
         let budget = SignatureBudget(limit: signatureLimit)
-        var report = verify(folder: folder, bundle: bundle, manifestPath: manifestPath, budget: budget, progress: progress)
+        var report = VerificationReport(manifest: manifestPath)
+        if !only.isEmpty { report.only = only.map(\.pattern) }
+        let plan = checkManifest(bundle: bundle, manifestPath: manifestPath, budget: budget, into: &report)
+        // The bundle, its payload and the Statement's tree are no longer needed: the folder is
+        // checked against the plan alone, so they are not held while the folder is walked.
+        _ = consume bundle
+        if let plan {
+            report.files = checkFiles(folder: folder, plan: plan, manifestPath: manifestPath, progress: progress,
+                                      findings: &report.findings, links: &report.links,
+                                      unsignedIgnored: &report.unsignedIgnored, tensorsChecked: &report.tensorsChecked)
+        }
         report.signatureVerifications = budget.performed
         return report
     }
 
-    private func verify(
-        folder: String, bundle: ManifestBundle, manifestPath: String, budget: SignatureBudget, progress: ByteCounter?
-    ) -> VerificationReport {
-        var report = VerificationReport(manifest: manifestPath)
-        if !only.isEmpty { report.only = only.map(\.pattern) }
+    /// What checking the folder needs from a manifest: its entries, its tensor table and how to
+    /// walk the folder. Held instead of the `SignedManifest`, whose envelope keeps the payload.
+    struct FilePlan {
+        var format: ManifestFormat
+        var entries: [ManifestEntry]
+        var tensors: [TensorRecord]?
+        var ignore: [String]
+        var followSymlinks: Bool
+        var overBudget: Bool
+    }
+
+    /// Checks the bundle itself — structure, signatures, names, consistency, the embedded
+    /// chain — into `report`, and returns what the folder is then checked against; `nil` when
+    /// the manifest cannot be read far enough to check any file.
+    private func checkManifest(
+        bundle: ManifestBundle, manifestPath: String, budget: SignatureBudget, into report: inout VerificationReport
+    ) -> FilePlan? {
         if let material = bundle.verificationMaterial, material.method == .sigstore {
             // OMS v1.0 §4.1, §8.2: keyless signing is verified against Fulcio and Rekor, which
             // pedigree does not do; say what the bundle is instead of "an unknown key".
             report.findings.append(Finding(kind: .untrusted, message: Self.sigstoreMessage(material)))
-            return report
+            return nil
         }
         var signingKeys = keys
         var keyMismatch: Finding?
@@ -444,7 +477,7 @@ public struct ManifestVerifier: Sendable {
             } else {
                 report.findings.append(Finding(kind: .structure, message: "\(manifestPath): \(error)"))
             }
-            return report
+            return nil
         }
         let manifest = chain.manifest
         report.format = manifest.format
@@ -466,10 +499,10 @@ public struct ManifestVerifier: Sendable {
         }
 
         let trusted = report.signatures.isTrusted || acceptUntrustedSerialization
-        report.files = checkFiles(folder: folder, manifest: manifest, manifestPath: manifestPath, trusted: trusted,
-                                  progress: progress, findings: &report.findings, links: &report.links,
-                                  unsignedIgnored: &report.unsignedIgnored, tensorsChecked: &report.tensorsChecked)
-        return report
+        let walk = Self.walkSettings(for: manifest, trusted: trusted)
+        return FilePlan(
+            format: manifest.format, entries: manifest.entries, tensors: manifest.predicate?.tensors, ignore: walk.ignore,
+            followSymlinks: walk.followSymlinks, overBudget: walk.overBudget)
     }
 
     /// Walks the embedded chain: every parent reference must resolve to an embedded manifest
@@ -595,20 +628,32 @@ public struct ManifestVerifier: Sendable {
         return (own.ignore.filter { !defaults.contains($0) }, own.followSymlinks)
     }
 
+    /// The most files one call of the hash engine reads by default: a batch's jobs and results
+    /// are held at once, so a folder of a million files never has a job and a result for each.
+    static let defaultHashBatch = 1 << 15
+
+    /// One listed file to read: its verdict's index, its file's index in the walk and its
+    /// entry's index in the manifest.
+    private struct Read {
+        var verdict: Int
+        var file: Int
+        var entry: Int
+    }
+
     private func checkFiles(
-        folder: String, manifest: SignedManifest, manifestPath: String, trusted: Bool, progress: ByteCounter?,
+        folder: String, plan: FilePlan, manifestPath: String, progress: ByteCounter?,
         findings: inout [Finding], links: inout LinkMode?, unsignedIgnored: inout Int?, tensorsChecked: inout Int?
     ) -> [FileVerdict] {
-        var (ignore, followSymlinks, overBudget) = Self.walkSettings(for: manifest, trusted: trusted)
-        if overBudget {
+        var ignore = plan.ignore
+        if plan.overBudget {
             findings.append(Finding(
                 kind: .consistency,
                 message: "the manifest's ignore_paths exceed \(Self.ignorePatternBudget) bytes; the defaults were used instead"))
         }
-        ignore += self.ignore.map { manifest.format == .oms ? Glob.escape($0) : $0 }
+        ignore += self.ignore.map { plan.format == .oms ? Glob.escape($0) : $0 }
         // The manifest being verified is never part of the model, wherever it sits.
         if let inside = relativePath(of: manifestPath, inside: folder) { ignore.append(Glob.escape(inside)) }
-        let model = ModelFolder(path: folder, ignorePatterns: ignore, followSymlinks: followSymlinks || self.followSymlinks)
+        let model = ModelFolder(path: folder, ignorePatterns: ignore, followSymlinks: plan.followSymlinks || self.followSymlinks)
         links = model.linkMode
         var scan: (files: [(name: String, job: HashJob)], problems: [FileError])
         do {
@@ -617,44 +662,43 @@ public struct ManifestVerifier: Sendable {
             findings.append(Finding(kind: .folder, message: "cannot read the folder: \(error)"))
             return []
         }
-        if manifest.format == .oms, followSymlinks || self.followSymlinks {
+        if plan.format == .oms, plan.followSymlinks || self.followSymlinks {
             // OMS v1.0 §6.1.1: links to folders (and cycles) are not part of the model.
             let filtered = OMSEnumeration.filter(scan, root: folder)
             scan = (filtered.files, filtered.problems)
         }
-        // Every file of the walk once, by its index in `scan` (not a second copy of its job), and
-        // whether the manifest lists its name (flagged on the index the name maps to).
-        var present: [ByteKey: Int] = [:]
-        present.reserveCapacity(scan.files.count)
-        for (index, file) in scan.files.enumerated() where selected(file.name) { present[ByteKey(file.name)] = index }
+        // The walk's files are found by name in the walk's own list (no dictionary of every
+        // name), and whether the manifest lists each is one flag per file.
+        var walk = WalkLookup(scan.files)
         var refused: [ByteKey: Int] = [:]
         for (index, error) in scan.problems.enumerated() where selected(error.path) { refused[ByteKey(error.path)] = index }
         var listedFiles = [Bool](repeating: false, count: scan.files.count)
         var listedProblems = [Bool](repeating: false, count: scan.problems.count)
 
+        let entries = plan.entries
         var verdicts: [FileVerdict] = []
-        verdicts.reserveCapacity(manifest.entries.count)
-        var jobs: [HashJob] = []
-        // For each job: its verdict's index and its entry's index in `manifest.entries`.
-        var jobEntries: [(verdict: Int, entry: Int)] = []
-        jobs.reserveCapacity(manifest.entries.count)
-        jobEntries.reserveCapacity(manifest.entries.count)
-        for (entryIndex, entry) in manifest.entries.enumerated() where selected(entry.name.string) {
-            let key = ByteKey(entry.name.string)
-            let fileIndex = present[key]
-            let problemIndex = refused[key]
+        verdicts.reserveCapacity(entries.count)
+        var reads: [Read] = []
+        reads.reserveCapacity(entries.count)
+        var expectedBytes: Int64 = 0
+        for (entryIndex, entry) in entries.enumerated() where selected(entry.name.string) {
+            let name = entry.name.string
+            let fileIndex = walk.find(name)
+            let problemIndex = refused.isEmpty ? nil : refused[ByteKey(name)]
             if let fileIndex { listedFiles[fileIndex] = true }
             if let problemIndex { listedProblems[problemIndex] = true }
-            var verdict = FileVerdict(name: entry.name.string, status: .missing, expectedDigest: entry.digest)
+            var verdict = FileVerdict(name: name, status: .missing, expectedDigest: entry.digest)
             if let fileIndex {
                 let job = scan.files[fileIndex].job
                 if let size = entry.size, size != job.sizeHint {
                     // Its size alone proves it changed: reading it would only cost time (a
-                    // sparse file can claim terabytes).
+                    // sparse file can claim terabytes). One small enough to be a Git LFS
+                    // pointer is read to say so.
                     verdict.status = .modified
+                    Self.recognisePointer(&verdict, job: job, entry: entry)
                 } else {
-                    jobEntries.append((verdicts.count, entryIndex))
-                    jobs.append(job)
+                    reads.append(Read(verdict: verdicts.count, file: fileIndex, entry: entryIndex))
+                    expectedBytes += max(0, job.sizeHint)
                 }
             } else if let problemIndex {
                 verdict.status = .unreadable
@@ -664,59 +708,66 @@ public struct ManifestVerifier: Sendable {
         }
         var engine = self.engine
         var tensorFiles: [(name: String, job: HashJob)] = []
+        var tableFiles = Set<String>()
         var collector: TensorTableCollector?
-        if let table = manifest.predicate?.tensors {
-            let tableFiles = Set(table.map(\.file))
+        if let table = plan.tensors {
+            tableFiles = Set(table.map(\.file))
             for name in tableFiles.sorted() where TensorTableCollector.format(of: name) == nil {
                 findings.append(Finding(kind: .tensors, message: "the tensor table lists '\(printable(name))', which is not a safetensors or GGUF file"))
             }
-            tensorFiles = zip(jobEntries, jobs).compactMap { pair in
-                let name = manifest.entries[pair.0.entry].name.string
-                return tableFiles.contains(name) ? (name, pair.1) : nil
+            tensorFiles = reads.compactMap { read in
+                let name = entries[read.entry].name.string
+                return tableFiles.contains(name) ? (name, scan.files[read.file].job) : nil
             }
             let made = ModelSigner.tensorCollector(tensorFiles, engine: engine)
             engine.observers = made
             collector = made
         }
-        let results = engine.hash(jobs, progress: progress)
-        jobs = []
-        if let collector, let table = manifest.predicate?.tensors {
-            let read = Set(tensorFiles.compactMap { collector.table(for: $0.job.displayPath) != nil ? $0.name : nil })
-            tensorsChecked = table.count { read.contains($0.file) }
-            findings += Self.checkTensors(table, collector: collector, files: tensorFiles, results: Dictionary(
-                zip(jobEntries, results).map { (manifest.entries[$0.0.entry].name.string, $0.1) }, uniquingKeysWith: { first, _ in first }),
-                expected: Dictionary(jobEntries.map { (manifest.entries[$0.entry].name.string, manifest.entries[$0.entry].digest) },
-                                     uniquingKeysWith: { first, _ in first }))
-        }
-        for ((slot, entryIndex), result) in zip(jobEntries, results) {
-            let entry = manifest.entries[entryIndex]
-            switch result {
-            case .success(let file):
-                verdicts[slot].actualDigest = file.digest
-                let sizeMatches = entry.size.map { $0 == file.size } ?? true
-                verdicts[slot].status = file.digest == entry.digest && sizeMatches ? .ok : .modified
-            case .failure(let error):
-                verdicts[slot].status = .unreadable
-                verdicts[slot].detail = error.reasonText
-            }
-        }
-        // A MODIFIED file small enough to be a Git LFS pointer is read once more to say so.
-        let small = verdicts.indices.filter {
-            verdicts[$0].status == .modified
-                && (present[ByteKey(verdicts[$0].name)].map { scan.files[$0].job.sizeHint } ?? .max) < LFSPointer.maximumBytes
-        }
-        if !small.isEmpty {
-            var entries: [ByteKey: ManifestEntry] = [:]
-            for entry in manifest.entries { entries[ByteKey(entry.name.string)] = entry }
-            for slot in small {
-                let key = ByteKey(verdicts[slot].name)
-                if let index = present[key], let entry = entries[key] {
-                    Self.recognisePointer(&verdicts[slot], job: scan.files[index].job, entry: entry)
+        // The files are read a batch at a time; the bytes of all of them are announced once,
+        // and each batch's own announcement by the engine is taken back, so a progress display
+        // counts towards the whole folder from the start.
+        progress?.expect(expectedBytes)
+        var tensorResults: [String: Result<FileDigest, FileError>] = [:]
+        var tensorExpected: [String: SHA256Digest] = [:]
+        var start = reads.startIndex
+        while start < reads.endIndex {
+            let batch = reads[start..<min(start + max(1, hashBatch), reads.endIndex)]
+            start = batch.endIndex
+            let jobs = batch.map { scan.files[$0.file].job }
+            progress?.expect(-jobs.reduce(0) { $0 + max(0, $1.sizeHint) })
+            let results = engine.hash(jobs, progress: progress)
+            for (read, result) in zip(batch, results) {
+                let entry = entries[read.entry]
+                switch result {
+                case .success(let file):
+                    verdicts[read.verdict].actualDigest = file.digest
+                    let sizeMatches = entry.size.map { $0 == file.size } ?? true
+                    if file.digest == entry.digest && sizeMatches {
+                        verdicts[read.verdict].status = .ok
+                    } else {
+                        // A MODIFIED file small enough to be a Git LFS pointer is read once more to say so.
+                        verdicts[read.verdict].status = .modified
+                        Self.recognisePointer(&verdicts[read.verdict], job: scan.files[read.file].job, entry: entry)
+                    }
+                case .failure(let error):
+                    verdicts[read.verdict].status = .unreadable
+                    verdicts[read.verdict].detail = error.reasonText
+                }
+                let name = entry.name.string
+                if tableFiles.contains(name), tensorResults[name] == nil {
+                    tensorResults[name] = result
+                    tensorExpected[name] = entry.digest
                 }
             }
         }
+        reads = []
+        if let collector, let table = plan.tensors {
+            let read = Set(tensorFiles.compactMap { collector.table(for: $0.job.displayPath) != nil ? $0.name : nil })
+            tensorsChecked = table.count { read.contains($0.file) }
+            findings += Self.checkTensors(table, collector: collector, files: tensorFiles, results: tensorResults, expected: tensorExpected)
+        }
         var unsigned = 0
-        for file in scan.files where selected(file.name) && !(present[ByteKey(file.name)].map { listedFiles[$0] } ?? false) {
+        for (index, file) in scan.files.enumerated() where !listedFiles[index] && selected(file.name) {
             if ignoreUnsignedFiles { unsigned += 1 } else { verdicts.append(FileVerdict(name: file.name, status: .unexpected)) }
         }
         for error in scan.problems where selected(error.path) && !(refused[ByteKey(error.path)].map { listedProblems[$0] } ?? false) {
@@ -733,6 +784,46 @@ public struct ManifestVerifier: Sendable {
                 message: "no file of the manifest or the folder matches --only \(only.map(\.pattern).joined(separator: ", "))"))
         }
         return verdicts
+    }
+}
+
+/// Finds names among a walk's files by their bytes without a dictionary of every name.
+///
+/// The walk lists a folder in `RelativePath.precedes` order, the order the manifest lists its
+/// resources in, so a cursor that moves past each file found answers the usual lookup with one
+/// comparison; any other lookup (a missing file, a manifest in another order) is a binary
+/// search. Files the walk did not list in that order are looked up through a sorted index.
+struct WalkLookup {
+    private let files: [(name: String, job: HashJob)]
+    /// The files' indices in `precedes` order; `nil` when the walk listed them so.
+    private let order: [Int]?
+    private var cursor = 0
+
+    init(_ files: [(name: String, job: HashJob)]) {
+        self.files = files
+        let sorted = files.indices.dropFirst().allSatisfy { RelativePath.precedes(files[$0 - 1].name, files[$0].name) }
+        order = sorted ? nil : files.indices.sorted { RelativePath.precedes(files[$0].name, files[$1].name) }
+    }
+
+    private func index(at position: Int) -> Int { order?[position] ?? position }
+
+    /// The index in the walk of the file named `name` (compared byte for byte), if it is there.
+    mutating func find(_ name: String) -> Int? {
+        let count = files.count
+        if cursor < count, ByteKey(files[index(at: cursor)].name) == ByteKey(name) {
+            cursor += 1
+            return index(at: cursor - 1)
+        }
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if RelativePath.precedes(files[index(at: middle)].name, name) { low = middle + 1 } else { high = middle }
+        }
+        cursor = low
+        guard low < count, ByteKey(files[index(at: low)].name) == ByteKey(name) else { return nil }
+        cursor = low + 1
+        return index(at: low)
     }
 }
 

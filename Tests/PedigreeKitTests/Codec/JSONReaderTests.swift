@@ -68,6 +68,32 @@ struct JSONReaderTests {
         #expect(found?.contains(expected) == true, "\(text): \(found ?? "accepted")")
     }
 
+    /// Runs of plain bytes are copied whole around escapes; a string without any is the text's
+    /// bytes as they stand, and errors still name the byte they are at.
+    @Test(arguments: [
+        (#""""#, ""), (#""plain é 😀""#, "plain é 😀"), (#""\n""#, "\n"), (#""ab\ncd""#, "ab\ncd"),
+        (#""\u00e9x\"y\\""#, "éx\"y\\"), (#""é\té""#, "é\té"), (#""\/\/""#, "//"), (#""x\u0000""#, "x\u{0}"),
+    ])
+    func stringsAreReadAroundTheirEscapes(text: String, expected: String) throws {
+        #expect(try parse(text) == .string(expected))
+    }
+
+    @Test func aLongStringWithoutEscapesIsReadWhole() throws {
+        let long = String(repeating: "QUJD", count: 250_000)
+        guard case .array(let list) = try parse("[\"" + long + "\", \"a\\n" + long + "\"]"), list.count == 2 else {
+            Issue.record("not a list of two")
+            return
+        }
+        #expect(list[0] == .string(long))
+        #expect(list[1] == .string("a\n" + long))
+        do {
+            _ = try parse("\"ab\\ncd\u{01}\"")
+            Issue.record("accepted a control character")
+        } catch {
+            #expect(error.offset == 7 && error.message.contains("control character (0x01)"))
+        }
+    }
+
     @Test func invalidUTF8IsRefused() {
         for bytes: [UInt8] in [[0x22, 0xC0, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xFF, 0x22], [0x22, 0xE2, 0x82, 0x22]] {
             #expect(throws: JSONReadError.self) { try JSONReader.parse(bytes) }
