@@ -38,6 +38,9 @@ enum Console {
         write(STDOUT_FILENO, try JSONOutput.text(value))
     }
 
+    /// Writes a piece of a JSON report made by `JSONOutput` on standard output, as it is.
+    static func text(_ text: String) { write(STDOUT_FILENO, text) }
+
     /// Writes a document made by a format's own writer (an export) on standard output, as it is.
     static func document(_ bytes: [UInt8]) { write(STDOUT_FILENO, String(decoding: bytes, as: UTF8.self)) }
 

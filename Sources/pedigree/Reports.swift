@@ -218,6 +218,15 @@ struct VerifyReport: Encodable {
         var actual: String?
         var detail: String?
         var lfsPointer: LFSPointerVerdict?
+
+        init(_ verdict: FileVerdict) {
+            name = verdict.name
+            status = VerifyReport.status(verdict.status)
+            expected = verdict.expected
+            actual = verdict.actual
+            detail = verdict.detail
+            lfsPointer = verdict.lfsPointer
+        }
     }
 
     /// A file status as the JSON report spells it: lowercase, words joined by a hyphen.
@@ -225,7 +234,15 @@ struct VerifyReport: Encodable {
         code.rawValue.lowercased().replacingOccurrences(of: "_", with: "-")
     }
 
-    init(_ report: VerificationReport, source: String) {
+    /// Writes the report of `report` on standard output as `Console.json` would, each file's
+    /// row made and written in turn rather than all held at once with the whole text.
+    static func write(_ report: VerificationReport, source: String) throws(JSONOutput.EncodingFailure) {
+        let shell = VerifyReport(report, source: source, rows: false)
+        try JSONOutput.write(shell, listAt: "files", elements: report.files.lazy.map(File.init), to: Console.text)
+    }
+
+    /// - Parameter rows: whether `files` holds a row per file; without, it is empty.
+    init(_ report: VerificationReport, source: String, rows: Bool = true) {
         ok = report.verified
         manifest = report.manifest
         manifestSource = source
@@ -238,10 +255,7 @@ struct VerifyReport: Encodable {
             Ancestor(name: $0.name, manifestDigest: $0.manifestDigest, rootDigest: $0.rootDigest, format: $0.format.rawValue,
                      depth: $0.depth, trust: $0.trust.rawValue, signatures: $0.signatures.map(SignatureRow.init))
         }
-        files = report.files.map {
-            File(name: $0.name, status: Self.status($0.status), expected: $0.expected, actual: $0.actual, detail: $0.detail,
-                 lfsPointer: $0.lfsPointer)
-        }
+        files = rows ? report.files.map(File.init) : []
         problems = report.problems
         only = report.only
         listed = report.listed

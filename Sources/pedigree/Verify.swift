@@ -82,7 +82,7 @@ struct Verify: ParsableCommand {
         report.recheckEvidence(folder: folder, manifestPath: manifestPath, parentFolders: evidence)
         if trustCache { report.reusedFromCache = digestCache.map(finishDigestCache) ?? 0 }
         if output.json {
-            try Console.json(VerifyReport(report, source: source))
+            try VerifyReport.write(report, source: source)
         } else {
             printReport(report)
         }

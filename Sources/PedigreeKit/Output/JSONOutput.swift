@@ -22,6 +22,45 @@ public enum JSONOutput {
         return out + "\n"
     }
 
+    /// Writes `value` as `text` would with `elements` as the list at its top-level `key`, where
+    /// `value` itself holds an empty list: the text around the list, then each element's
+    /// text, handed to `sink` a piece at a time, so a report of a million rows is never held
+    /// whole, neither as rows nor as text.
+    ///
+    /// The same bytes as `text` of the value holding `elements`: pretty text puts a top-level
+    /// key alone on a line two spaces in (a string never holds a raw line feed), and a list's
+    /// elements each on their own line, indented two more.
+    ///
+    /// - Throws: `EncodingFailure` when `value` has no empty list at `key`.
+    public static func write<Element: Encodable>(
+        _ value: some Encodable, listAt key: String, elements: some Sequence<Element>, to sink: (String) -> Void
+    ) throws(EncodingFailure) {
+        let whole = try text(value)
+        let marker = "\n  " + quoted(key) + ": []"
+        guard let range = whole.firstRange(of: marker) else {
+            throw EncodingFailure(message: "no empty list at '\(key)' to write the elements into")
+        }
+        var iterator = elements.makeIterator()
+        guard var element = iterator.next() else {
+            sink(whole)
+            return
+        }
+        var out = String(whole[..<range.lowerBound]) + "\n  " + quoted(key) + ": [\n"
+        while true {
+            out += "    "
+            write(try tree(element), indent: 4, into: &out)
+            guard let next = iterator.next() else { break }
+            out += ",\n"
+            element = next
+            if out.utf8.count >= 1 << 16 {
+                sink(out)
+                out = ""
+            }
+        }
+        out += "\n  ]" + whole[range.upperBound...]
+        sink(out)
+    }
+
     /// The value as a JSON tree, through its `Encodable` conformance.
     static func tree(_ value: some Encodable) throws(EncodingFailure) -> JSONTree {
         let node = EncodingNode()

@@ -249,3 +249,62 @@ struct ErrorStatusTests {
         #expect(KeyFileError(path: "k", reason: "gone", isUnreadable: true).exitStatus == .noInput)
     }
 }
+
+/// A report's long list written an element at a time gives the bytes of the whole report.
+@Suite("JSON written a list element at a time")
+struct JSONStreamedListTests {
+    struct Row: Encodable {
+        var name: String
+        var detail: String?
+        var nested: [String: [Int]]?
+    }
+
+    struct Report: Encodable {
+        var a: Int
+        var files: [Row]
+        var inner: [String: [Row]]
+        var problems: [String]
+        var z: String?
+    }
+
+    private func streamed(_ report: Report) throws -> String {
+        var shell = report
+        shell.files = []
+        var pieces: [String] = []
+        try JSONOutput.write(shell, listAt: "files", elements: report.files, to: { pieces.append($0) })
+        return pieces.joined()
+    }
+
+    @Test func givesTheBytesOfTheWholeReport() throws {
+        let rows = [
+            Row(name: "a\n\"files\": []", detail: nil, nested: nil),
+            Row(name: "caf\u{E9}\u{1B}[2J", detail: "why\u{2028}", nested: ["files": [], "k": [1, 2]]),
+            Row(name: "", detail: "", nested: [:]),
+        ]
+        let inner = ["files": [Row(name: "x", detail: nil, nested: nil)], "empty": []]
+        for count in [0, 1, 2, 3] {
+            for z in [nil, "end"] {
+                let report = Report(a: 1, files: Array(rows.prefix(count)), inner: inner, problems: count == 0 ? [] : ["p"], z: z)
+                #expect(try streamed(report) == (try JSONOutput.text(report)), "\(count) rows")
+            }
+        }
+        let many = Report(a: 2, files: (0..<5000).map { Row(name: "file \($0)", detail: nil, nested: nil) }, inner: [:], problems: [], z: nil)
+        var pieces = 0
+        var shell = many
+        shell.files = []
+        var text = ""
+        try JSONOutput.write(shell, listAt: "files", elements: many.files) { text += $0; pieces += 1 }
+        #expect(text == (try JSONOutput.text(many)))
+        #expect(pieces > 1)
+    }
+
+    @Test func aValueWithoutTheEmptyListIsRefused() {
+        let report = Report(a: 1, files: [Row(name: "x", detail: nil, nested: nil)], inner: [:], problems: [], z: nil)
+        #expect(throws: JSONOutput.EncodingFailure.self) {
+            try JSONOutput.write(report, listAt: "files", elements: [Row](), to: { _ in })
+        }
+        #expect(throws: JSONOutput.EncodingFailure.self) {
+            try JSONOutput.write(report, listAt: "rows", elements: [Row](), to: { _ in })
+        }
+    }
+}
