@@ -116,9 +116,9 @@ final class FileHasher {
     }
 
     /// Reads on a second thread into a ring of buffers while this thread hashes, so reading
-    /// costs no time on the hashing core; an observer that wants a thread of its own consumes
-    /// the same slots on a third, at its own pace (see `ReadAheadRing`). Without those threads,
-    /// reads and hashes here.
+    /// costs no time on the hashing core; with an observer that wants a thread of its own, that
+    /// thread and this one share the reads and each feeds its own stream from the same slots
+    /// (see `ReadAheadRing`). Without a second thread, reads and hashes here.
     private func hashReadingAhead(_ fd: Int32, progress: ByteCounter?) -> (Int64, Int32) {
         if buffers.count < bufferSize * Self.ringSlots {
             buffers.deallocate()
