@@ -116,9 +116,9 @@ final class FileHasher {
     }
 
     /// Reads on a second thread into a ring of buffers while this thread hashes, so reading
-    /// costs no time on the hashing core; an observer that wants a thread of its own consumes
-    /// the same slots on a third, at its own pace (see `ReadAheadRing`). Without those threads,
-    /// reads and hashes here.
+    /// costs no time on the hashing core; with an observer that wants a thread of its own, that
+    /// thread and this one share the reads and each feeds its own stream from the same slots
+    /// (see `ReadAheadRing`). Without a second thread, reads and hashes here.
     private func hashReadingAhead(_ fd: Int32, progress: ByteCounter?) -> (Int64, Int32) {
         if buffers.count < bufferSize * Self.ringSlots {
             buffers.deallocate()
@@ -160,18 +160,21 @@ private final class ObserverBox: @unchecked Sendable {
     init(_ observer: any ChunkObserver) { self.observer = observer }
 }
 
-/// A ring of buffers filled by a reader thread and consumed, in file order, by one or two
-/// consumers at once; the read-ahead of the hashing engine and of the tensor digests.
+/// A ring of buffers filled from a file and consumed, in file order, by one or two consumers
+/// at once; the read-ahead of the hashing engine and of the tensor digests.
 ///
 /// A slot travels with what is known about it, through channels only. With one consumer, a
 /// reader thread takes a free slot, fills it and sends it with its byte count and offset on
 /// `filled` to the calling thread, which hashes it and sends its index back on `released`.
-/// With two, the calling thread reads each slot itself, sends it on `observed` to the helper
-/// thread and hashes it; the slot is free again once the helper sends it back on `released`.
-/// Nothing else is shared, so there is nothing to race on: each free list lives on one
-/// thread's stack, and the channels' locks order a slot's bytes (written before `send`, read
-/// after `receive`, written again only after the release). The two consumers never wait for
-/// each other chunk by chunk: the helper may fall up to `slots` chunks behind.
+/// With two, the calling thread and a helper thread share the reading as they share the
+/// hashing: chunk `n` of the file goes to slot `n % slots`, the calling thread reads the even
+/// chunks and the helper the odd ones (with `pread` at the chunk's offset, so there is no
+/// shared file position), each sends what it read to the other on `handedTo` and consumes
+/// every chunk in order; a slot read by one is refilled only after the other sends it back on
+/// `returnedTo`. Nothing else is shared, so there is nothing to race on: the channels' locks
+/// order a slot's bytes (written before `send`, read after `receive`, written again only after
+/// the return). Each thread reads ahead as far as the ring allows, so the two may drift up to
+/// about `slots` chunks apart without waiting for each other.
 final class ReadAheadRing: Sendable {
     /// A filled slot: its index, how many bytes it holds and where they start in the file; a
     /// count of 0 marks the end of the file, a negative one `-errno`.
@@ -185,22 +188,29 @@ final class ReadAheadRing: Sendable {
     let slotSize: Int
     let slots: Int
     let filled: BoundedChannel<Chunk>
-    let observed: BoundedChannel<Chunk>
     let released: BoundedChannel<Int>
+    /// With two consumers: chunks read by one thread for the other (index 0: for the calling
+    /// thread, 1: for the helper).
+    let handedTo: [BoundedChannel<Chunk>]
+    /// With two consumers: the numbers of chunks a thread read and the other is done with,
+    /// in order (index 0: to the calling thread, 1: to the helper).
+    let returnedTo: [BoundedChannel<Int>]
 
     private init(buffers: UnsafeMutableRawBufferPointer, slotSize: Int, slots: Int) {
         memory = SlotMemory(buffers)
         self.slotSize = slotSize
         self.slots = slots
         filled = BoundedChannel(capacity: slots)
-        observed = BoundedChannel(capacity: slots)
-        // One thread releases (the caller, or the helper), each slot once before it is refilled.
+        // One thread releases (the caller), each slot once before it is refilled.
         released = BoundedChannel(capacity: slots)
+        handedTo = [BoundedChannel(capacity: slots), BoundedChannel(capacity: slots)]
+        returnedTo = [BoundedChannel(capacity: slots), BoundedChannel(capacity: slots)]
     }
 
-    /// Reads `fd` from its current position to its end through a ring of `slots` slots of
-    /// `slotSize` bytes in `buffers` (at least `slots × slotSize` bytes), on a reader thread —
-    /// or, with a `secondary`, on the calling thread between its hashes (see `readAndHash`).
+    /// Reads `fd` through a ring of `slots` slots of `slotSize` bytes in `buffers` (at least
+    /// `slots × slotSize` bytes): from its current position to its end on a reader thread or,
+    /// with a `secondary`, from byte 0 to the end on the calling thread and a helper, which
+    /// share the reads (see `shareReads`; the file position is left alone).
     ///
     /// Every chunk goes, in order, to `primary` on the calling thread and to `secondary` (if
     /// any) on a helper thread, each with its offset from the start of the read; the two run
@@ -212,12 +222,14 @@ final class ReadAheadRing: Sendable {
         secondary: (@Sendable (UnsafeRawBufferPointer, Int64) -> Void)? = nil,
         primary: (UnsafeRawBufferPointer, Int64) -> Void
     ) -> (Int64, Int32)? {
-        let ring = ReadAheadRing(buffers: buffers, slotSize: slotSize, slots: slots)
         if let secondary {
-            guard let helper = startJoinableThread({ ring.drain(ring.observed, into: secondary) }) else { return nil }
+            // The two threads read alternate chunks, so the slots pair up: an even count.
+            let ring = ReadAheadRing(buffers: buffers, slotSize: slotSize, slots: max(2, slots & ~1))
+            guard let helper = startJoinableThread({ _ = ring.shareReads(fd, role: 1, consume: secondary) }) else { return nil }
             defer { helper.join() }
-            return ring.readAndHash(fd, primary: primary)
+            return ring.shareReads(fd, role: 0, consume: primary)
         }
+        let ring = ReadAheadRing(buffers: buffers, slotSize: slotSize, slots: slots)
         guard let reader = startJoinableThread({ ring.fill(from: fd) }) else { return nil }
         defer { reader.join() }
         var total: Int64 = 0
@@ -230,39 +242,56 @@ final class ReadAheadRing: Sendable {
         }
     }
 
-    /// With a second consumer: reads on the calling thread, sends each chunk to the helper
-    /// and hashes it here, so two threads share two cores rather than three (a reader and two
-    /// digests) taking turns on them.
+    /// With two consumers, the part of one thread (`role` 0 the calling thread, 1 the helper):
+    /// reads the chunks `n` with `n % 2 == role`, and hands every chunk of the file, in order,
+    /// to `consume`. Returns the bytes consumed and the `errno` of a failed read (0 at the end).
     ///
-    /// The calling thread is done with a slot when `primary` returns, so only the helper's
-    /// release makes a slot free again; the helper may fall up to `slots` chunks behind.
-    private func readAndHash(_ fd: Int32, primary: (UnsafeRawBufferPointer, Int64) -> Void) -> (Int64, Int32) {
-        var free = Array((0..<slots).reversed())
+    /// Both threads read and both hash, so neither alone pays the copy out of the page cache
+    /// that sets the pace when one thread reads for both (on two cores, about a fifth of the
+    /// reading thread's time). The file ends at the first chunk shorter than a slot; a thread
+    /// may have read one chunk past it, which nobody consumes. A slot read here is refilled
+    /// only once this thread consumed its chunk (it is `slots` chunks behind) and the other
+    /// returned it; until the chunk about to be consumed is this thread's own and unread, the
+    /// return is only taken when already there, so a thread ahead keeps hashing.
+    private func shareReads(_ fd: Int32, role: Int, consume: (UnsafeRawBufferPointer, Int64) -> Void) -> (Int64, Int32) {
+        let other = 1 - role
+        // The byte counts of this thread's chunks, by slot, until consumed.
+        var counts = Array(repeating: 0, count: slots)
+        var nextRead = role
+        var readAll = false
         var total: Int64 = 0
+        var next = 0
         while true {
-            let index = free.popLast() ?? released.receive()
-            let n = FileReading.read(fd, into: memory.buffers.baseAddress.map { $0 + index * slotSize }, count: slotSize)
-            let chunk = Chunk(slot: index, count: n, offset: total)
-            observed.send(chunk)
-            if n <= 0 { return (total, n == 0 ? 0 : Int32(-n)) }
-            primary(bytes(chunk), chunk.offset)
-            total += Int64(n)
+            while !readAll, nextRead < next + slots {
+                if nextRead >= slots {
+                    let returned = nextRead <= next ? returnedTo[role].receive() : returnedTo[role].tryReceive()
+                    guard returned != nil else { break }
+                }
+                let slot = nextRead % slots
+                let offset = Int64(nextRead) * Int64(slotSize)
+                let n = FileReading.read(fd, into: memory.buffers.baseAddress.map { $0 + slot * slotSize }, count: slotSize, at: offset)
+                counts[slot] = n
+                handedTo[other].send(Chunk(slot: slot, count: n, offset: offset))
+                if n < slotSize { readAll = true }
+                nextRead += 2
+            }
+            let mine = next % 2 == role
+            let chunk = mine
+                ? Chunk(slot: next % slots, count: counts[next % slots], offset: Int64(next) * Int64(slotSize))
+                : handedTo[role].receive()
+            if chunk.count > 0 {
+                consume(bytes(chunk), chunk.offset)
+                total += Int64(chunk.count)
+            }
+            if chunk.count < slotSize { return (total, chunk.count < 0 ? Int32(-chunk.count) : 0) }
+            if !mine { returnedTo[other].send(next) }
+            next += 1
         }
     }
 
     /// The bytes a chunk holds: read only by the threads it was sent to.
     private func bytes(_ chunk: Chunk) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: memory.buffers[(chunk.slot * slotSize)..<(chunk.slot * slotSize + chunk.count)])
-    }
-
-    /// Hands every chunk of `channel` to `body` until the end, releasing each slot after it.
-    private func drain(_ channel: BoundedChannel<Chunk>, into body: (UnsafeRawBufferPointer, Int64) -> Void) {
-        while true {
-            let chunk = channel.receive()
-            if chunk.count <= 0 { return }
-            body(bytes(chunk), chunk.offset)
-            released.send(chunk.slot)
-        }
     }
 
     /// Reads the whole file into the ring, one slot at a time, then sends the end; a slot is

@@ -136,4 +136,9 @@ final class BoundedChannel<Element: Sendable>: Sendable {
         // Waited for until not empty, so there is a first element to remove.
         queue.withLock(when: { !$0.isEmpty }) { $0.removeFirst() }
     }
+
+    /// Takes the first element if there is one, without waiting.
+    func tryReceive() -> Element? {
+        queue.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+    }
 }

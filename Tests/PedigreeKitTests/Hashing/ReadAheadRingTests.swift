@@ -96,6 +96,86 @@ private func open(_ path: String) throws -> Int32 {
         #expect(secondary.bytes == data)
     }
 
+    /// Two consumers share the reads, chunk by chunk, in rings of one slot per thread up to
+    /// more slots than the file has chunks (an odd count is rounded down to pair them).
+    @Test(arguments: [2, 3, 8, 64])
+    func twoConsumersShareTheReadsWhateverTheRingSize(slots: Int) throws {
+        let folder = try TemporaryFolder()
+        for size in [2 * Self.slot, 2 * Self.slot + 1, 9 * Self.slot - 1, 37 * Self.slot] {
+            let data = Array(pseudoRandomBytes(size, seed: UInt64(size + slots)))
+            let fd = try open(try folder.write("f\(size)", Data(data)))
+            defer { close(fd) }
+            let buffers = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.slot * slots, alignment: 64)
+            defer { buffers.deallocate() }
+            let primary = Seen()
+            let secondary = Seen()
+            let result = ReadAheadRing.stream(
+                fd, buffers: buffers, slotSize: Self.slot, slots: slots, secondary: { secondary.take($0, at: $1) },
+                primary: { primary.take($0, at: $1) })
+            #expect(result?.0 == Int64(size))
+            #expect(result?.1 == 0)
+            #expect(primary.bytes == data)
+            #expect(secondary.bytes == data)
+            #expect(primary.contiguous && secondary.contiguous)
+        }
+    }
+
+    /// With two consumers the ring reads at offsets: from byte 0 whatever the file position,
+    /// which it leaves where it was.
+    @Test func twoConsumersReadFromTheStartAndLeaveTheFilePositionAlone() throws {
+        let folder = try TemporaryFolder()
+        let data = Array(pseudoRandomBytes(11 * Self.slot + 3, seed: 9))
+        let fd = try open(try folder.write("f", Data(data)))
+        defer { close(fd) }
+        #expect(lseek(fd, 1000, SEEK_SET) == 1000)
+        let buffers = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.slot * Self.slots, alignment: 64)
+        defer { buffers.deallocate() }
+        let primary = Seen()
+        let secondary = Seen()
+        let result = ReadAheadRing.stream(
+            fd, buffers: buffers, slotSize: Self.slot, slots: Self.slots, secondary: { secondary.take($0, at: $1) },
+            primary: { primary.take($0, at: $1) })
+        #expect(result?.0 == Int64(data.count))
+        #expect(primary.bytes == data)
+        #expect(secondary.bytes == data)
+        #expect(lseek(fd, 0, SEEK_CUR) == 1000)
+    }
+
+    /// A file that grows while two consumers read it ends where a read first came back short:
+    /// both consumers stop at the same byte, and neither sees bytes past it.
+    @Test func aFileThatGrowsWhileSharedIsConsumedToTheSameEndByBoth() throws {
+        let folder = try TemporaryFolder()
+        let data = Array(pseudoRandomBytes(6 * Self.slot + 10, seed: 13))
+        let path = try folder.write("f", Data(data))
+        let fd = try open(path)
+        defer { close(fd) }
+        let buffers = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.slot * 2, alignment: 64)
+        defer { buffers.deallocate() }
+        let primary = Seen()
+        let secondary = Seen()
+        let appended = Locked(false)
+        let result = ReadAheadRing.stream(
+            fd, buffers: buffers, slotSize: Self.slot, slots: 2,
+            secondary: { chunk, offset in
+                secondary.take(chunk, at: offset)
+                // After the first chunk: appends whole slots, which later reads may or may not see.
+                if offset == 0 {
+                    let handle = FileHandle(forWritingAtPath: path)
+                    handle?.seekToEndOfFile()
+                    handle?.write(Data(repeating: 7, count: 3 * Self.slot))
+                    handle?.closeFile()
+                    appended.update { $0 = true }
+                }
+            },
+            primary: { primary.take($0, at: $1) })
+        #expect(appended.withLock { $0 })
+        let read = try #require(result?.0)
+        #expect(read >= Int64(data.count))
+        #expect(primary.bytes.count == Int(read))
+        #expect(secondary.bytes == primary.bytes)
+        #expect(Array(primary.bytes.prefix(data.count)) == data)
+    }
+
     @Test func aFailedReadEndsBothConsumersWithItsErrno() throws {
         let folder = try TemporaryFolder()
         // A directory opens for reading but fails every read with EISDIR.
