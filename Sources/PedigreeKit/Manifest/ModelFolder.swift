@@ -97,7 +97,7 @@ public struct ModelFolder: Sendable {
         let walker = TreeWalker(linkPolicy: policy) { relative, _ in self.isIgnored(relative) }
         let root = policy == .refuse || followSymlinks ? nil : realPath(path)
         let items = try walker.walk(path: path, displayPrefix: "")
-        var files: [(String, HashJob)] = []
+        var files: [(name: String, job: HashJob)] = []
         // Sized once: growing a list of a million jobs holds the old and a doubled copy at once.
         files.reserveCapacity(items.count)
         var problems: [FileError] = []

@@ -16,7 +16,10 @@ import Testing
     }
 
     private static let names = ["model.safetensors", "a \"quoted\" name", #"back\slash"#, "tab\there", "bell\u{7}",
-                                "é/ü/日本.bin", "LICENSE", "x/y/z.json", "0", "a-b", "a/x"]
+                                "é/ü/日本.bin", "LICENSE", "x/y/z.json", "0", "a-b", "a/x",
+                                // An escape only at either end, every control, DEL and a 4-byte character.
+                                "\u{1}first", "last\"", "\u{1f}\u{8}\u{c}\n\r\u{b}", "del\u{7f}", "emoji😀.bin",
+                                String(repeating: "long/", count: 40) + "name.bin"]
 
     @Test func theSizeReservedForTheResourcesIsTheSizeWritten() throws {
         for count in [0, 1, 2, Self.names.count] {
@@ -71,6 +74,34 @@ import Testing
         #expect(RootDigest.compute(sorted) == expected)
         #expect(RootDigest.compute(inListedOrder: sorted.map { ($0.name.string, $0.digest) }) == expected)
         #expect(RootDigest.compute([Resource]()) == SHA256.hash([UInt8]()))
+    }
+
+    /// Sizes in decimal as `String(_:)` writes them, at every change of length and both ends.
+    @Test func decimalsAreWhatStringWrites() {
+        var values: [Int64] = [0, 1, 9, 10, 99, 100, -1, -9, -10, Int64.max, Int64.min, Int64.max - 1, Int64.min + 1]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, power + 1, -power]
+        }
+        for value in values {
+            var bytes = Array("x".utf8)
+            StatementCodec.appendDecimal(value, to: &bytes)
+            #expect(bytes == Array(("x" + String(value)).utf8))
+        }
+    }
+
+    /// A string with nothing to escape is copied whole; one with anything to escape is written
+    /// as `JSONEncoder` writes it, and the count reserved is the count written, either way.
+    @Test func jsonStringsAreWhatTheEncoderWrites() throws {
+        let strings = Self.names + ["", "plain", "a/b", "\"", "\\", "\u{0}", "é", (0..<128).map { String(UnicodeScalar(UInt8($0))) }.joined()]
+        for string in strings {
+            var bytes: [UInt8] = []
+            StatementCodec.appendJSONString(string, to: &bytes)
+            let encoded = try JSON.compact([string])
+            #expect(bytes == Array(encoded.dropFirst().dropLast()), "\(string.debugDescription)")
+            #expect(StatementCodec.jsonStringCount(string) == bytes.count)
+        }
     }
 
     /// Every padding case, every byte value: the Base64 appended is Foundation's.
