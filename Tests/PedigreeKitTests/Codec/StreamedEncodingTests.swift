@@ -1,6 +1,7 @@
 import Foundation
 import PedigreeCrypto
 import Testing
+import TestSupport
 
 @testable import PedigreeKit
 
@@ -147,5 +148,40 @@ import Testing
             #expect(try bundle.encodedCompact() == (try JSON.compact(WireBundle(bundle))))
             #expect(try ManifestBundle.parse(try bundle.encoded()).dsseEnvelope.payload == payload)
         }
+    }
+
+    /// A bundle streamed into a file (its Base64 made a piece at a time) is byte for byte
+    /// `encoded()`, for payloads ending short of, on and just past a piece's end, and its
+    /// announced size is the size written.
+    @Test(arguments: [0, 1, 2, 3, StreamedBundle.pieceBytes - 1, StreamedBundle.pieceBytes, StreamedBundle.pieceBytes + 1,
+                      3 * StreamedBundle.pieceBytes + 2])
+    func aStreamedBundleIsWhatIsEncodedWhole(_ count: Int) throws {
+        let folder = try TemporaryFolder()
+        let payload = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 8) }
+        let envelope = Envelope(payloadType: MediaTypes.inToto, payload: payload, signatures: [EnvelopeSignature(keyid: "k", sig: [1, 2, 3])])
+        let bundle = ManifestBundle(kind: .pedigree, dsseEnvelope: envelope)
+        let streamed = try #require(try bundle.streamedEncoding())
+        let path = folder.url("m.json")
+        try AtomicFile.write(to: path, overwrite: false) { streamed.write(to: $0) }
+        let written = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(written == (try bundle.encoded()))
+        #expect(streamed.byteCount == written.count)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["m.json"])
+    }
+
+    /// A streamed write that cannot be made fails like a write of bytes, leaving nothing
+    /// behind: an existing file without `overwrite`, a folder that does not exist.
+    @Test func aStreamedWriteThatFailsLeavesNothing() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("m.json", "old")
+        #expect(throws: FileError(path: path, reason: .exists)) {
+            try AtomicFile.write(to: path, overwrite: false) { $0.write(Array("new".utf8)) }
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old")
+        let missing = folder.url("no/m.json")
+        #expect(throws: FileError(path: missing, reason: .system(ENOENT))) {
+            try AtomicFile.write(to: missing, overwrite: true) { $0.write(Array("new".utf8)) }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["m.json"])
     }
 }
