@@ -85,7 +85,7 @@ public enum AtomicFile {
         return nil
     }
 
-    /// Writes and flushes `bytes` to a new temporary file beside `path`; its name.
+    /// Writes what `fill` writes to a new temporary file beside `path` and flushes it; its name.
     private static func temporaryCopy(_ fill: (FileSink) -> Void, for path: String, mode: mode_t) throws(FileError) -> String {
         var template = Array("\(folderOf(path))/.\(lastComponent(path)).tmp-XXXXXX".utf8CString)
         let fd = mkstemp(&template)
