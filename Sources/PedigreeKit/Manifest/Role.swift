@@ -66,7 +66,8 @@ public struct RoleClassifier: Sendable {
 
     /// Called for every file of every sign, so it allocates little: the name and its stem are
     /// found by scanning, folders are lowercased one at a time and only when a rule needs them,
-    /// and the name lists are sets built once. It works on characters, as `split` did, and
+    /// and the name lists are built once (compared byte for byte on an ASCII path, looked up in
+    /// sets otherwise). It works on characters, as `split` did, and
     /// skips empty components (`a//b`, a trailing `/`) as `split(separator: "/")` would.
     static func builtInRole(of path: String) -> Role {
         var utf8 = path
