@@ -38,8 +38,8 @@ if [ -n "${PEDIGREE_BIN:-}" ]; then
   bin=$PEDIGREE_BIN  # a release binary built beforehand (no build here, so no wait on .build's lock)
 else
   echo "== building pedigree (release)"
-  swift build -c release --package-path "$root" >/dev/null
-  bin=$(swift build -c release --package-path "$root" --show-bin-path)/pedigree
+  swift build -c release --static-swift-stdlib --product pedigree --package-path "$root" >/dev/null
+  bin=$(swift build -c release --static-swift-stdlib --product pedigree --package-path "$root" --show-bin-path)/pedigree
 fi
 
 tools=${PEDIGREE_TEST_TOOLS:-$root/.build/test-tools}

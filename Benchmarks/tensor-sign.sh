@@ -20,8 +20,8 @@ tools=${PEDIGREE_TEST_TOOLS:-$root/.build/test-tools}
 python=$tools/venv/bin/python3
 bin=${PEDIGREE_BIN:-}
 if [ -z "$bin" ]; then
-  swift build -c release --package-path "$root" >/dev/null
-  bin=$(swift build -c release --package-path "$root" --show-bin-path)/pedigree
+  swift build -c release --static-swift-stdlib --product pedigree --package-path "$root" >/dev/null
+  bin=$(swift build -c release --static-swift-stdlib --product pedigree --package-path "$root" --show-bin-path)/pedigree
 fi
 
 mkdir -p "$data/tensors" "$data/tensors-set" "$data/tensors-pair"

@@ -10,29 +10,50 @@ public func base64EncodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
 
 /// Appends standard Base64 (RFC 4648 §4, padded) of `bytes` to `out`, growing it once: a
 /// writer of a large document encodes a payload straight into the document's bytes.
+///
+/// Written through raw pointers into the grown array, one table look-up per character: a
+/// manifest's payload is megabytes, and a checked `append` per character cost more than the
+/// rest of writing the manifest.
 public func base64Encode(_ bytes: [UInt8], appendingTo out: inout [UInt8]) {
-    let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-    out.reserveCapacity(out.count + base64EncodedCount(bytes.count))
-    alphabet.withUTF8Buffer { alphabet in
-        var index = 0
-        while index + 3 <= bytes.count {
-            let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            out.append(alphabet[Int(value >> 18 & 63)])
-            out.append(alphabet[Int(value >> 12 & 63)])
-            out.append(alphabet[Int(value >> 6 & 63)])
-            out.append(alphabet[Int(value & 63)])
-            index += 3
-        }
-        let rest = bytes.count - index
-        if rest > 0 {
-            let value = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
-            out.append(alphabet[Int(value >> 18 & 63)])
-            out.append(alphabet[Int(value >> 12 & 63)])
-            out.append(rest == 2 ? alphabet[Int(value >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(UInt8(ascii: "="))
+    bytes.withUnsafeBufferPointer { base64Encode($0, appendingTo: &out) }
+}
+
+/// `base64Encode(_:appendingTo:)` of the bytes at `input`: a writer encodes a large payload a
+/// piece at a time (every piece but the last a multiple of three bytes long, so the pieces'
+/// Base64 joined is the whole's).
+public func base64Encode(_ input: UnsafeBufferPointer<UInt8>, appendingTo out: inout [UInt8]) {
+    let start = out.count
+    let added = base64EncodedCount(input.count)
+    guard added > 0 else { return }
+    out.append(contentsOf: repeatElement(0, count: added))
+    out.withUnsafeMutableBufferPointer { output in
+        base64Alphabet.withUTF8Buffer { alphabet in
+            guard let source = input.baseAddress, let table = alphabet.baseAddress,
+                  var target = output.baseAddress.map({ $0 + start }) else { return }
+            let whole = input.count / 3 * 3
+            var index = 0
+            while index < whole {
+                let value = UInt32(source[index]) << 16 | UInt32(source[index + 1]) << 8 | UInt32(source[index + 2])
+                target[0] = table[Int(value >> 18)]
+                target[1] = table[Int(value >> 12 & 63)]
+                target[2] = table[Int(value >> 6 & 63)]
+                target[3] = table[Int(value & 63)]
+                target += 4
+                index += 3
+            }
+            let rest = input.count - whole
+            if rest > 0 {
+                let value = UInt32(source[whole]) << 16 | (rest == 2 ? UInt32(source[whole + 1]) << 8 : 0)
+                target[0] = table[Int(value >> 18)]
+                target[1] = table[Int(value >> 12 & 63)]
+                target[2] = rest == 2 ? table[Int(value >> 6 & 63)] : UInt8(ascii: "=")
+                target[3] = UInt8(ascii: "=")
+            }
         }
     }
 }
+
+private let base64Alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 /// Decodes Base64 in the standard or the URL-safe alphabet (RFC 4648 §4, §5), with or
 /// without padding, as DSSE allows; `nil` for any other character, misplaced padding or

@@ -72,9 +72,25 @@ public struct SHA256Digest: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// Appends the 64 lowercase hex digits to `output` (writers of large documents use it
     /// instead of `hex`, which makes a string per digest).
+    ///
+    /// The 64 digits are written in place into the grown array, a byte of the digest at a
+    /// time: a manifest writes one per file.
     public func appendHex(to output: inout [UInt8]) {
-        output.reserveCapacity(output.count + Self.byteCount * 2)
-        for index in 0..<(Self.byteCount * 2) { output.append(hexDigit(index)) }
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: Self.byteCount * 2))
+        output.withUnsafeMutableBufferPointer { buffer in
+            self.withUnsafeBytes { digest in
+                hexAlphabet.withUTF8Buffer { digits in
+                    guard let base = buffer.baseAddress, let table = digits.baseAddress else { return }
+                    var target = base + start
+                    for byte in digest {
+                        target[0] = table[Int(byte >> 4)]
+                        target[1] = table[Int(byte & 0x0f)]
+                        target += 2
+                    }
+                }
+            }
+        }
     }
 
     /// The `index`th of the 64 hex digits (0 is the high nibble of the first byte).
@@ -106,6 +122,8 @@ public struct SHA256Digest: Hashable, Comparable, Sendable, CustomStringConverti
 }
 
 private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+private let hexAlphabet: StaticString = "0123456789abcdef"
 
 /// Lowercase hex of arbitrary bytes.
 public func hexString(_ bytes: some Sequence<UInt8>) -> String {

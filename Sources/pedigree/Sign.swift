@@ -370,16 +370,24 @@ struct Sign: ParsableCommand {
     /// Encodes and writes the manifest, refusing one larger than its readers accept.
     ///
     /// - Parameter tensorCount: the rows of its tensor table, named in the refusal.
+    /// Writes the bundle; its Base64 payload goes into the file a piece at a time, so the
+    /// manifest's text is never held whole beside the payload.
     private func write(_ bundle: ManifestBundle, overwrite: Bool, tensorCount: Int = 0) throws {
-        let bytes: [UInt8]
+        let streamed: StreamedBundle?
+        var bytes: [UInt8] = []
         do {
-            bytes = try bundle.encoded()
+            streamed = try bundle.streamedEncoding()
+            if streamed == nil { bytes = try bundle.encoded() }
         } catch {
             throw CommandFailure("the manifest could not be encoded: \(error.localizedDescription)", status: .software)
         }
-        try ManifestSizeCheck.check(bytes: bytes.count, tensorCount: tensorCount)
+        try ManifestSizeCheck.check(bytes: streamed?.byteCount ?? bytes.count, tensorCount: tensorCount)
         do {
-            try AtomicFile.write(bytes, to: manifestPath, overwrite: overwrite)
+            if let streamed {
+                try AtomicFile.write(to: manifestPath, overwrite: overwrite) { streamed.write(to: $0) }
+            } else {
+                try AtomicFile.write(bytes, to: manifestPath, overwrite: overwrite)
+            }
         } catch {
             throw CommandFailure("\(error.description)", status: .cannotCreate)
         }

@@ -290,7 +290,7 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
             let sealed = statement.withBlob(column + 7) { sealBytes in
                 sealBytes.count == Seal.byteCount && Seal(stamp, digestBytes).equals(sealBytes)
             }
-            guard sealed, let digest = SHA256Digest(bytes: digestBytes) else { return nil }
+            guard sealed, let digest = SHA256Digest(digestBytes) else { return nil }
             return FileDigest(digest: digest, size: stamp.size)
         }
     }

@@ -163,7 +163,65 @@ enum BundleCodec {
         return bytes
     }
 
+    /// `encode`'s output in pieces, for a writer that streams it: the text around the payload
+    /// and the payload, whose Base64 `StreamedBundle.write(to:)` makes a piece at a time.
+    /// `nil` where `encode` falls back to the whole bundle through the encoder.
+    static func streamed(_ bundle: ManifestBundle, compact: Bool) throws -> StreamedBundle? {
+        if let material = bundle.verificationMaterial, material.logEntries > 0 {
+            throw ManifestError.malformed(
+                "this bundle's transparency-log entries are not kept by pedigree, so it is not written back")
+        }
+        let hole = "pedigree-payload-" + String(UInt64.random(in: 0...UInt64.max), radix: 16) + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let skeleton = try encoded(WireBundle(bundle, payloadText: hole), compact: compact)
+        guard let range = JSON.onlyOccurrence(of: Array(hole.utf8), in: skeleton) else { return nil }
+        return StreamedBundle(
+            head: Array(skeleton[..<range.lowerBound]), payload: bundle.dsseEnvelope.payload,
+            tail: Array(skeleton[range.upperBound...]))
+    }
+
     private static func encoded(_ wire: WireBundle, compact: Bool) throws -> [UInt8] {
         compact ? try JSON.compact(wire) : try JSON.pretty(wire)
+    }
+}
+
+/// A bundle's JSON text as the text before the payload, the payload and the text after it:
+/// written to a file, the payload's Base64 is made 64 KiB at a time, so neither the Base64
+/// nor the whole text is ever held beside the payload (on a large model they are most of
+/// the manifest's size twice over).
+public struct StreamedBundle {
+    let head: [UInt8]
+    let payload: [UInt8]
+    let tail: [UInt8]
+
+    /// The bytes `write(to:)` writes: those of `ManifestBundle.encoded()`.
+    public var byteCount: Int { head.count + base64EncodedCount(payload.count) + tail.count }
+
+    /// Input bytes per piece of Base64: a multiple of three, so the pieces join up.
+    static let pieceBytes = 48 * 1024
+
+    /// Writes the text into `sink`.
+    public func write(to sink: FileSink) {
+        sink.write(head)
+        var piece: [UInt8] = []
+        piece.reserveCapacity(base64EncodedCount(Self.pieceBytes))
+        payload.withUnsafeBufferPointer { whole in
+            var start = 0
+            while start < whole.count && sink.failure == 0 {
+                let end = min(whole.count, start + Self.pieceBytes)
+                piece.removeAll(keepingCapacity: true)
+                base64Encode(UnsafeBufferPointer(rebasing: whole[start..<end]), appendingTo: &piece)
+                sink.write(piece)
+                start = end
+            }
+        }
+        sink.write(tail)
+    }
+}
+
+extension ManifestBundle {
+    /// The indented text `encoded()` gives, in pieces to stream into a file; `nil` when this
+    /// bundle must be encoded whole (`encoded()`).
+    public func streamedEncoding() throws -> StreamedBundle? {
+        try BundleCodec.streamed(self, compact: false)
     }
 }

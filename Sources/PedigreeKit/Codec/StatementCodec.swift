@@ -148,6 +148,9 @@ enum StatementCodec {
 
     /// The bytes `appendJSONString` appends for `string`, quotes included.
     static func jsonStringCount(_ string: String) -> Int {
+        if let plain = string.utf8.withContiguousStorageIfAvailable({ needsNoEscape($0) ? $0.count + 2 : nil }), let plain {
+            return plain
+        }
         var count = 2
         for byte in string.utf8 {
             switch byte {
@@ -157,6 +160,13 @@ enum StatementCodec {
             }
         }
         return count
+    }
+
+    /// Whether no byte of `bytes` is escaped in a JSON string (`"`, `\\` or below U+0020):
+    /// then the string is written as its bytes between quotes, in one copy.
+    private static func needsNoEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+        return true
     }
 
     /// The digits (and sign) of `value` in decimal.
@@ -194,14 +204,38 @@ enum StatementCodec {
             bytes += #","role":"#.utf8
             appendJSONString(resource.role.rawValue, to: &bytes)
             bytes += #","size":"#.utf8
-            bytes += String(resource.size).utf8
+            appendDecimal(resource.size, to: &bytes)
             bytes.append(UInt8(ascii: "}"))
         }
     }
 
-    /// Appends `string` as a JSON string the way `JSONEncoder` writes it (see `appendResources`).
+    /// Appends `value` in decimal, as `String(value)` writes it, without making the string.
+    static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var rest = value.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10))
+            rest /= 10
+        } while rest > 0
+        bytes[start...].reverse()
+    }
+
+    /// Appends `string` as a JSON string the way `JSONEncoder` writes it (see `appendResources`):
+    /// a string with nothing to escape — nearly every file name — in one copy of its bytes.
     static func appendJSONString(_ string: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
+        let copied = string.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            guard needsNoEscape(utf8) else { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied != true { appendEscaped(string, to: &bytes) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// The bytes of `string` between the quotes of a JSON string, escaped byte by byte.
+    private static func appendEscaped(_ string: String, to bytes: inout [UInt8]) {
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
@@ -218,7 +252,6 @@ enum StatementCodec {
             default: bytes.append(byte)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 
     /// The bytes of an OMS v1.0 Statement (`model_signing`'s predicate) naming `entries`.

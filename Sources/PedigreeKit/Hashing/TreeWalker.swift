@@ -101,10 +101,11 @@ public struct TreeWalker: Sendable {
         state.items.append(contentsOf: listing.invalid.map(WalkItem.failure))
         // One `fstat`/`fstatfs` per folder lets every file's listing double as its cache stamp.
         let stampContext = FileStamp.listingContext(ofDirectory: directory.fd)
-        for name in listing.names {
+        let statuses = fileStatuses(at: directory.fd, listing.names)
+        for (position, name) in listing.names.enumerated() {
             let relativePath = relative.isEmpty ? name : relative + "/" + name
             let status: FileStatus
-            switch fileStatus(at: directory.fd, name) {
+            switch statuses[position] {
             case .success(let st): status = st
             case .failure(let failure):
                 state.items.append(.failure(FileError(path: state.display(relativePath), reason: .system(failure.code))))

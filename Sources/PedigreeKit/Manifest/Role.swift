@@ -30,33 +30,44 @@ public struct RoleClassifier: Sendable {
         return Self.builtInRole(of: path)
     }
 
-    private static let tokenizerNames: Set<String> = [
+    /// The name lists, lowercase ASCII: as static strings for the byte path, which compares them
+    /// byte for byte (no hashing), and as sets for the character path.
+    private static let tokenizerNameList: [StaticString] = [
         "tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json", "vocab.txt", "merges.txt",
         "special_tokens_map.json", "added_tokens.json", "spiece.model", "sentencepiece.bpe.model",
         "sentencepiece.model", "chat_template.jinja", "chat_template.json",
     ]
-    private static let weightExtensions: Set<String> = [
+    private static let weightExtensionList: [StaticString] = [
         "safetensors", "gguf", "ggml", "onnx", "pt", "pth", "bin", "h5", "keras", "msgpack", "tflite",
         "mlmodel", "pb", "pdparams", "npz", "nemo", "engine", "plan", "llamafile",
     ]
-    private static let codeExtensions: Set<String> = [
+    private static let codeExtensionList: [StaticString] = [
         "py", "sh", "ipynb", "js", "ts", "c", "cc", "cpp", "cu", "h", "hpp", "rs", "go", "swift", "java",
         "jl", "r", "lua", "pyi",
     ]
-    private static let dataExtensions: Set<String> = [
+    private static let dataExtensionList: [StaticString] = [
         "parquet", "jsonl", "csv", "tsv", "arrow", "tfrecord", "feather", "avro", "orc",
     ]
-    private static let documentationExtensions: Set<String> = ["md", "rst", "txt", "pdf", "html", "htm", "adoc"]
-    private static let configExtensions: Set<String> = ["json", "yaml", "yml", "toml", "ini", "cfg", "conf"]
-
-    private static let licenseStems: Set<String> = ["license", "licence", "copying", "license-model", "license_model"]
-    private static let noticeStems: Set<String> = [
+    private static let documentationExtensionList: [StaticString] = ["md", "rst", "txt", "pdf", "html", "htm", "adoc"]
+    private static let configExtensionList: [StaticString] = ["json", "yaml", "yml", "toml", "ini", "cfg", "conf"]
+    private static let licenseStemList: [StaticString] = ["license", "licence", "copying", "license-model", "license_model"]
+    private static let noticeStemList: [StaticString] = [
         "notice", "modifications", "attribution", "attributions", "third_party_notices", "third-party-notices",
     ]
 
+    private static let tokenizerNames = Set(tokenizerNameList.map(\.description))
+    private static let weightExtensions = Set(weightExtensionList.map(\.description))
+    private static let codeExtensions = Set(codeExtensionList.map(\.description))
+    private static let dataExtensions = Set(dataExtensionList.map(\.description))
+    private static let documentationExtensions = Set(documentationExtensionList.map(\.description))
+    private static let configExtensions = Set(configExtensionList.map(\.description))
+    private static let licenseStems = Set(licenseStemList.map(\.description))
+    private static let noticeStems = Set(noticeStemList.map(\.description))
+
     /// Called for every file of every sign, so it allocates little: the name and its stem are
     /// found by scanning, folders are lowercased one at a time and only when a rule needs them,
-    /// and the name lists are sets built once. It works on characters, as `split` did, and
+    /// and the name lists are built once (compared byte for byte on an ASCII path, looked up in
+    /// sets otherwise). It works on characters, as `split` did, and
     /// skips empty components (`a//b`, a trailing `/`) as `split(separator: "/")` would.
     static func builtInRole(of path: String) -> Role {
         var utf8 = path
@@ -67,7 +78,7 @@ public struct RoleClassifier: Sendable {
     /// `builtInRoleByCharacters(of:)` for an ASCII path, on its bytes: the same answer for every
     /// ASCII path, since for ASCII a character is a byte (or CR LF, which holds neither `.` nor
     /// `/`), lowercasing is per byte, and two ASCII strings are equal only when their bytes are.
-    /// It makes no array and only short strings (stored inline) for the set lookups.
+    /// It makes no array and no string: the name lists are compared byte for byte.
     private static func asciiRole(_ path: UnsafeBufferPointer<UInt8>) -> Role {
         let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
         var end = path.count
@@ -86,25 +97,23 @@ public struct RoleClassifier: Sendable {
             let count = end - nameStart
             for offset in 0..<count { buffer[offset] = lowercasedASCII(path[nameStart + offset]) }
             let lowerBytes = UnsafeBufferPointer(rebasing: buffer[0..<count])
-            let lower = String(decoding: lowerBytes, as: UTF8.self)
-            let stem: String
+            let stem: UnsafeBufferPointer<UInt8>
             if let first = lowerBytes.firstIndex(where: { $0 != dot }) {
                 let stop = lowerBytes[first...].firstIndex(of: dot) ?? count
-                stem = String(decoding: UnsafeBufferPointer(rebasing: lowerBytes[first..<stop]), as: UTF8.self)
+                stem = UnsafeBufferPointer(rebasing: lowerBytes[first..<stop])
             } else {
-                stem = lower
+                stem = lowerBytes
             }
-            let ext = lowerBytes.lastIndex(of: dot).map {
-                String(decoding: UnsafeBufferPointer(rebasing: lowerBytes[($0 + 1)...]), as: UTF8.self)
-            } ?? ""
-            if licenseStems.contains(stem)
+            let ext = lowerBytes.lastIndex(of: dot).map { UnsafeBufferPointer(rebasing: lowerBytes[($0 + 1)...]) }
+                ?? UnsafeBufferPointer(rebasing: lowerBytes[count...])
+            if isOneOf(stem, licenseStemList)
                 || starts(lowerBytes, "license") || starts(lowerBytes, "licence") || starts(lowerBytes, "copying")
             {
                 return .license
             }
-            if noticeStems.contains(stem) || starts(lowerBytes, "notice") { return .notice }
+            if isOneOf(stem, noticeStemList) || starts(lowerBytes, "notice") { return .notice }
             let isOptimizer = starts(lowerBytes, "optimizer") || ends(lowerBytes, "optim_states.pt")
-                || containsBytes(lower, "optimizer_state") || lower == "scheduler.pt"
+                || contains(lowerBytes, "optimizer_state") || isWord(lowerBytes, "scheduler.pt")
             if isOptimizer { return .optimizerState }
             // The folders one by one, lowercased as they are compared; empty ones skipped.
             var firstFolder: Range<Int>?
@@ -125,21 +134,25 @@ public struct RoleClassifier: Sendable {
                 }
                 start = stop + 1
             }
-            if inCheckpoint || ext == "ckpt" { return .checkpoint }
-            if tokenizerNames.contains(lower) || ext == "tiktoken" { return .tokenizer }
-            if lower == "requirements.txt" || lower == "dockerfile" || lower == "makefile" || codeExtensions.contains(ext) {
+            if inCheckpoint || isWord(ext, "ckpt") { return .checkpoint }
+            if isOneOf(lowerBytes, tokenizerNameList) || isWord(ext, "tiktoken") { return .tokenizer }
+            if isWord(lowerBytes, "requirements.txt") || isWord(lowerBytes, "dockerfile") || isWord(lowerBytes, "makefile")
+                || isOneOf(ext, codeExtensionList)
+            {
                 return .code
             }
-            if lower == "training_args.bin" { return .config }
-            if weightExtensions.contains(ext) { return .weights }
+            if isWord(lowerBytes, "training_args.bin") { return .config }
+            if isOneOf(ext, weightExtensionList) { return .weights }
             let first = firstFolder.map { UnsafeBufferPointer(rebasing: path[$0]) }
             if starts(lowerBytes, "readme") || starts(lowerBytes, "model_card") || starts(lowerBytes, "modelcard")
-                || first.map({ equals($0, "docs") }) == true || documentationExtensions.contains(ext)
+                || first.map({ equals($0, "docs") }) == true || isOneOf(ext, documentationExtensionList)
             {
                 return .documentation
             }
-            if first.map({ equals($0, "data") || equals($0, "datasets") }) == true || dataExtensions.contains(ext) { return .data }
-            if configExtensions.contains(ext) { return .config }
+            if first.map({ equals($0, "data") || equals($0, "datasets") }) == true || isOneOf(ext, dataExtensionList) {
+                return .data
+            }
+            if isOneOf(ext, configExtensionList) { return .config }
             return .other
         }
     }
@@ -162,6 +175,16 @@ public struct RoleClassifier: Sendable {
         let count = suffix.utf8CodeUnitCount
         guard bytes.count >= count else { return false }
         return starts(UnsafeBufferPointer(rebasing: bytes[(bytes.count - count)...]), suffix)
+    }
+
+    /// Whether `bytes` (already lowercase) are `word`.
+    private static func isWord(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        bytes.count == word.utf8CodeUnitCount && starts(bytes, word)
+    }
+
+    /// Whether `bytes` (already lowercase) are one of `words`: a length check, then the bytes.
+    private static func isOneOf(_ bytes: UnsafeBufferPointer<UInt8>, _ words: [StaticString]) -> Bool {
+        words.contains { isWord(bytes, $0) }
     }
 
     /// Whether `bytes`, lowercased, are `word` (lowercase ASCII).
@@ -231,10 +254,15 @@ public struct RoleClassifier: Sendable {
 
     /// Whether `text` contains `part`, compared as bytes (`String.contains` goes through Foundation).
     private static func containsBytes(_ text: String, _ part: StaticString) -> Bool {
-        let needle = UnsafeRawBufferPointer(start: part.utf8Start, count: part.utf8CodeUnitCount)
-        let bytes = Array(text.utf8)
-        guard needle.count <= bytes.count else { return false }
-        for start in 0...(bytes.count - needle.count) where bytes[start..<(start + needle.count)].elementsEqual(needle) {
+        var text = text
+        return text.withUTF8 { contains($0, part) }
+    }
+
+    /// Whether `bytes` contain `part`, compared byte for byte, without copying either.
+    private static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ part: StaticString) -> Bool {
+        let count = part.utf8CodeUnitCount
+        guard count <= bytes.count else { return false }
+        for start in 0...(bytes.count - count) where starts(UnsafeBufferPointer(rebasing: bytes[start...]), part) {
             return true
         }
         return false

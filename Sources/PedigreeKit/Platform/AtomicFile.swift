@@ -25,13 +25,25 @@ public enum AtomicFile {
     /// replaced get their old contents back (kept meanwhile as hard links), so the files change
     /// together or not at all.
     public static func write(_ files: [(bytes: [UInt8], path: String)], mode: mode_t = 0o644, overwrite: Bool) throws(FileError) {
+        try write(files.map { file in (fill: { (sink: FileSink) in sink.write(file.bytes) }, path: file.path) }, mode: mode, overwrite: overwrite)
+    }
+
+    /// Writes to `path` what `fill` writes into the sink it is given, as `write(_:to:mode:overwrite:)`
+    /// writes bytes: for a large file made in pieces (a manifest's Base64 payload), so that the
+    /// whole text is never held in memory. `fill` need not check the sink: after a failed write
+    /// the sink ignores the rest, and the error is thrown here.
+    public static func write(to path: String, mode: mode_t = 0o644, overwrite: Bool, fill: @escaping (FileSink) -> Void) throws(FileError) {
+        try write([(fill: fill, path: path)], mode: mode, overwrite: overwrite)
+    }
+
+    private static func write(_ files: [(fill: (FileSink) -> Void, path: String)], mode: mode_t, overwrite: Bool) throws(FileError) {
         if !overwrite, let existing = files.first(where: { if case .success = fileStatus(at: AT_FDCWD, $0.path) { true } else { false } }) {
             throw FileError(path: existing.path, reason: .exists)
         }
         var prepared: [(temporary: String, path: String)] = []
         defer { for file in prepared { unlink(file.temporary) } }
         for file in files {
-            prepared.append((try temporaryCopy(file.bytes, for: file.path, mode: mode), file.path))
+            prepared.append((try temporaryCopy(file.fill, for: file.path, mode: mode), file.path))
         }
         var committed: [(path: String, backup: String?)] = []
         defer { for file in committed { if let backup = file.backup { unlink(backup) } } }
@@ -73,8 +85,8 @@ public enum AtomicFile {
         return nil
     }
 
-    /// Writes and flushes `bytes` to a new temporary file beside `path`; its name.
-    private static func temporaryCopy(_ bytes: [UInt8], for path: String, mode: mode_t) throws(FileError) -> String {
+    /// Writes what `fill` writes to a new temporary file beside `path` and flushes it; its name.
+    private static func temporaryCopy(_ fill: (FileSink) -> Void, for path: String, mode: mode_t) throws(FileError) -> String {
         var template = Array("\(folderOf(path))/.\(lastComponent(path)).tmp-XXXXXX".utf8CString)
         let fd = mkstemp(&template)
         guard fd >= 0 else { throw FileError(path: path, reason: .system(errno)) }
@@ -83,18 +95,10 @@ public enum AtomicFile {
         let mask = umask(0)
         umask(mask)
         if fchmod(fd, mode & ~mask) != 0 { failure = errno }
-        var offset = 0
-        while failure == 0, offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in
-                // The loop runs only while bytes remain, so the buffer has an address.
-                guard let base = raw.baseAddress else { return 0 }
-                return Glibc.write(fd, base + offset, raw.count - offset)
-            }
-            if n < 0 {
-                if errno != EINTR { failure = errno }
-                continue
-            }
-            offset += n
+        if failure == 0 {
+            let sink = FileSink(fd: fd)
+            fill(sink)
+            failure = sink.failure
         }
         if failure == 0, fsync(fd) != 0 { failure = errno }
         close(fd)
@@ -129,5 +133,33 @@ extension AtomicFile {
     /// Removes the file at `path` if it exists (a file this run wrote and now takes back).
     public static func remove(_ path: String) {
         _ = unlink(path)
+    }
+}
+
+/// Where `AtomicFile.write(to:mode:overwrite:fill:)` writes: an open file that keeps the first
+/// error and ignores every write after it.
+public final class FileSink {
+    private let fd: Int32
+    /// The `errno` of the first write that failed, 0 while none has.
+    public private(set) var failure: Int32 = 0
+
+    init(fd: Int32) { self.fd = fd }
+
+    /// Writes all of `bytes` (retrying a short or interrupted write).
+    public func write(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
+        var offset = 0
+        while failure == 0, offset < bytes.count {
+            let n = Glibc.write(fd, base + offset, bytes.count - offset)
+            if n < 0 {
+                if errno != EINTR { failure = errno }
+                continue
+            }
+            offset += n
+        }
+    }
+
+    public func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
     }
 }

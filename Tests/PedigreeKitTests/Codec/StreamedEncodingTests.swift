@@ -1,6 +1,7 @@
 import Foundation
 import PedigreeCrypto
 import Testing
+import TestSupport
 
 @testable import PedigreeKit
 
@@ -16,7 +17,10 @@ import Testing
     }
 
     private static let names = ["model.safetensors", "a \"quoted\" name", #"back\slash"#, "tab\there", "bell\u{7}",
-                                "é/ü/日本.bin", "LICENSE", "x/y/z.json", "0", "a-b", "a/x"]
+                                "é/ü/日本.bin", "LICENSE", "x/y/z.json", "0", "a-b", "a/x",
+                                // An escape only at either end, every control, DEL and a 4-byte character.
+                                "\u{1}first", "last\"", "\u{1f}\u{8}\u{c}\n\r\u{b}", "del\u{7f}", "emoji😀.bin",
+                                String(repeating: "long/", count: 40) + "name.bin"]
 
     @Test func theSizeReservedForTheResourcesIsTheSizeWritten() throws {
         for count in [0, 1, 2, Self.names.count] {
@@ -73,6 +77,34 @@ import Testing
         #expect(RootDigest.compute([Resource]()) == SHA256.hash([UInt8]()))
     }
 
+    /// Sizes in decimal as `String(_:)` writes them, at every change of length and both ends.
+    @Test func decimalsAreWhatStringWrites() {
+        var values: [Int64] = [0, 1, 9, 10, 99, 100, -1, -9, -10, Int64.max, Int64.min, Int64.max - 1, Int64.min + 1]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, power + 1, -power]
+        }
+        for value in values {
+            var bytes = Array("x".utf8)
+            StatementCodec.appendDecimal(value, to: &bytes)
+            #expect(bytes == Array(("x" + String(value)).utf8))
+        }
+    }
+
+    /// A string with nothing to escape is copied whole; one with anything to escape is written
+    /// as `JSONEncoder` writes it, and the count reserved is the count written, either way.
+    @Test func jsonStringsAreWhatTheEncoderWrites() throws {
+        let strings = Self.names + ["", "plain", "a/b", "\"", "\\", "\u{0}", "é", (0..<128).map { String(UnicodeScalar(UInt8($0))) }.joined()]
+        for string in strings {
+            var bytes: [UInt8] = []
+            StatementCodec.appendJSONString(string, to: &bytes)
+            let encoded = try JSON.compact([string])
+            #expect(bytes == Array(encoded.dropFirst().dropLast()), "\(string.debugDescription)")
+            #expect(StatementCodec.jsonStringCount(string) == bytes.count)
+        }
+    }
+
     /// Every padding case, every byte value: the Base64 appended is Foundation's.
     @Test func base64AppendedIsFoundations() {
         for count in 0..<70 {
@@ -116,5 +148,40 @@ import Testing
             #expect(try bundle.encodedCompact() == (try JSON.compact(WireBundle(bundle))))
             #expect(try ManifestBundle.parse(try bundle.encoded()).dsseEnvelope.payload == payload)
         }
+    }
+
+    /// A bundle streamed into a file (its Base64 made a piece at a time) is byte for byte
+    /// `encoded()`, for payloads ending short of, on and just past a piece's end, and its
+    /// announced size is the size written.
+    @Test(arguments: [0, 1, 2, 3, StreamedBundle.pieceBytes - 1, StreamedBundle.pieceBytes, StreamedBundle.pieceBytes + 1,
+                      3 * StreamedBundle.pieceBytes + 2])
+    func aStreamedBundleIsWhatIsEncodedWhole(_ count: Int) throws {
+        let folder = try TemporaryFolder()
+        let payload = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 8) }
+        let envelope = Envelope(payloadType: MediaTypes.inToto, payload: payload, signatures: [EnvelopeSignature(keyid: "k", sig: [1, 2, 3])])
+        let bundle = ManifestBundle(kind: .pedigree, dsseEnvelope: envelope)
+        let streamed = try #require(try bundle.streamedEncoding())
+        let path = folder.url("m.json")
+        try AtomicFile.write(to: path, overwrite: false) { streamed.write(to: $0) }
+        let written = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(written == (try bundle.encoded()))
+        #expect(streamed.byteCount == written.count)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["m.json"])
+    }
+
+    /// A streamed write that cannot be made fails like a write of bytes, leaving nothing
+    /// behind: an existing file without `overwrite`, a folder that does not exist.
+    @Test func aStreamedWriteThatFailsLeavesNothing() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("m.json", "old")
+        #expect(throws: FileError(path: path, reason: .exists)) {
+            try AtomicFile.write(to: path, overwrite: false) { $0.write(Array("new".utf8)) }
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old")
+        let missing = folder.url("no/m.json")
+        #expect(throws: FileError(path: missing, reason: .system(ENOENT))) {
+            try AtomicFile.write(to: missing, overwrite: true) { $0.write(Array("new".utf8)) }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["m.json"])
     }
 }

@@ -26,6 +26,33 @@ private func describe(_ items: [WalkItem]) -> [String] {
         ])
     }
 
+    /// A folder large enough to be looked at on two threads gives each name its own status,
+    /// in order: files, a folder, a link (not followed) and a name that vanished.
+    @Test func statusesOfAManyFileFolderAreEachNamesInOrder() throws {
+        let folder = try TemporaryFolder()
+        var names: [String] = []
+        for index in 0..<700 {
+            let name = String(format: "f%04d", index)
+            try folder.write("m/" + name, String(repeating: "x", count: index))
+            names.append(name)
+        }
+        try FileManager.default.createDirectory(atPath: folder.url("m/sub"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder.url("m/link"), withDestinationPath: "f0001")
+        names += ["sub", "link", "gone"]
+        names.swapAt(0, names.count - 1)
+        let directory = try DirectoryHandle(path: folder.url("m"))
+        let statuses = fileStatuses(at: directory.fd, names)
+        #expect(statuses.count == names.count)
+        for (name, status) in zip(names, statuses) {
+            #expect(status == fileStatus(at: directory.fd, name), "\(name)")
+        }
+        #expect(try statuses[1].get().size == 1)
+        #expect(try statuses[names.count - 2].get().kind == .symlink)
+        #expect(try statuses[names.count - 3].get().kind == .directory)
+        #expect(statuses[0] == .failure(Errno(code: ENOENT)))
+        #expect(fileStatuses(at: directory.fd, []).isEmpty)
+    }
+
     @Test func namesThatAreNotUTF8AreReportedInByteOrderAndTheRestWalked() throws {
         let folder = try TemporaryFolder()
         try folder.write("m/ok", "ok")

@@ -37,12 +37,16 @@ import Testing
         ("a\\b", "contains a backslash"), ("a\u{0}b", "contains a NUL byte"), ("", "is empty"),
         ("a//b", "has an empty path component"), ("a/", "has an empty path component"),
         ("./a", "has a '.' component"), ("a/../../b", "leaves the folder ('..')"),
+        // Several problems: a NUL, then a backslash, anywhere, before the first bad component.
+        ("../a\\b", "contains a backslash"), ("a/./b\u{0}", "contains a NUL byte"), ("x\\/\u{0}", "contains a NUL byte"),
+        ("a/./..", "has a '.' component"), ("a/..//", "leaves the folder ('..')"), ("a/b/.", "has a '.' component"),
+        ("/..", "is an absolute path"), ("..", "leaves the folder ('..')"), (".", "has a '.' component"),
     ])
     func unsafeNamesAreNamed(_ name: String, _ problem: String) {
         #expect(RelativePath.problem(with: name) == problem)
     }
 
-    @Test(arguments: ["a", "a/b/c", "..a", "a..", ".hidden", "sp ace", "ünï", "a.b/c..d"])
+    @Test(arguments: ["a", "a/b/c", "..a", "a..", ".hidden", "sp ace", "ünï", "a.b/c..d", "...", "a/.../b", "日本/語"])
     func safeNamesPass(_ name: String) {
         #expect(RelativePath.problem(with: name) == nil)
     }

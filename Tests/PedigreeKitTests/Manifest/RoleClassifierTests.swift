@@ -46,4 +46,14 @@ import Testing
         #expect(RoleClassifier.builtInRole(of: "shards/d0001/f000123.bin") == .weights)
         #expect(RoleClassifier.builtInRole(of: "Data/x") == .data)
     }
+
+    /// `optimizer_state` anywhere in the name, found on the name's bytes (both paths share the search).
+    @Test func optimizerStateAnywhereInTheName() {
+        for path in ["rank0_Optimizer_State.pt", "x/xoptimizer_state", "OPTIMIZER_STATE", "é/a_optimizer_state_é.bin"] {
+            #expect(RoleClassifier.builtInRole(of: path) == .optimizerState, "\(path)")
+        }
+        for path in ["a_optimizer_stat.bin", "optimizer_state/model.bin", "a_optimizer_stat_é.bin"] {
+            #expect(RoleClassifier.builtInRole(of: path) == .weights, "\(path)")
+        }
+    }
 }
