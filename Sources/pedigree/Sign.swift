@@ -369,9 +369,10 @@ struct Sign: ParsableCommand {
 
     /// Encodes and writes the manifest, refusing one larger than its readers accept.
     ///
+    /// The Base64 payload goes into the file a piece at a time, so the manifest's text is
+    /// never held whole beside the payload.
+    ///
     /// - Parameter tensorCount: the rows of its tensor table, named in the refusal.
-    /// Writes the bundle; its Base64 payload goes into the file a piece at a time, so the
-    /// manifest's text is never held whole beside the payload.
     private func write(_ bundle: ManifestBundle, overwrite: Bool, tensorCount: Int = 0) throws {
         let streamed: StreamedBundle?
         var bytes: [UInt8] = []
