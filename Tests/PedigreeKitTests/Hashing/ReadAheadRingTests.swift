@@ -37,6 +37,19 @@ private func open(_ path: String) throws -> Int32 {
     static let slots = 3
     static let sizes = [0, 1, slot - 1, slot, slot + 1, slots * slot, 7 * slots * slot + 5]
 
+    /// Streams `fd` through a ring of `slots` slots to two consumers: the ring's result and
+    /// what each consumer saw.
+    private static func streamToBoth(_ fd: Int32, slots: Int = Self.slots) -> (result: (Int64, Int32)?, primary: Seen, secondary: Seen) {
+        let buffers = UnsafeMutableRawBufferPointer.allocate(byteCount: slot * slots, alignment: 64)
+        defer { buffers.deallocate() }
+        let primary = Seen()
+        let secondary = Seen()
+        let result = ReadAheadRing.stream(
+            fd, buffers: buffers, slotSize: slot, slots: slots, secondary: { secondary.take($0, at: $1) },
+            primary: { primary.take($0, at: $1) })
+        return (result, primary, secondary)
+    }
+
     /// Both consumers see every byte once, in order, at their offsets; the ring is smaller than
     /// the file, so every slot is reused many times.
     @Test(arguments: sizes)
@@ -45,13 +58,7 @@ private func open(_ path: String) throws -> Int32 {
         let data = Array(pseudoRandomBytes(size, seed: UInt64(size) + 7))
         let fd = try open(try folder.write("f", Data(data)))
         defer { close(fd) }
-        let buffers = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.slot * Self.slots, alignment: 64)
-        defer { buffers.deallocate() }
-        let primary = Seen()
-        let secondary = Seen()
-        let result = ReadAheadRing.stream(
-            fd, buffers: buffers, slotSize: Self.slot, slots: Self.slots, secondary: { secondary.take($0, at: $1) },
-            primary: { primary.take($0, at: $1) })
+        let (result, primary, secondary) = Self.streamToBoth(fd)
         #expect(result?.0 == Int64(size))
         #expect(result?.1 == 0)
         #expect(primary.bytes == data)
@@ -105,13 +112,7 @@ private func open(_ path: String) throws -> Int32 {
             let data = Array(pseudoRandomBytes(size, seed: UInt64(size + slots)))
             let fd = try open(try folder.write("f\(size)", Data(data)))
             defer { close(fd) }
-            let buffers = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.slot * slots, alignment: 64)
-            defer { buffers.deallocate() }
-            let primary = Seen()
-            let secondary = Seen()
-            let result = ReadAheadRing.stream(
-                fd, buffers: buffers, slotSize: Self.slot, slots: slots, secondary: { secondary.take($0, at: $1) },
-                primary: { primary.take($0, at: $1) })
+            let (result, primary, secondary) = Self.streamToBoth(fd, slots: slots)
             #expect(result?.0 == Int64(size))
             #expect(result?.1 == 0)
             #expect(primary.bytes == data)
@@ -128,13 +129,7 @@ private func open(_ path: String) throws -> Int32 {
         let fd = try open(try folder.write("f", Data(data)))
         defer { close(fd) }
         #expect(lseek(fd, 1000, SEEK_SET) == 1000)
-        let buffers = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.slot * Self.slots, alignment: 64)
-        defer { buffers.deallocate() }
-        let primary = Seen()
-        let secondary = Seen()
-        let result = ReadAheadRing.stream(
-            fd, buffers: buffers, slotSize: Self.slot, slots: Self.slots, secondary: { secondary.take($0, at: $1) },
-            primary: { primary.take($0, at: $1) })
+        let (result, primary, secondary) = Self.streamToBoth(fd)
         #expect(result?.0 == Int64(data.count))
         #expect(primary.bytes == data)
         #expect(secondary.bytes == data)
