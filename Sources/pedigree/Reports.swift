@@ -237,12 +237,13 @@ struct VerifyReport: Encodable {
     /// Writes the report of `report` on standard output as `Console.json` would, each file's
     /// row made and written in turn rather than all held at once with the whole text.
     static func write(_ report: VerificationReport, source: String) throws(JSONOutput.EncodingFailure) {
-        let shell = VerifyReport(report, source: source, rows: false)
+        let shell = VerifyReport(report, source: source)
         try JSONOutput.write(shell, listAt: "files", elements: report.files.lazy.map(File.init), to: Console.text)
     }
 
-    /// - Parameter rows: whether `files` holds a row per file; without, it is empty.
-    init(_ report: VerificationReport, source: String, rows: Bool = true) {
+    /// The report around its file rows: `files` is left empty, for `write` to stream the rows
+    /// into.
+    private init(_ report: VerificationReport, source: String) {
         ok = report.verified
         manifest = report.manifest
         manifestSource = source
@@ -255,7 +256,7 @@ struct VerifyReport: Encodable {
             Ancestor(name: $0.name, manifestDigest: $0.manifestDigest, rootDigest: $0.rootDigest, format: $0.format.rawValue,
                      depth: $0.depth, trust: $0.trust.rawValue, signatures: $0.signatures.map(SignatureRow.init))
         }
-        files = rows ? report.files.map(File.init) : []
+        files = []
         problems = report.problems
         only = report.only
         listed = report.listed
