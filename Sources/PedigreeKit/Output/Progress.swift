@@ -28,7 +28,12 @@ public func formatBytes(_ bytes: Int64) -> String {
         value /= 1024
         unit += 1
     }
-    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    guard unit > 0 else { return "\(bytes) B" }
+    // One decimal as `%.1f` prints it, without Foundation's formatter: `value` is the byte count
+    // over a power of two, so `value * 10` is exact (below 2^49 bytes) and its ties are true ties,
+    // which printf breaks to even.
+    let tenths = Int64((value * 10).rounded(.toNearestOrEven))
+    return "\(tenths / 10).\(tenths % 10) \(units[unit])"
 }
 
 /// `1h02m`, `1m05s`, `42s`.

@@ -234,6 +234,25 @@ struct ProgressFormatTests {
         #expect(formatDuration(3725) == "1h02m")
         #expect(formatDuration(65) == "1m05s")
     }
+
+    /// The sizes' one decimal is printf's `%.1f` (rounded to nearest, ties to even), checked
+    /// against Foundation's formatter on exact ties, near-ties, unit edges and random sizes.
+    @Test func bytesRoundAsPrintfDoes() {
+        func printf(_ bytes: Int64) -> String {
+            let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+            var value = Double(bytes)
+            var unit = 0
+            while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
+            return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+        }
+        var sizes: [Int64] = [0, 1, 1023, 1024, 1025, 1075, 1076, 1126, 1127, 1_048_064, 1_048_575, 1_048_576,
+                              1280, 1331, 1434, 2 << 30, (5 << 30) / 4, 1 << 40, (1 << 50) + 1, 1 << 52, (1 << 49) - 1]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 { sizes.append(Int64.random(in: 0..<(1 << 49), using: &generator) >> Int64.random(in: 0..<40, using: &generator)) }
+        // Exact ties at every unit: odd quarters of a unit (1.25, 1.75…), whose tenths end in 5.
+        for unit in 1...4 { for quarters in stride(from: 1, to: 4_096, by: 2) { sizes.append(Int64(quarters) << (10 * Int64(unit)) / 4) } }
+        for size in sizes { #expect(formatBytes(size) == printf(size), "\(size)") }
+    }
 }
 
 @Suite("Exit statuses of library errors")
