@@ -264,7 +264,7 @@ struct Sign: ParsableCommand {
         // What `check` would fail, found before the manifest is written; warned, not refused.
         let preflight = derivative.request == nil || supplied.noFolder
             ? [] : ObligationChecker().preflight(folder: folder, bundle: result.bundle)
-        try write(result.bundle, overwrite: force, tensorCount: result.predicate.tensors?.count ?? 0)
+        try ManifestFile.write(result.bundle, to: manifestPath, overwrite: force, tensorCount: result.predicate.tensors?.count ?? 0)
         let added = try zip(privateKeys, result.bundle.dsseEnvelope.signatures.indices).map { privateKey, index in
             SignReport.Signature(index: index + 1, keyid: try privateKey.publicKey.keyID, algorithm: privateKey.algorithm.displayName)
         }
@@ -338,7 +338,7 @@ struct Sign: ParsableCommand {
                 folder: folder, manifestPath: manifestPath, keys: keys, trustedKeys: try trust.load(),
                 acceptManifestSerialization: acceptManifestSerialization, engine: hashing.engine, progress: progress.counter)
         }
-        try write(result.bundle, overwrite: true)
+        try ManifestFile.write(result.bundle, to: manifestPath, overwrite: true)
         let added = zip(privateKeys, result.signatures).map { privateKey, signature in
             SignReport.Signature(index: signature.index, keyid: signature.keyID, algorithm: privateKey.algorithm.displayName)
         }
@@ -365,33 +365,6 @@ struct Sign: ParsableCommand {
             Console.out("  walked as       the manifest says (" + how + "): " + what.joined(separator: ", "))
         }
         Console.out("wrote \(manifestPath)")
-    }
-
-    /// Encodes and writes the manifest, refusing one larger than its readers accept.
-    ///
-    /// The Base64 payload goes into the file a piece at a time, so the manifest's text is
-    /// never held whole beside the payload.
-    ///
-    /// - Parameter tensorCount: the rows of its tensor table, named in the refusal.
-    private func write(_ bundle: ManifestBundle, overwrite: Bool, tensorCount: Int = 0) throws {
-        let streamed: StreamedBundle?
-        var bytes: [UInt8] = []
-        do {
-            streamed = try bundle.streamedEncoding()
-            if streamed == nil { bytes = try bundle.encoded() }
-        } catch {
-            throw CommandFailure("the manifest could not be encoded: \(error.localizedDescription)", status: .software)
-        }
-        try ManifestSizeCheck.check(bytes: streamed?.byteCount ?? bytes.count, tensorCount: tensorCount)
-        do {
-            if let streamed {
-                try AtomicFile.write(to: manifestPath, overwrite: overwrite) { streamed.write(to: $0) }
-            } else {
-                try AtomicFile.write(bytes, to: manifestPath, overwrite: overwrite)
-            }
-        } catch {
-            throw CommandFailure("\(error.description)", status: .cannotCreate)
-        }
     }
 
     /// The manifest's path relative to the folder when it is written inside it (and is not
