@@ -93,35 +93,6 @@ func fileStatus(at dirfd: Int32, _ name: String, follow: Bool = false) -> Result
     return .success(FileStatus(st))
 }
 
-/// `fileStatus(at:_:)` of each of `names` in the folder `dirfd` (links not followed), in order.
-///
-/// A folder of many files is split between two threads: each `fstatat` is a system call with
-/// a path look-up, a re-sign through the digest cache makes one per file and little else, and
-/// the kernel serves two callers at once on two cores. A few hundred names are not worth a
-/// thread's start.
-func fileStatuses(at dirfd: Int32, _ names: [String]) -> [Result<FileStatus, Errno>] {
-    let threads = names.count >= 512 ? min(2, availableProcessors()) : 1
-    guard threads > 1 else { return names.map { fileStatus(at: dirfd, $0) } }
-    var results = [Result<FileStatus, Errno>](repeating: .failure(Errno(code: 0)), count: names.count)
-    let half = names.count / 2
-    results.withUnsafeMutableBufferPointer { buffer in
-        guard let base = buffer.baseAddress else { return }
-        let slots = SharedSlots(base: base)
-        // Each share writes its own half; `runOnThreads` returns only when both are done.
-        runOnThreads(threads) { share in
-            for index in share == 0 ? 0..<half : half..<names.count {
-                slots.base[index] = fileStatus(at: dirfd, names[index])
-            }
-        }
-    }
-    return results
-}
-
-/// The start of an array whose disjoint parts several threads fill (see `fileStatuses`).
-private struct SharedSlots<Element>: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Element>
-}
-
 /// `stat`/`lstat` of a path relative to the working directory: a final link is followed only
 /// if `follow`.
 func fileStatus(atPath path: String, follow: Bool = false) -> Result<FileStatus, Errno> {
