@@ -28,8 +28,10 @@ public struct TreeWalker: Sendable {
     public var ignore: @Sendable (_ relativePath: String, _ isDirectory: Bool) -> Bool
 
     /// Folders with at least this many names are looked at on two threads (see `walk`); tests
-    /// lower it to split small folders, or raise it to walk serially.
+    /// lower it to split small folders.
     var namesToSplit = 512
+    /// Whether a helper thread may share the walk (tests turn it off for the serial walk).
+    var usesHelperThread = true
 
     public init(
         linkPolicy: LinkPolicy,
@@ -49,7 +51,9 @@ public struct TreeWalker: Sendable {
         path: String, displayPrefix: String, collecting: Collector.Type
     ) throws(FileError) -> Collector {
         let root = try DirectoryHandle(path: path)
-        var state = WalkState(rootPath: path, displayPrefix: displayPrefix, collector: Collector())
+        var state = WalkState(
+            rootPath: path, displayPrefix: displayPrefix, collector: Collector(),
+            mayUseHelper: usesHelperThread && availableProcessors() > 1)
         if let status = fileStatus(root.fd) { state.visiting.insert([status.device, status.inode]) }
         _ = walk(.folder(WalkFolder(root: root)), directory: root, relative: "", state: &state)
         return state.collector
@@ -64,7 +68,9 @@ public struct TreeWalker: Sendable {
         var collector: Collector
         var visiting: Set<[UInt64]> = []
         var followed: Set<[UInt64]> = []
-        /// Made at the first large folder (if there are two processors), kept to the walk's end.
+        /// Whether a helper thread may be made (there are two processors, and it is allowed).
+        let mayUseHelper: Bool
+        /// Made when first needed, kept to the walk's end.
         var helper: HelperThread?
 
         /// How a file at `relativePath` is shown: the same string when there is no prefix.
@@ -72,9 +78,9 @@ public struct TreeWalker: Sendable {
             displayPrefix.isEmpty ? relativePath : joinPath(displayPrefix, relativePath)
         }
 
-        /// The helper thread, made on first use; `nil` on a single processor.
+        /// The helper thread, made on first use; `nil` when none may be made.
         mutating func helperThread() -> HelperThread? {
-            if helper == nil, availableProcessors() > 1 { helper = HelperThread() }
+            if helper == nil, mayUseHelper { helper = HelperThread() }
             return helper
         }
     }
@@ -112,10 +118,10 @@ public struct TreeWalker: Sendable {
         case ignored
         case other(relativePath: String, status: Result<FileStatus, Errno>)
 
-        /// Whether the name is a folder (not a link to one).
-        var isFolder: Bool {
-            if case .other(_, .success(let status)) = self { return status.kind == .directory }
-            return false
+        /// Whether the walk may go on from this name: a folder, or a link; `nil` for anything else.
+        var leadsOn: FileKind? {
+            guard case .other(_, .success(let status)) = self else { return nil }
+            return status.kind == .directory || status.kind == .symlink ? status.kind : nil
         }
     }
 
@@ -215,17 +221,22 @@ public struct TreeWalker: Sendable {
     /// A folder of many names is looked at by two threads, each taking runs of names as it is
     /// free (`FolderNames.listed(claiming:)`): a re-sign through the digest cache does little
     /// per file but this (an `fstatat`, the relative path, the ignore check, the job), and the
-    /// kernel serves two callers at once on two cores. Before taking runs, the helper opens and
-    /// lists `ahead`, the folder the walk enters after this one, so that listing too is off this
-    /// thread. This thread then takes the runs in order, walking into folders and links as it
-    /// meets them, so the order is the serial walk's. A few hundred names are not worth the
-    /// hand-over.
+    /// kernel serves two callers at once on two cores. A few hundred names are not worth the
+    /// hand-over. This thread then takes the names in order, walking into folders and links as
+    /// it meets them, so the order is the serial walk's.
     ///
-    /// - Returns: `ahead`, listed, if the helper listed it.
+    /// A folder with no folder or link in it (a leaf: the walk will not enter anything from it)
+    /// has the helper open and list `ahead`, the folder the walk enters after this one, while
+    /// this thread takes the names: the helper has nothing else to do then, and the listing
+    /// leaves this thread. Only a leaf, and `ahead` only in a folder without links, so that
+    /// nothing else is given to the helper until `ahead` is entered: it has one piece of work
+    /// at a time.
+    ///
+    /// - Returns: the listing of `ahead` under way on the helper, if it was started.
     private func walk<Collector>(
         _ place: Place, directory: DirectoryHandle, relative: String, early: Result<Listing, FileError>? = nil,
         ahead: NextFolder? = nil, state: inout WalkState<Collector>
-    ) -> Prelisted? {
+    ) -> Pending<Prelisted?>? {
         let displayHere = relative.isEmpty ? state.displayPrefix : state.display(relative)
         let listing: Listing
         do {
@@ -241,25 +252,35 @@ public struct TreeWalker: Sendable {
             stampContext: FileStamp.listingContext(ofDirectory: directory.fd), ignore: ignore)
         let count = folder.names.count
         var runs: [(start: Int, listed: [Listed])]
-        var aheadListed: Prelisted?
         if count >= namesToSplit, let helper = state.helperThread() {
             // Runs of names go to whichever thread is free, so neither waits long for the other.
             let next = Locked(0)
-            let (theirs, mine) = helper.alongside(
-                { (runs: folder.listed(claiming: next), ahead: ahead.flatMap { $0.prelist() }) },
-                { folder.listed(claiming: next) })
-            runs = (mine + theirs.runs).sorted { $0.start < $1.start }
-            aheadListed = theirs.ahead
+            let (theirs, mine) = helper.alongside({ folder.listed(claiming: next) }, { folder.listed(claiming: next) })
+            runs = (mine + theirs).sorted { $0.start < $1.start }
         } else {
             runs = [(0, folder.listed(0..<count))]
         }
-        // The folders among the names, in order, to name the next one for listing ahead.
+        // The folders among the names, in order, to name the next one for listing ahead; none is
+        // listed ahead in a folder with links, which may walk anywhere in between.
         var folders: [Int] = []
+        var hasLinks = false
         for run in runs.indices {
-            for index in runs[run].listed.indices where runs[run].listed[index].isFolder { folders.append(runs[run].start + index) }
+            for index in runs[run].listed.indices {
+                switch runs[run].listed[index].leadsOn {
+                case .directory?: folders.append(runs[run].start + index)
+                case .some: hasLinks = true
+                case nil: break
+                }
+            }
+        }
+        if hasLinks { folders = [] }
+        var aheadListing: Pending<Prelisted?>?
+        if !hasLinks, folders.isEmpty, let ahead, let helper = state.helperThread() {
+            aheadListing = helper.start { ahead.prelist() }
         }
         var nextFolderIndex = 0
-        var pending: Prelisted?
+        // The listing of the next folder of this one, if it is under way, and its position.
+        var pending: (position: Int, listing: Pending<Prelisted?>)?
         for run in runs.indices {
             let start = runs[run].start
             for index in runs[run].listed.indices {
@@ -272,18 +293,11 @@ public struct TreeWalker: Sendable {
                     continue
                 }
                 if ignore(relativePath, true) { continue }
-                let opened: Result<DirectoryHandle, Errno>
-                var early: Result<Listing, FileError>?
-                if let listed = pending, listed.position == position {
-                    opened = .success(listed.directory)
-                    early = listed.listing
-                } else {
-                    opened = directory.subdirectory(name)
-                }
+                let prelisted = pending.flatMap { $0.position == position ? $0.listing.value() : nil }
                 pending = nil
-                switch opened {
+                switch prelisted.map({ Result<DirectoryHandle, Errno>.success($0.directory) }) ?? directory.subdirectory(name) {
                 case .success(let sub):
-                    // The next folder of this one not ignored, listed ahead while this one is walked.
+                    // The next folder of this one not ignored, to be listed ahead while this one is walked.
                     var ahead: NextFolder?
                     while ahead == nil, nextFolderIndex < folders.count {
                         let candidate = folders[nextFolderIndex]
@@ -295,15 +309,16 @@ public struct TreeWalker: Sendable {
                         }
                     }
                     state.visiting.insert([status.device, status.inode])
-                    pending = walk(place.appending(name), directory: sub, relative: relativePath, early: early, ahead: ahead, state: &state)
-                    early = nil
+                    let listing = walk(
+                        place.appending(name), directory: sub, relative: relativePath, early: prelisted?.listing, ahead: ahead, state: &state)
+                    if let ahead, let listing { pending = (ahead.position, listing) }
                     state.visiting.remove([status.device, status.inode])
                 case .failure(let failure):
                     state.collector.failure(FileError(path: state.display(relativePath), reason: .system(failure.code)))
                 }
             }
         }
-        return aheadListed
+        return aheadListing
     }
 
     /// Takes one looked-at name of `directory` that is not a folder: a file's job goes to the

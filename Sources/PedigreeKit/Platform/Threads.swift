@@ -101,11 +101,30 @@ final class HelperThread: Sendable {
             let mine = here()
             return (there(), mine)
         }
-        let result = BoundedChannel<There>(capacity: 1)
-        orders.send(.run { result.send(there()) })
+        let theirs = start(there)
         let mine = here()
-        return (result.receive(), mine)
+        return (theirs.value(), mine)
     }
+
+    /// Starts `work` on the helper, after whatever it was given before, and returns at once
+    /// (without a helper thread, `work` runs now).
+    func start<Value: Sendable>(_ work: @escaping @Sendable () -> Value) -> Pending<Value> {
+        let result = BoundedChannel<Value>(capacity: 1)
+        if thread == nil {
+            result.send(work())
+        } else {
+            orders.send(.run { result.send(work()) })
+        }
+        return Pending(result: result)
+    }
+}
+
+/// The value of work started on a `HelperThread`.
+struct Pending<Value: Sendable>: Sendable {
+    fileprivate let result: BoundedChannel<Value>
+
+    /// Waits for the value. Asked once: a second call would wait for ever.
+    func value() -> Value { result.receive() }
 }
 
 /// A value guarded by a POSIX mutex, with a condition to wait on.

@@ -78,17 +78,24 @@ private func describeFully(_ items: [WalkItem]) -> [String] {
                 try folder.write("m/" + name + (index % 5 == 3 ? ".skip" : ""), String(repeating: "x", count: index))
             }
         }
-        for sibling in ["z1", "z2", "z3"] {
+        // Sibling folders, one ignored; in "m" (which has a link) and in "z" (which has none,
+        // so each is listed ahead while the one before it is walked).
+        for sibling in ["z1", "z2", "z3", "z/a1", "z/a2", "z/z2", "z/a3"] {
             for inner in 0..<70 { try folder.write("m/\(sibling)/f\(inner)", "\(inner)") }
         }
+        try folder.write("m/z/a2.file", "between")
         try folder.write("m/zz", "last")
         let root = try #require(realPath(folder.url("m")))
         for policy in [LinkPolicy.refuse, .followWithin([root])] {
-            var walker = TreeWalker(linkPolicy: policy) { path, _ in path.hasSuffix(".skip") || path == "z2" }
-            walker.namesToSplit = .max
+            var walker = TreeWalker(linkPolicy: policy) { path, _ in
+                path.hasSuffix(".skip") || path == "z2" || path == "z/z2"
+            }
+            walker.usesHelperThread = false
             let serial = describeFully(try walker.walk(path: folder.url("m"), displayPrefix: "m"))
             #expect(serial.contains { $0.hasPrefix("file z3/f0 as m/z3/f0 from z3/f0 ") } && !serial.contains { $0.contains("z2/") })
+            #expect(serial.contains { $0.hasPrefix("file z/a3/f0 as m/z/a3/f0 from z/a3/f0 ") })
             #expect(serial.count(where: { $0.contains(".skip") }) == 0)
+            walker.usesHelperThread = true
             for split in [1, 2, 3, 64, 512] {
                 walker.namesToSplit = split
                 let items = describeFully(try walker.walk(path: folder.url("m"), displayPrefix: "m"))
