@@ -27,6 +27,12 @@ public struct TreeWalker: Sendable {
     /// Paths (relative, POSIX) to leave out; `isDirectory` says whether the path is a folder.
     public var ignore: @Sendable (_ relativePath: String, _ isDirectory: Bool) -> Bool
 
+    /// Folders with at least this many names are looked at on two threads (see `walk`); tests
+    /// lower it to split small folders.
+    var namesToSplit = 512
+    /// Whether a helper thread may share the walk (tests turn it off for the serial walk).
+    var usesHelperThread = true
+
     public init(
         linkPolicy: LinkPolicy,
         ignore: @escaping @Sendable (_ relativePath: String, _ isDirectory: Bool) -> Bool = { _, _ in false }
@@ -37,31 +43,51 @@ public struct TreeWalker: Sendable {
 
     /// Walks the folder at `path`; displayed paths start with `displayPrefix`.
     public func walk(path: String, displayPrefix: String) throws(FileError) -> [WalkItem] {
+        try walk(path: path, displayPrefix: displayPrefix, collecting: [WalkItem].self)
+    }
+
+    /// Walks the folder at `path` into a new collector of the type given, in the walk's order.
+    func walk<Collector: WalkCollector>(
+        path: String, displayPrefix: String, collecting: Collector.Type
+    ) throws(FileError) -> Collector {
         let root = try DirectoryHandle(path: path)
-        var state = WalkState(rootPath: path, displayPrefix: displayPrefix)
+        var state = WalkState(
+            rootPath: path, displayPrefix: displayPrefix, collector: Collector(),
+            mayUseHelper: usesHelperThread && availableProcessors() > 1)
         if let status = fileStatus(root.fd) { state.visiting.insert([status.device, status.inode]) }
-        walk(.folder(WalkFolder(root: root)), directory: root, relative: "", state: &state)
-        return state.items
+        _ = walk(.folder(WalkFolder(root: root)), directory: root, relative: "", state: &state)
+        return state.collector
     }
 
     /// What a walk carries along: where it started, the folders on the current path (to refuse
-    /// cycles), every folder reached through a link (each may be reached once), and the results.
-    private struct WalkState {
+    /// cycles), every folder reached through a link (each may be reached once), the results,
+    /// and the helper thread that shares large folders and lists folders ahead (see `walk`).
+    private struct WalkState<Collector: WalkCollector> {
         let rootPath: String
         let displayPrefix: String
+        var collector: Collector
         var visiting: Set<[UInt64]> = []
         var followed: Set<[UInt64]> = []
-        var items: [WalkItem] = []
+        /// Whether a helper thread may be made (there are two processors, and it is allowed).
+        let mayUseHelper: Bool
+        /// Made when first needed, kept to the walk's end.
+        var helper: HelperThread?
 
         /// How a file at `relativePath` is shown: the same string when there is no prefix.
         func display(_ relativePath: String) -> String {
             displayPrefix.isEmpty ? relativePath : joinPath(displayPrefix, relativePath)
         }
+
+        /// The helper thread, made on first use; `nil` when none may be made.
+        mutating func helperThread() -> HelperThread? {
+            if helper == nil, mayUseHelper { helper = HelperThread() }
+            return helper
+        }
     }
 
     /// Where the folder being listed is: beneath the walk's root (a `WalkFolder`, which its
     /// files share), or inside a folder reached through a link, named by its resolved path.
-    private enum Place {
+    private enum Place: Sendable {
         case folder(WalkFolder)
         /// The resolved real path of a folder reached through a link, and the names below it.
         case resolved(String, components: [String])
@@ -84,82 +110,271 @@ public struct TreeWalker: Sendable {
         }
     }
 
-    /// Lists `directory` (at `place`) whose files are named `relative` + "/" + name relative to
-    /// the walk's root (`relative` is empty at the root).
-    ///
-    /// Per file it makes the file's relative path and nothing else that grows with the path: its
-    /// job points to the folder's shared `WalkFolder` and keeps only the leaf name.
-    private func walk(_ place: Place, directory: DirectoryHandle, relative: String, state: inout WalkState) {
-        let displayHere = relative.isEmpty ? state.displayPrefix : state.display(relative)
-        let listing: (names: [String], invalid: [FileError])
-        do {
-            listing = try directory.entries(displayPath: displayHere)
-        } catch {
-            state.items.append(.failure(error))
-            return
-        }
-        state.items.append(contentsOf: listing.invalid.map(WalkItem.failure))
-        // One `fstat`/`fstatfs` per folder lets every file's listing double as its cache stamp.
-        let stampContext = FileStamp.listingContext(ofDirectory: directory.fd)
-        let statuses = fileStatuses(at: directory.fd, listing.names)
-        for (position, name) in listing.names.enumerated() {
-            let relativePath = relative.isEmpty ? name : relative + "/" + name
-            let status: FileStatus
-            switch statuses[position] {
-            case .success(let st): status = st
-            case .failure(let failure):
-                state.items.append(.failure(FileError(path: state.display(relativePath), reason: .system(failure.code))))
-                continue
-            }
-            switch status.kind {
-            case .regular:
-                if ignore(relativePath, false) { continue }
-                let job = HashJob(
-                    displayPath: state.display(relativePath), source: place.source(name, status: status), sizeHint: status.size,
-                    listedStamp: stampContext.flatMap { FileStamp(listed: status, in: $0) })
-                state.items.append(.file(relativePath: relativePath, job: job))
-            case .directory:
-                if ignore(relativePath, true) { continue }
-                switch directory.subdirectory(name) {
-                case .success(let sub):
-                    state.visiting.insert([status.device, status.inode])
-                    walk(place.appending(name), directory: sub, relative: relativePath, state: &state)
-                    state.visiting.remove([status.device, status.inode])
-                case .failure(let failure):
-                    state.items.append(.failure(FileError(path: state.display(relativePath), reason: .system(failure.code))))
-                }
-            case .symlink:
-                followLink(name: name, in: directory, relativePath: relativePath, display: state.display(relativePath), state: &state)
-            default:
-                if ignore(relativePath, false) { continue }
-                state.items.append(.failure(FileError(path: state.display(relativePath), reason: status.kind.refusalOfNonRegular)))
-            }
+    /// One name of a folder once looked at: a file to hash, an ignored file, or anything else
+    /// (a folder, a link, a special file, a failed `fstatat`), which the walk's own thread
+    /// takes in order since it may walk further.
+    private enum Listed: Sendable {
+        case file(relativePath: String, job: HashJob)
+        case ignored
+        case other(relativePath: String, status: Result<FileStatus, Errno>)
+
+        /// Whether the walk may go on from this name: a folder, or a link; `nil` for anything else.
+        var leadsOn: FileKind? {
+            guard case .other(_, .success(let status)) = self else { return nil }
+            return status.kind == .directory || status.kind == .symlink ? status.kind : nil
         }
     }
 
-    private func followLink(
-        name: String, in directory: DirectoryHandle, relativePath: String, display: String, state: inout WalkState
+    /// The names of one listed folder and what their files share: everything a thread needs to
+    /// look at any of them (`listed(_:)`), so the names can be split between two threads.
+    private struct FolderNames: Sendable {
+        let names: [String]
+        let directory: DirectoryHandle
+        let place: Place
+        /// The folder's path relative to the walk's root (empty at the root).
+        let relative: String
+        let displayPrefix: String
+        let stampContext: FileStamp.ListingContext?
+        let ignore: @Sendable (_ relativePath: String, _ isDirectory: Bool) -> Bool
+
+        /// Looks at the name at `position`: one `fstatat` (not following a link), and for a
+        /// regular file not ignored, its job.
+        ///
+        /// Per file it makes the file's relative path and nothing else that grows with the path:
+        /// its job points to the folder's shared `WalkFolder` and keeps only the leaf name.
+        func listed(_ position: Int) -> Listed {
+            let name = names[position]
+            let relativePath = relative.isEmpty ? name : relative + "/" + name
+            let result = fileStatus(at: directory.fd, name)
+            guard case .success(let status) = result, status.kind == .regular else {
+                return .other(relativePath: relativePath, status: result)
+            }
+            if ignore(relativePath, false) { return .ignored }
+            let display = displayPrefix.isEmpty ? relativePath : joinPath(displayPrefix, relativePath)
+            let job = HashJob(
+                displayPath: display, source: place.source(name, status: status), sizeHint: status.size,
+                listedStamp: stampContext.flatMap { FileStamp(listed: status, in: $0) })
+            return .file(relativePath: relativePath, job: job)
+        }
+
+        /// How many names a thread claims at a time in a split folder.
+        static let namesPerRun = 64
+
+        /// `listed(_:)` of runs of names claimed from `next` (the first position not yet
+        /// claimed) until none is left, each run with its first position.
+        func listed(claiming next: Locked<Int>) -> [(start: Int, listed: [Listed])] {
+            var runs: [(start: Int, listed: [Listed])] = []
+            while true {
+                let start = next.withLock { position in
+                    defer { position = min(names.count, position + Self.namesPerRun) }
+                    return position
+                }
+                guard start < names.count else { return runs }
+                runs.append((start, listed(start..<min(names.count, start + Self.namesPerRun))))
+            }
+        }
+
+        /// `listed(_:)` of every position in `range`, in order.
+        func listed(_ range: Range<Int>) -> [Listed] {
+            var out: [Listed] = []
+            out.reserveCapacity(range.count)
+            for position in range { out.append(listed(position)) }
+            return out
+        }
+    }
+
+    /// A folder's names, sorted, and an error for each name that is not UTF-8.
+    private typealias Listing = (names: [String], invalid: [FileError])
+
+    /// The next folder a walk will enter after the one it is entering, named so the helper
+    /// thread can open and list it ahead of its turn (`Prelisted`).
+    private struct NextFolder: Sendable {
+        /// The folder holding it, which the walk is listing.
+        let parent: DirectoryHandle
+        let name: String
+        /// Its position among the names of `parent`.
+        let position: Int
+        let displayPath: String
+
+        /// Opens the folder (without following a link) and lists it; `nil` when it cannot be
+        /// opened, which the walk then meets again in its turn.
+        func prelist() -> Prelisted? {
+            guard case .success(let directory) = parent.subdirectory(name) else { return nil }
+            return Prelisted(
+                position: position, directory: directory,
+                listing: Result { () throws(FileError) in try directory.entries(displayPath: displayPath) })
+        }
+    }
+
+    /// A folder opened and listed ahead of its turn: the walk uses it when it reaches the name
+    /// at `position` of the folder holding it, exactly where it would have opened and listed it.
+    private struct Prelisted: Sendable {
+        let position: Int
+        let directory: DirectoryHandle
+        let listing: Result<Listing, FileError>
+    }
+
+    /// Lists `directory` (at `place`) whose files are named `relative` + "/" + name relative to
+    /// the walk's root (`relative` is empty at the root); `early` is its listing if it was made
+    /// ahead (`Prelisted`).
+    ///
+    /// A folder of many names is looked at by two threads, each taking runs of names as it is
+    /// free (`FolderNames.listed(claiming:)`): a re-sign through the digest cache does little
+    /// per file but this (an `fstatat`, the relative path, the ignore check, the job), and the
+    /// kernel serves two callers at once on two cores. A few hundred names are not worth the
+    /// hand-over. This thread then takes the names in order, walking into folders and links as
+    /// it meets them, so the order is the serial walk's.
+    ///
+    /// A folder with no folder or link in it (a leaf: the walk will not enter anything from it)
+    /// has the helper open and list `ahead`, the folder the walk enters after this one, while
+    /// this thread takes the names: the helper has nothing else to do then, and the listing
+    /// leaves this thread. Only a leaf, and `ahead` only in a folder without links, so that
+    /// nothing else is given to the helper until `ahead` is entered: it has one piece of work
+    /// at a time.
+    ///
+    /// - Returns: the listing of `ahead` under way on the helper, if it was started.
+    private func walk<Collector>(
+        _ place: Place, directory: DirectoryHandle, relative: String, early: Result<Listing, FileError>? = nil,
+        ahead: NextFolder? = nil, state: inout WalkState<Collector>
+    ) -> Pending<Prelisted?>? {
+        let displayHere = relative.isEmpty ? state.displayPrefix : state.display(relative)
+        let listing: Listing
+        do {
+            listing = try (early ?? Result { () throws(FileError) in try directory.entries(displayPath: displayHere) }).get()
+        } catch {
+            state.collector.failure(error)
+            return nil
+        }
+        for error in listing.invalid { state.collector.failure(error) }
+        // One `fstat`/`fstatfs` per folder lets every file's listing double as its cache stamp.
+        let folder = FolderNames(
+            names: listing.names, directory: directory, place: place, relative: relative, displayPrefix: state.displayPrefix,
+            stampContext: FileStamp.listingContext(ofDirectory: directory.fd), ignore: ignore)
+        let count = folder.names.count
+        var runs: [(start: Int, listed: [Listed])]
+        if count >= namesToSplit, let helper = state.helperThread() {
+            // Runs of names go to whichever thread is free, so neither waits long for the other.
+            let next = Locked(0)
+            let (theirs, mine) = helper.alongside({ folder.listed(claiming: next) }, { folder.listed(claiming: next) })
+            runs = (mine + theirs).sorted { $0.start < $1.start }
+        } else {
+            runs = [(0, folder.listed(0..<count))]
+        }
+        // The folders among the names, in order, to name the next one for listing ahead; none is
+        // listed ahead in a folder with links, which may walk anywhere in between.
+        var folders: [Int] = []
+        var hasLinks = false
+        for run in runs.indices {
+            for index in runs[run].listed.indices {
+                switch runs[run].listed[index].leadsOn {
+                case .directory?: folders.append(runs[run].start + index)
+                case .some: hasLinks = true
+                case nil: break
+                }
+            }
+        }
+        if hasLinks { folders = [] }
+        var aheadListing: Pending<Prelisted?>?
+        if !hasLinks, folders.isEmpty, let ahead, let helper = state.helperThread() {
+            aheadListing = helper.start { ahead.prelist() }
+        }
+        var nextFolderIndex = 0
+        // The listing of the next folder of this one, if it is under way, and its position.
+        var pending: (position: Int, listing: Pending<Prelisted?>)?
+        for run in runs.indices {
+            let start = runs[run].start
+            for index in runs[run].listed.indices {
+                var entry = Listed.ignored
+                swap(&entry, &runs[run].listed[index])
+                let position = start + index
+                let name = folder.names[position]
+                guard case .other(let relativePath, .success(let status)) = entry, status.kind == .directory else {
+                    take(entry, name: name, directory: directory, state: &state)
+                    continue
+                }
+                if ignore(relativePath, true) { continue }
+                let prelisted = pending.flatMap { $0.position == position ? $0.listing.value() : nil }
+                pending = nil
+                switch prelisted.map({ Result<DirectoryHandle, Errno>.success($0.directory) }) ?? directory.subdirectory(name) {
+                case .success(let sub):
+                    // The next folder of this one not ignored, to be listed ahead while this one is walked.
+                    var ahead: NextFolder?
+                    while ahead == nil, nextFolderIndex < folders.count {
+                        let candidate = folders[nextFolderIndex]
+                        nextFolderIndex += 1
+                        guard candidate > position else { continue }
+                        let path = joinPath(relative, folder.names[candidate])
+                        if !ignore(path, true) {
+                            ahead = NextFolder(parent: directory, name: folder.names[candidate], position: candidate, displayPath: state.display(path))
+                        }
+                    }
+                    state.visiting.insert([status.device, status.inode])
+                    let listing = walk(
+                        place.appending(name), directory: sub, relative: relativePath, early: prelisted?.listing, ahead: ahead, state: &state)
+                    if let ahead, let listing { pending = (ahead.position, listing) }
+                    state.visiting.remove([status.device, status.inode])
+                case .failure(let failure):
+                    state.collector.failure(FileError(path: state.display(relativePath), reason: .system(failure.code)))
+                }
+            }
+        }
+        return aheadListing
+    }
+
+    /// Takes one looked-at name of `directory` that is not a folder: a file's job goes to the
+    /// results, a link is followed (or refused), anything else is reported.
+    private func take<Collector>(
+        _ entry: consuming Listed, name: String, directory: DirectoryHandle, state: inout WalkState<Collector>
+    ) {
+        let relativePath: String
+        let status: FileStatus
+        switch consume entry {
+        case let .file(path, job):
+            state.collector.file(path, job)
+            return
+        case .ignored:
+            return
+        case let .other(path, .failure(failure)):
+            state.collector.failure(FileError(path: state.display(path), reason: .system(failure.code)))
+            return
+        case let .other(path, .success(found)):
+            relativePath = path
+            status = found
+        }
+        switch status.kind {
+        case .symlink:
+            followLink(name: name, in: directory, relativePath: relativePath, display: state.display(relativePath), state: &state)
+        default:
+            // Regular files were taken by `FolderNames.listed(_:)`, folders by `walk`: these are
+            // FIFOs, sockets, devices.
+            if ignore(relativePath, false) { return }
+            state.collector.failure(FileError(path: state.display(relativePath), reason: status.kind.refusalOfNonRegular))
+        }
+    }
+
+    private func followLink<Collector>(
+        name: String, in directory: DirectoryHandle, relativePath: String, display: String, state: inout WalkState<Collector>
     ) {
         let target = readLink(at: directory.fd, name) ?? "?"
         if linkPolicy == .refuse {
             if !ignore(relativePath, false) {
-                state.items.append(.failure(FileError(path: display, reason: .symbolicLink)))
+                state.collector.failure(FileError(path: display, reason: .symbolicLink))
             }
             return
         }
         guard let resolved = realPath(joinPath(state.rootPath, relativePath)) else {
-            state.items.append(.failure(FileError(path: display, reason: .danglingLink(target: target))))
+            state.collector.failure(FileError(path: display, reason: .danglingLink(target: target)))
             return
         }
         if case let .followWithin(allowed) = linkPolicy, !allowed.contains(where: { isWithin(resolved, $0) }) {
-            state.items.append(.failure(FileError(path: display, reason: .linkEscapes(target: target))))
+            state.collector.failure(FileError(path: display, reason: .linkEscapes(target: target)))
             return
         }
         let status: FileStatus
         switch fileStatus(atPath: resolved, follow: false) {
         case .success(let st): status = st
         case .failure(let failure):
-            state.items.append(.failure(FileError(path: display, reason: .system(failure.code))))
+            state.collector.failure(FileError(path: display, reason: .system(failure.code)))
             return
         }
         switch status.kind {
@@ -167,37 +382,55 @@ public struct TreeWalker: Sendable {
             if ignore(relativePath, false) { return }
             let job = HashJob(
                 displayPath: display, source: .resolved(resolved, identity: FileIdentity(status)), sizeHint: status.size)
-            state.items.append(.file(relativePath: relativePath, job: job))
+            state.collector.file(relativePath, job)
         case .directory:
             if ignore(relativePath, true) { return }
             let key = [status.device, status.inode]
             guard !state.visiting.contains(key) else {
-                state.items.append(.failure(FileError(path: display, reason: .linkCycle)))
+                state.collector.failure(FileError(path: display, reason: .linkCycle))
                 return
             }
             // A folder reached through a second link would be walked again, and again for every
             // path to it: the walk could grow exponentially. Each folder is included once.
             guard state.followed.insert(key).inserted else {
-                state.items.append(.failure(FileError(path: display, reason: .linkToFollowedFolder)))
+                state.collector.failure(FileError(path: display, reason: .linkToFollowedFolder))
                 return
             }
             let sub: DirectoryHandle
             do {
                 sub = try DirectoryHandle(path: resolved, follow: false)
             } catch {
-                state.items.append(.failure(FileError(path: display, reason: error.reason)))
+                state.collector.failure(FileError(path: display, reason: error.reason))
                 return
             }
             guard let opened = fileStatus(sub.fd), [opened.device, opened.inode] == key else {
-                state.items.append(.failure(FileError(path: display, reason: .changedWhileReading("replaced while it was listed"))))
+                state.collector.failure(FileError(path: display, reason: .changedWhileReading("replaced while it was listed")))
                 return
             }
             state.visiting.insert(key)
-            walk(.resolved(resolved, components: []), directory: sub, relative: relativePath, state: &state)
+            _ = walk(.resolved(resolved, components: []), directory: sub, relative: relativePath, state: &state)
             state.visiting.remove(key)
         default:
             if ignore(relativePath, false) { return }
-            state.items.append(.failure(FileError(path: display, reason: status.kind.refusalOfNonRegular)))
+            state.collector.failure(FileError(path: display, reason: status.kind.refusalOfNonRegular))
         }
     }
+}
+
+/// Where a walk puts what it finds, in the walk's order.
+protocol WalkCollector {
+    /// An empty collector.
+    init()
+    /// A regular file to hash, named by its path relative to the walk's root.
+    mutating func file(_ relativePath: consuming String, _ job: consuming HashJob)
+    /// Something that could not be walked or will not be hashed.
+    mutating func failure(_ error: FileError)
+}
+
+extension Array: WalkCollector where Element == WalkItem {
+    mutating func file(_ relativePath: consuming String, _ job: consuming HashJob) {
+        append(.file(relativePath: relativePath, job: job))
+    }
+
+    mutating func failure(_ error: FileError) { append(.failure(error)) }
 }

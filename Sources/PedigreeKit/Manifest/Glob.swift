@@ -112,7 +112,7 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether the whole of `path` matches.
     public func matches(_ path: String) -> Bool {
-        if let literal { return path.utf8.elementsEqual(literal) }
+        if let literal { return path.utf8.count == literal.count && path.utf8.elementsEqual(literal) }
         let accept = tokens.count
         var states = closure([0])
         for c in path.utf8 {

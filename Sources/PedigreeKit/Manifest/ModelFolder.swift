@@ -96,19 +96,22 @@ public struct ModelFolder: Sendable {
         let policy = linkPolicy()
         let walker = TreeWalker(linkPolicy: policy) { relative, _ in self.isIgnored(relative) }
         let root = policy == .refuse || followSymlinks ? nil : realPath(path)
-        let items = try walker.walk(path: path, displayPrefix: "")
-        // Of the type returned: an unlabeled list would be copied whole to be returned.
+        let found = try walker.walk(path: path, displayPrefix: "", collecting: ScanCollector.self)
+        return (found.files, found.problems.map { refusalWithoutFlag($0, root: root) })
+    }
+
+    /// A walk's results as `scan` returns them, collected as the walk goes: no list of walk items
+    /// is made and copied, only the one list of files.
+    private struct ScanCollector: WalkCollector {
+        /// Of the type `scan` returns: an unlabeled list would be copied whole to be returned.
         var files: [(name: String, job: HashJob)] = []
-        // Sized once: growing a list of a million jobs holds the old and a doubled copy at once.
-        files.reserveCapacity(items.count)
         var problems: [FileError] = []
-        for item in items {
-            switch item {
-            case let .file(relativePath, job): files.append((relativePath, job))
-            case let .failure(error): problems.append(refusalWithoutFlag(error, root: root))
-            }
+
+        mutating func file(_ relativePath: consuming String, _ job: consuming HashJob) {
+            files.append((relativePath, job))
         }
-        return (files, problems)
+
+        mutating func failure(_ error: FileError) { problems.append(error) }
     }
 
     /// In a Hub cache snapshot walked without `followSymlinks`, a link that is refused because

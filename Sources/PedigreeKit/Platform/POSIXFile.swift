@@ -93,35 +93,6 @@ func fileStatus(at dirfd: Int32, _ name: String, follow: Bool = false) -> Result
     return .success(FileStatus(st))
 }
 
-/// `fileStatus(at:_:)` of each of `names` in the folder `dirfd` (links not followed), in order.
-///
-/// A folder of many files is split between two threads: each `fstatat` is a system call with
-/// a path look-up, a re-sign through the digest cache makes one per file and little else, and
-/// the kernel serves two callers at once on two cores. A few hundred names are not worth a
-/// thread's start.
-func fileStatuses(at dirfd: Int32, _ names: [String]) -> [Result<FileStatus, Errno>] {
-    let threads = names.count >= 512 ? min(2, availableProcessors()) : 1
-    guard threads > 1 else { return names.map { fileStatus(at: dirfd, $0) } }
-    var results = [Result<FileStatus, Errno>](repeating: .failure(Errno(code: 0)), count: names.count)
-    let half = names.count / 2
-    results.withUnsafeMutableBufferPointer { buffer in
-        guard let base = buffer.baseAddress else { return }
-        let slots = SharedSlots(base: base)
-        // Each share writes its own half; `runOnThreads` returns only when both are done.
-        runOnThreads(threads) { share in
-            for index in share == 0 ? 0..<half : half..<names.count {
-                slots.base[index] = fileStatus(at: dirfd, names[index])
-            }
-        }
-    }
-    return results
-}
-
-/// The start of an array whose disjoint parts several threads fill (see `fileStatuses`).
-private struct SharedSlots<Element>: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Element>
-}
-
 /// `stat`/`lstat` of a path relative to the working directory: a final link is followed only
 /// if `follow`.
 func fileStatus(atPath path: String, follow: Bool = false) -> Result<FileStatus, Errno> {
@@ -167,24 +138,28 @@ public final class DirectoryHandle: Sendable {
         }
         defer { closedir(dir) }
         rewinddir(dir)
-        // Every name's bytes go into one buffer and are sorted there (`memcmp`), before any
-        // `String` is made: no array per entry, and a comparison costs a few instructions.
+        // Every name's bytes go into one buffer and are sorted there, before any `String` is
+        // made: no array per entry, and most comparisons are of one integer (`NameSpan`).
         var storage: [UInt8] = []
-        var spans: [(start: Int, count: Int)] = []
+        var spans: [NameSpan] = []
         var invalid: [FileError] = []
+        // The name is read through a pointer: `d_name` as a value is a tuple of 256 characters,
+        // whose type the runtime would look up on every entry.
+        guard let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name) else {
+            throw FileError(path: displayPath, reason: .system(EINVAL))  // a stored field has an offset
+        }
         while true {
             errno = 0
             guard let entry = readdir(dir) else {
                 if errno != 0 { throw FileError(path: displayPath, reason: .system(errno)) }
                 break
             }
-            withUnsafeBytes(of: &entry.pointee.d_name) { raw in
-                let bytes = raw.bindMemory(to: UInt8.self)
-                let length = bytes.firstIndex(of: 0) ?? bytes.count
-                if length == 1 && bytes[0] == 0x2e || length == 2 && bytes[0] == 0x2e && bytes[1] == 0x2e { return }
-                spans.append((storage.count, length))
-                storage.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[..<length]))
-            }
+            let name = UnsafeRawPointer(entry).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self)
+            let length = strlen(name)
+            let bytes = UnsafeRawBufferPointer(start: name, count: length)
+            if length == 1 && bytes[0] == 0x2e || length == 2 && bytes[0] == 0x2e && bytes[1] == 0x2e { continue }
+            spans.append(NameSpan(bytes, at: storage.count))
+            storage.append(contentsOf: bytes)
         }
         var names: [String] = []
         names.reserveCapacity(spans.count)
@@ -192,13 +167,13 @@ public final class DirectoryHandle: Sendable {
             guard let base = all.baseAddress else { return }
             // By the bytes of the names (`String`'s own order is by Unicode scalars after
             // normalization, which is not the order the manifest uses).
-            spans.sort { a, b in
-                let order = memcmp(base + a.start, base + b.start, min(a.count, b.count))
-                return order != 0 ? order < 0 : a.count < b.count
-            }
+            spans.sort { a, b in a.precedes(b, in: base) }
             for span in spans {
                 let name = UnsafeBufferPointer(rebasing: all[span.start..<(span.start + span.count)])
-                guard let valid = String(validating: name, as: UTF8.self) else {
+                // An ASCII name is valid as it is; `String(validating:as:)` is generic and looks
+                // its encoding's types up at run time on every call.
+                let ascii = name.allSatisfy { $0 < 0x80 }
+                guard let valid = ascii ? String(decoding: name, as: UTF8.self) : String(validating: name, as: UTF8.self) else {
                     invalid.append(FileError(path: joinPath(displayPath, String(decoding: name, as: UTF8.self)), reason: .invalidName))
                     continue
                 }
@@ -213,6 +188,38 @@ public final class DirectoryHandle: Sendable {
         let fd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return .failure(Errno(code: errno)) }
         return .success(DirectoryHandle(adopting: fd))
+    }
+}
+
+/// Where one name of a directory listing lies in the listing's buffer, with its first 8 bytes
+/// as a big-endian integer (zero-padded) so that most comparisons compare one number.
+private struct NameSpan {
+    /// The first bytes, big-endian: integer order is the bytes' order.
+    var key: UInt64
+    var start: Int
+    var count: Int
+
+    init(_ bytes: UnsafeRawBufferPointer, at start: Int) {
+        var key: UInt64 = 0
+        for index in 0..<8 { key = key << 8 | UInt64(index < bytes.count ? bytes[index] : 0) }
+        self.key = key
+        self.start = start
+        self.count = bytes.count
+    }
+
+    /// Whether this name sorts before `other` by bytes (`memcmp`, then the shorter first);
+    /// `base` is the listing's buffer.
+    ///
+    /// Equal keys mean equal first 8 bytes, or equal names shorter than 8 (a name holds no NUL,
+    /// so its padding matches only another name's end): the rest is compared only past 8.
+    func precedes(_ other: NameSpan, in base: UnsafePointer<UInt8>) -> Bool {
+        if key != other.key { return key < other.key }
+        let common = min(count, other.count)
+        if common > 8 {
+            let order = memcmp(base + start + 8, base + other.start + 8, common - 8)
+            if order != 0 { return order < 0 }
+        }
+        return count < other.count
     }
 }
 

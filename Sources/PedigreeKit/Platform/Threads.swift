@@ -61,6 +61,72 @@ func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     for thread in threads { pthread_join(thread, nil) }
 }
 
+/// A second thread kept for as long as its owner holds it, running one piece of work at a time
+/// beside the caller's thread (`alongside`).
+///
+/// For work that comes in many small pieces (a walk's large folders, one after another): each
+/// piece costs a hand-over through a lock, not a thread's creation. The thread ends when the
+/// helper goes.
+final class HelperThread: Sendable {
+    /// What the thread is told: run a piece of work, or end.
+    private enum Order: Sendable {
+        case run(@Sendable () -> Void)
+        case stop
+    }
+
+    private let orders: BoundedChannel<Order>
+    /// `nil` when the system could not create the thread: pieces then run on the caller's.
+    private let thread: JoinableThread?
+
+    init() {
+        let orders = BoundedChannel<Order>(capacity: 1)
+        self.orders = orders
+        thread = startJoinableThread {
+            while case .run(let body) = orders.receive() { body() }
+        }
+    }
+
+    deinit {
+        guard let thread else { return }
+        orders.send(.stop)
+        thread.join()
+    }
+
+    /// Runs `there` on the helper while `here` runs on the caller's thread, and returns both
+    /// results once both are done (without a helper thread, `there` runs after `here`).
+    func alongside<There: Sendable, Here>(
+        _ there: @escaping @Sendable () -> There, _ here: () -> Here
+    ) -> (there: There, here: Here) {
+        guard thread != nil else {
+            let mine = here()
+            return (there(), mine)
+        }
+        let theirs = start(there)
+        let mine = here()
+        return (theirs.value(), mine)
+    }
+
+    /// Starts `work` on the helper, after whatever it was given before, and returns at once
+    /// (without a helper thread, `work` runs now).
+    func start<Value: Sendable>(_ work: @escaping @Sendable () -> Value) -> Pending<Value> {
+        let result = BoundedChannel<Value>(capacity: 1)
+        if thread == nil {
+            result.send(work())
+        } else {
+            orders.send(.run { result.send(work()) })
+        }
+        return Pending(result: result)
+    }
+}
+
+/// The value of work started on a `HelperThread`.
+struct Pending<Value: Sendable>: Sendable {
+    fileprivate let result: BoundedChannel<Value>
+
+    /// Waits for the value. Asked once: a second call would wait for ever.
+    func value() -> Value { result.receive() }
+}
+
 /// A value guarded by a POSIX mutex, with a condition to wait on.
 ///
 /// Not `Synchronization.Mutex`: on Linux that is a futex inside the (uninstrumented) standard

@@ -153,7 +153,11 @@ public struct ModelSigner: Sendable {
         var jobs: [HashJob] = []
         names.reserveCapacity(listing.files.count)
         jobs.reserveCapacity(listing.files.count)
-        for file in listing.files {
+        // Each file is moved out of the listing, an empty stand-in left in its place: a job is
+        // never copied.
+        for index in listing.files.indices {
+            var file = (name: "", job: HashJob(displayPath: "", source: .path("", followLinks: false), sizeHint: 0))
+            swap(&file, &listing.files[index])
             do throws(ResourceNameError) {
                 names.append(try ResourceName(file.name))
                 jobs.append(file.job)

@@ -12,6 +12,23 @@ private func describe(_ items: [WalkItem]) -> [String] {
     }
 }
 
+/// Everything a walk item says: the file's paths, how it is opened, its size and its stamp.
+private func describeFully(_ items: [WalkItem]) -> [String] {
+    items.map { item in
+        switch item {
+        case .file(let relative, let job):
+            let source: String
+            switch job.source {
+            case let .inFolder(folder, name): source = (folder.components + [name]).joined(separator: "/")
+            case let .resolved(path, identity): source = "\(path) \(identity)"
+            default: source = "\(job.source)"
+            }
+            return "file \(relative) as \(job.displayPath) from \(source) size \(job.sizeHint) stamp \(String(describing: job.listedStamp))"
+        case .failure(let error): return "error \(error)"
+        }
+    }
+}
+
 @Suite struct TreeWalking {
     @Test func walksDepthFirstInByteOrderOfComponents() throws {
         let folder = try TemporaryFolder()
@@ -26,31 +43,65 @@ private func describe(_ items: [WalkItem]) -> [String] {
         ])
     }
 
-    /// A folder large enough to be looked at on two threads gives each name its own status,
-    /// in order: files, a folder, a link (not followed) and a name that vanished.
-    @Test func statusesOfAManyFileFolderAreEachNamesInOrder() throws {
+    /// Names that share their first 8 bytes or end within them sort by their bytes, the
+    /// shorter first (a listing compares the first 8 bytes as one integer).
+    @Test func longNamesSortByTheirBytesPastTheFirstEight() throws {
         let folder = try TemporaryFolder()
-        var names: [String] = []
-        for index in 0..<700 {
-            let name = String(format: "f%04d", index)
-            try folder.write("m/" + name, String(repeating: "x", count: index))
-            names.append(name)
+        let names = [
+            "abcdefgh", "abcdefghi", "abcdefgh-", "abcdefghZ", "abcdefg", "abcdefgh\u{e9}", "abcdefgi", "abcdefgg~~",
+            "abcdefghijklmnop", "abcdefghijklmnoo", "a", "ab", "\u{e9}a", "b",
+        ]
+        for name in names { try folder.write("m/" + name, name) }
+        let listing = try DirectoryHandle(path: folder.url("m")).entries(displayPath: "m")
+        #expect(listing.names == names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+    }
+
+    /// A folder split between two threads gives the serial walk's items, job for job: folder
+    /// sizes around the split's edges (0, 1, odd, a run's length, the default threshold), ignored
+    /// files in both halves, a subfolder (itself split) and a link in the middle, a FIFO, and
+    /// sibling folders listed ahead of their turn, one of them ignored.
+    @Test(arguments: [0, 1, 2, 3, 7, 64, 65, 129, 511, 512, 513])
+    func aSplitFolderGivesTheSerialWalksItems(count: Int) throws {
+        let folder = try TemporaryFolder()
+        let middle = count / 2
+        for index in 0..<count {
+            let name = String(format: "e%04d", index)
+            if count > 2 && index == middle {
+                for inner in 0..<70 { try folder.write("m/\(name)/i\(inner)\(inner % 4 == 1 ? ".skip" : "")", "\(inner)") }
+            } else if count > 2 && index == middle - 1 {
+                try folder.makeFolder("m")
+                #expect(symlink("e0000", folder.url("m/" + name)) == 0)
+            } else if count > 4 && index == 1 {
+                try folder.makeFolder("m")
+                #expect(mkfifo(folder.url("m/" + name), 0o644) == 0)
+            } else {
+                try folder.write("m/" + name + (index % 5 == 3 ? ".skip" : ""), String(repeating: "x", count: index))
+            }
         }
-        try FileManager.default.createDirectory(atPath: folder.url("m/sub"), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: folder.url("m/link"), withDestinationPath: "f0001")
-        names += ["sub", "link", "gone"]
-        names.swapAt(0, names.count - 1)
-        let directory = try DirectoryHandle(path: folder.url("m"))
-        let statuses = fileStatuses(at: directory.fd, names)
-        #expect(statuses.count == names.count)
-        for (name, status) in zip(names, statuses) {
-            #expect(status == fileStatus(at: directory.fd, name), "\(name)")
+        // Sibling folders, one ignored; in "m" (which has a link) and in "z" (which has none,
+        // so each is listed ahead while the one before it is walked).
+        for sibling in ["z1", "z2", "z3", "z/a1", "z/a2", "z/z2", "z/a3"] {
+            for inner in 0..<70 { try folder.write("m/\(sibling)/f\(inner)", "\(inner)") }
         }
-        #expect(try statuses[1].get().size == 1)
-        #expect(try statuses[names.count - 2].get().kind == .symlink)
-        #expect(try statuses[names.count - 3].get().kind == .directory)
-        #expect(statuses[0] == .failure(Errno(code: ENOENT)))
-        #expect(fileStatuses(at: directory.fd, []).isEmpty)
+        try folder.write("m/z/a2.file", "between")
+        try folder.write("m/zz", "last")
+        let root = try #require(realPath(folder.url("m")))
+        for policy in [LinkPolicy.refuse, .followWithin([root])] {
+            var walker = TreeWalker(linkPolicy: policy) { path, _ in
+                path.hasSuffix(".skip") || path == "z2" || path == "z/z2"
+            }
+            walker.usesHelperThread = false
+            let serial = describeFully(try walker.walk(path: folder.url("m"), displayPrefix: "m"))
+            #expect(serial.contains { $0.hasPrefix("file z3/f0 as m/z3/f0 from z3/f0 ") } && !serial.contains { $0.contains("z2/") })
+            #expect(serial.contains { $0.hasPrefix("file z/a3/f0 as m/z/a3/f0 from z/a3/f0 ") })
+            #expect(serial.count(where: { $0.contains(".skip") }) == 0)
+            walker.usesHelperThread = true
+            for split in [1, 2, 3, 64, 512] {
+                walker.namesToSplit = split
+                let items = describeFully(try walker.walk(path: folder.url("m"), displayPrefix: "m"))
+                #expect(items == serial, "\(count) names split from \(split)")
+            }
+        }
     }
 
     @Test func namesThatAreNotUTF8AreReportedInByteOrderAndTheRestWalked() throws {
