@@ -283,17 +283,29 @@ public struct ModelSigner: Sendable {
     public func sign(
         _ predicate: ModelPredicate, key: PrivateKey, ancestors: [AncestorEntry] = []
     ) throws(SignError) -> SignResult {
-        let root = RootDigest.compute(predicate.resources)
+        let root: SHA256Digest
         var payload: [UInt8]
         do {
-            payload = try StatementCodec.encode(predicate, root: root)
+            (payload, root) = try StatementCodec.encodeComputingRoot(predicate)
         } catch {
             throw .crypto(.openssl(function: "JSON encoding", reason: "\(error)"))
         }
-        let manifestDigest = SHA256.hash(payload)
         do throws(CryptoError) {
-            // The payload moves into the envelope and is signed there, in place: one copy of it.
-            let envelope = try Envelope.sign(payload: consume payload, payloadType: MediaTypes.inToto, key: key)
+            // The payload moves into the envelope and is signed there: one copy of it. An ECDSA
+            // key reads it where it lies, so the manifest digest is taken meanwhile on a second
+            // thread; Ed25519 signs it in place (moved), so only after the digest.
+            let manifestDigest: SHA256Digest
+            let envelope: Envelope
+            if key.signsInParts && payload.count >= Self.parallelDigestBytes {
+                // Both threads hold the one buffer; neither changes it.
+                let shared = consume payload
+                (manifestDigest, envelope) = try inParallel({ SHA256.hash(shared) }, while: { () throws(CryptoError) in
+                    try Envelope.sign(payload: shared, payloadType: MediaTypes.inToto, key: key)
+                })
+            } else {
+                manifestDigest = SHA256.hash(payload)
+                envelope = try Envelope.sign(payload: consume payload, payloadType: MediaTypes.inToto, key: key)
+            }
             let bundle = ManifestBundle(kind: .pedigree, dsseEnvelope: envelope, ancestors: ancestors)
             return SignResult(
                 bundle: bundle, predicate: predicate, manifestDigest: manifestDigest, rootDigest: root,
@@ -302,6 +314,9 @@ public struct ModelSigner: Sendable {
             throw .crypto(error)
         }
     }
+
+    /// Payloads this large or larger are digested on a second thread while they are signed.
+    static let parallelDigestBytes = 1 << 18
 
     private func licenseInfo(_ request: SignRequest, resources: [Resource], sources: [ResourceName: FileSource]) -> LicenseInfo? {
         let files = resources.filter { $0.role == .license }.map { FileReference(name: $0.name, digest: $0.digest) }
