@@ -26,6 +26,32 @@ import Testing
         #expect(envelope.signatures[0].keyid == publicKey.keyID)
     }
 
+    /// A list long enough to be encoded on two threads, and a payload digested on one while the
+    /// other signs it (ECDSA) or digested first (Ed25519, in place): the payload is the
+    /// encoder's, the manifest digest is its SHA-256, and the signature holds over the PAE.
+    @Test(arguments: [KeyAlgorithm.ecdsaP256, .ed25519])
+    func aLargeManifestSignedOnTwoThreadsIsTheOneSignedOnOne(_ algorithm: KeyAlgorithm) throws {
+        let count = StatementCodec.parallelResources + 3
+        let resources = try (0..<count).map { index in
+            Resource(name: try ResourceName("d\(index % 7)/f\(index).bin"), digest: SHA256.hash(Array(String(index).utf8)),
+                     size: Int64(index), role: .other)
+        }
+        let predicate = ModelPredicate(
+            model: ModelInfo(name: "m", version: nil), resources: resources,
+            serialization: Serialization(allowSymlinks: false, ignorePaths: []), license: nil,
+            notices: Notices(added: [], additionalTerms: nil), lineage: nil, modifications: [], distribution: .files,
+            generator: Generator(), createdAt: "2026-01-01T00:00:00Z")
+        let key = try PrivateKey.generate(algorithm)
+        let result = try ModelSigner().sign(predicate, key: key)
+        let payload = result.bundle.dsseEnvelope.payload
+        #expect(payload.count >= ModelSigner.parallelDigestBytes)
+        #expect(result.rootDigest == RootDigest.compute(resources))
+        #expect(payload == (try StatementCodec.encodeWhole(predicate, root: result.rootDigest)))
+        #expect(result.manifestDigest == SHA256.hash(payload))
+        #expect(try key.publicKey.isValidSignature(
+            result.bundle.dsseEnvelope.signatures[0].sig, for: Envelope.pae(payloadType: MediaTypes.inToto, payload: payload)))
+    }
+
     @Test func signatureChecksSayTrustedUnknownOrInvalid() throws {
         let signer = try PrivateKey.generate(.ecdsaP256)
         let stranger = try PrivateKey.generate(.ed25519)
