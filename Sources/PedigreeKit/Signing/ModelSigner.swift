@@ -175,11 +175,20 @@ public struct ModelSigner: Sendable {
         resources.reserveCapacity(names.count)
         var failures: [FileError] = []
         do {
-            let results = engine.hash(jobs, progress: progress)
-            for (name, result) in zip(names, results) {
+            // A long list's roles are found on a second thread while the files are hashed (a
+            // re-sign through the digest cache hashes little, and its main thread sets the pace).
+            let roles = request.roles
+            let classified: (other: [Role], result: [Result<FileDigest, FileError>])
+            if names.count >= Self.parallelRoles {
+                let named = names
+                classified = inParallel({ named.map { roles.role(of: $0.string) } }, while: { engine.hash(jobs, progress: progress) })
+            } else {
+                classified = (names.map { roles.role(of: $0.string) }, engine.hash(jobs, progress: progress))
+            }
+            for ((name, role), result) in zip(zip(names, classified.other), classified.result) {
                 switch result {
                 case .success(let hashed):
-                    resources.append(Resource(name: name, digest: hashed.digest, size: hashed.size, role: request.roles.role(of: name.string)))
+                    resources.append(Resource(name: name, digest: hashed.digest, size: hashed.size, role: role))
                 case .failure(let error):
                     failures.append(error)
                 }
@@ -314,6 +323,10 @@ public struct ModelSigner: Sendable {
             throw .crypto(error)
         }
     }
+
+    /// Folders of this many files or more have their roles found on a second thread while they
+    /// are hashed.
+    static let parallelRoles = 4096
 
     /// Payloads this large or larger are digested on a second thread while they are signed.
     static let parallelDigestBytes = 1 << 18

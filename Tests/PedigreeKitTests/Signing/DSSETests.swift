@@ -1,6 +1,7 @@
 import PedigreeCrypto
 @testable import PedigreeKit
 import Testing
+import TestSupport
 
 @Suite struct PreAuthenticationEncoding {
     /// The example from the DSSE v1 protocol specification (protocol.md, "Test vectors").
@@ -50,6 +51,21 @@ import Testing
         #expect(result.manifestDigest == SHA256.hash(payload))
         #expect(try key.publicKey.isValidSignature(
             result.bundle.dsseEnvelope.signatures[0].sig, for: Envelope.pae(payloadType: MediaTypes.inToto, payload: payload)))
+    }
+
+    /// A folder large enough that its roles are found on a second thread while it is hashed:
+    /// every file has the role the classifier gives its name, in the walk's order.
+    @Test func rolesFoundBesideTheHashingAreEachFilesRole() throws {
+        let folder = try TemporaryFolder()
+        let kinds = ["LICENSE", "config.json", "model.safetensors", "README.md", "notes.txt", "tokenizer.json"]
+        for index in 0..<(ModelSigner.parallelRoles + 5) {
+            try folder.write("d\(index % 9)/\(index)-\(kinds[index % kinds.count])", "\(index)")
+        }
+        let request = SignRequest(folder: folder.path, createdAt: "2026-01-01T00:00:00Z")
+        let predicate = try ModelSigner(engine: HashEngine(jobs: 2)).describe(request)
+        #expect(predicate.resources.count == ModelSigner.parallelRoles + 5)
+        #expect(predicate.resources.allSatisfy { $0.role == request.roles.role(of: $0.name.string) })
+        #expect(Set(predicate.resources.map(\.role)).count > 2)
     }
 
     @Test func signatureChecksSayTrustedUnknownOrInvalid() throws {
