@@ -197,8 +197,9 @@ public struct ModelSigner: Sendable {
         guard failures.isEmpty else { throw .problems(failures) }
         // Only license files are opened again (to recognise the license): keep only their sources.
         var sources: [ResourceName: FileSource] = [:]
-        for (job, resource) in zip(jobs, resources) where resource.role == .license && sources[resource.name] == nil {
-            sources[resource.name] = job.source
+        // By index, so that only a license file's job is copied (not every job and resource).
+        for index in resources.indices where resources[index].role == .license && sources[resources[index].name] == nil {
+            sources[resources[index].name] = jobs[index].source
         }
         var predicate = makePredicate(request, resources: resources, ignorePatterns: folder.ignorePatterns, sources: sources)
         guard let collector else { return (predicate, nil, nil) }
