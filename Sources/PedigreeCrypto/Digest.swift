@@ -73,23 +73,31 @@ public struct SHA256Digest: Hashable, Comparable, Sendable, CustomStringConverti
     /// Appends the 64 lowercase hex digits to `output` (writers of large documents use it
     /// instead of `hex`, which makes a string per digest).
     ///
-    /// The 64 digits are written in place into the grown array, a byte of the digest at a
-    /// time: a manifest writes one per file.
+    /// The 64 digits are written in place into the grown array (see `writeHex(to:)`): a
+    /// manifest writes one per file.
     public func appendHex(to output: inout [UInt8]) {
         let start = output.count
         output.append(contentsOf: repeatElement(0, count: Self.byteCount * 2))
         output.withUnsafeMutableBufferPointer { buffer in
-            self.withUnsafeBytes { digest in
-                hexAlphabet.withUTF8Buffer { digits in
-                    guard let base = buffer.baseAddress, let table = digits.baseAddress else { return }
-                    var target = base + start
-                    for byte in digest {
-                        target[0] = table[Int(byte >> 4)]
-                        target[1] = table[Int(byte & 0x0f)]
-                        target += 2
-                    }
+            guard let base = buffer.baseAddress else { return }
+            writeHex(to: base + start)
+        }
+    }
+
+    /// Writes the 64 lowercase hex digits to the 64 bytes at `target`, a nibble of the digest's
+    /// words at a time (writers that fill memory sized beforehand, on several threads).
+    public func writeHex(to target: UnsafeMutablePointer<UInt8>) {
+        hexAlphabet.withUTF8Buffer { digits in
+            guard let table = digits.baseAddress else { return }
+            @inline(__always) func put(_ word: UInt64, at start: UnsafeMutablePointer<UInt8>) {
+                for index in 0..<16 {
+                    start[index] = table[Int(truncatingIfNeeded: (word >> UInt64(60 - 4 * index)) & 0x0f)]
                 }
             }
+            put(w0, at: target)
+            put(w1, at: target + 16)
+            put(w2, at: target + 32)
+            put(w3, at: target + 48)
         }
     }
 

@@ -203,6 +203,30 @@ public struct PrivateKey: Sendable {
         guard ok == 1 else { throw CryptoError.fromQueue("EVP_DigestSign") }
         return Array(signature.prefix(length))
     }
+
+    /// Whether `sign(parts:)` streams the pieces of a message into the signature: ECDSA does;
+    /// OpenSSL signs with Ed25519 only over a message in one piece.
+    public var signsInParts: Bool { algorithm != .ed25519 }
+
+    /// `sign(_:)` of the pieces of `parts` joined, without joining them when the key
+    /// `signsInParts`: a signer then reads a large message where it lies, and leaves it as it was.
+    public func sign(parts: [UnsafeRawBufferPointer]) throws(CryptoError) -> [UInt8] {
+        guard signsInParts else { return try sign(parts.flatMap { Array($0) }) }
+        guard let context = EVP_MD_CTX_new() else { throw CryptoError.fromQueue("EVP_MD_CTX_new") }
+        defer { EVP_MD_CTX_free(context) }
+        guard EVP_DigestSignInit(context, nil, algorithm.messageDigest, nil, handle.pointer) == 1 else {
+            throw CryptoError.fromQueue("EVP_DigestSignInit")
+        }
+        for part in parts {
+            guard let base = part.baseAddress, part.count > 0 else { continue }
+            guard EVP_DigestSignUpdate(context, base, part.count) == 1 else { throw CryptoError.fromQueue("EVP_DigestSignUpdate") }
+        }
+        var length = 0
+        guard EVP_DigestSignFinal(context, nil, &length) == 1 else { throw CryptoError.fromQueue("EVP_DigestSignFinal") }
+        var signature = [UInt8](repeating: 0, count: length)
+        guard EVP_DigestSignFinal(context, &signature, &length) == 1 else { throw CryptoError.fromQueue("EVP_DigestSignFinal") }
+        return Array(signature.prefix(length))
+    }
 }
 
 /// A public key: what a verifier trusts, named by its key id.

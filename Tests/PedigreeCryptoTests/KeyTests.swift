@@ -23,6 +23,26 @@ private func bytes(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf
         #expect(!other.isValidSignature(signature, for: message))
     }
 
+    /// A message signed in pieces (streamed for ECDSA, joined for Ed25519) verifies as the
+    /// message whole, with empty pieces anywhere.
+    @Test(arguments: KeyAlgorithm.allCases)
+    func aMessageSignedInPartsIsTheMessageSigned(_ algorithm: KeyAlgorithm) throws {
+        let key = try PrivateKey.generate(algorithm)
+        #expect(key.signsInParts == (algorithm != .ed25519))
+        let head = Array("DSSEv1 28 application/vnd.in-toto+json 5 ".utf8), body = Array("hello".utf8), empty: [UInt8] = []
+        let signature = try head.withUnsafeBytes { h in
+            try body.withUnsafeBytes { b in try empty.withUnsafeBytes { e in try key.sign(parts: [e, h, e, b, e]) } }
+        }
+        let publicKey = try key.publicKey
+        #expect(publicKey.isValidSignature(signature, for: head + body))
+        #expect(!publicKey.isValidSignature(signature, for: head + body + [0]))
+        let none = try empty.withUnsafeBytes { try key.sign(parts: [$0]) }
+        #expect(publicKey.isValidSignature(none, for: []))
+        if algorithm == .ed25519 {
+            #expect(signature == (try key.sign(head + body)))
+        }
+    }
+
     @Test func ed25519IsDeterministic() throws {
         let key = try PrivateKey.generate(.ed25519)
         #expect(try key.sign([1, 2, 3]) == (try key.sign([1, 2, 3])))

@@ -188,7 +188,7 @@ enum BundleCodec {
 /// written to a file, the payload's Base64 is made 64 KiB at a time, so neither the Base64
 /// nor the whole text is ever held beside the payload (on a large model they are most of
 /// the manifest's size twice over).
-public struct StreamedBundle {
+public struct StreamedBundle: Sendable {
     let head: [UInt8]
     let payload: [UInt8]
     let tail: [UInt8]
@@ -199,22 +199,72 @@ public struct StreamedBundle {
     /// Input bytes per piece of Base64: a multiple of three, so the pieces join up.
     static let pieceBytes = 48 * 1024
 
+    /// Payloads of this many pieces or more are encoded on two threads.
+    static let parallelPieces = 8
+
     /// Writes the text into `sink`.
+    ///
+    /// A large payload's pieces are encoded on two threads, every other piece on a helper that
+    /// hands them over in order through a channel (two pieces in flight at most), while this
+    /// thread encodes the rest and writes them all.
     public func write(to sink: FileSink) {
         sink.write(head)
-        var piece: [UInt8] = []
-        piece.reserveCapacity(base64EncodedCount(Self.pieceBytes))
-        payload.withUnsafeBufferPointer { whole in
-            var start = 0
-            while start < whole.count && sink.failure == 0 {
-                let end = min(whole.count, start + Self.pieceBytes)
-                piece.removeAll(keepingCapacity: true)
-                base64Encode(UnsafeBufferPointer(rebasing: whole[start..<end]), appendingTo: &piece)
+        let pieces = (payload.count + Self.pieceBytes - 1) / Self.pieceBytes
+        if pieces < Self.parallelPieces || availableProcessors() < 2 || !writeOnTwoThreads(to: sink, pieces: pieces) {
+            var piece: [UInt8] = []
+            piece.reserveCapacity(base64EncodedCount(Self.pieceBytes))
+            for index in 0..<pieces where sink.failure == 0 {
+                encodePiece(index, into: &piece)
                 sink.write(piece)
-                start = end
             }
         }
         sink.write(tail)
+    }
+
+    /// The Base64 of piece `index` of the payload, in place of what `piece` held.
+    private func encodePiece(_ index: Int, into piece: inout [UInt8]) {
+        piece.removeAll(keepingCapacity: true)
+        payload.withUnsafeBufferPointer { whole in
+            let start = index * Self.pieceBytes
+            base64Encode(UnsafeBufferPointer(rebasing: whole[start..<min(whole.count, start + Self.pieceBytes)]), appendingTo: &piece)
+        }
+    }
+
+    /// Writes the `pieces` pieces' Base64, the odd ones made on a helper thread; `false`, having
+    /// written nothing, when no thread could be started.
+    ///
+    /// Every piece is taken from the helper even after a write failed (the sink then ignores
+    /// them), so the helper never waits for a buffer that does not come back.
+    private func writeOnTwoThreads(to sink: FileSink, pieces: Int) -> Bool {
+        let ready = BoundedChannel<[UInt8]>(capacity: 2)
+        let spare = BoundedChannel<[UInt8]>(capacity: 2)
+        for _ in 0..<2 {
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(base64EncodedCount(Self.pieceBytes))
+            spare.send(buffer)
+        }
+        let helper = startJoinableThread { [self] in
+            for index in stride(from: 1, to: pieces, by: 2) {
+                var piece = spare.receive()
+                encodePiece(index, into: &piece)
+                ready.send(piece)
+            }
+        }
+        guard let helper else { return false }
+        var own: [UInt8] = []
+        own.reserveCapacity(base64EncodedCount(Self.pieceBytes))
+        for index in 0..<pieces {
+            if index % 2 == 0 {
+                encodePiece(index, into: &own)
+                sink.write(own)
+            } else {
+                let piece = ready.receive()
+                sink.write(piece)
+                spare.send(piece)
+            }
+        }
+        helper.join()
+        return true
     }
 }
 

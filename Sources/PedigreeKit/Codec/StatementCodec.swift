@@ -114,29 +114,94 @@ enum StatementCodec {
     /// predicate always gives the same Statement and the same manifest digest.
     ///
     /// The resource list — all but a few hundred bytes of a large model's Statement — is written
-    /// straight into the output by `appendResources`, byte for byte what `JSONEncoder` would
+    /// straight into the output by `writeResources`, byte for byte what `JSONEncoder` would
     /// write, rather than through one `Encodable` value per field: the rest of the Statement is
     /// encoded with an empty list, whose `"resources":[]` is then filled in. Should the key
     /// appear other than once, the whole Statement goes through `JSONEncoder`.
     static func encode(_ predicate: ModelPredicate, root: SHA256Digest) throws -> [UInt8] {
-        let skeleton = try JSON.compact(WireStatement(
-            subject: [WireSubject(name: predicate.model.name, digest: ["sha256": root.hex])],
-            predicateType: MediaTypes.pedigreePredicate, predicate: WireModelPredicate(predicate, resources: [])))
-        guard let list = JSON.onlyOccurrence(of: emptyResources, in: skeleton) else { return try encodeWhole(predicate, root: root) }
-        let open = list.upperBound - 1  // the index of `]`
-        // Exactly the bytes needed, plus room for the DSSE pre-authentication prefix so the
-        // signer can sign the payload in place (`Envelope.addSignature`): the buffer is never
-        // regrown, which would hold the old and a doubled copy at once.
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(skeleton.count + encodedCount(predicate.resources) + Envelope.paePrefixRoom)
-        bytes += skeleton[..<open]
-        appendResources(predicate.resources, to: &bytes)
-        bytes += skeleton[open...]
-        return bytes
+        let resources = predicate.resources
+        let counts = (encodedCount(resources[...]), 0)
+        return try fill(skeleton(predicate, root: root), predicate: predicate, root: root, counts: counts, split: resources.count)
     }
 
-    /// The number of bytes `appendResources` appends for `resources`.
-    static func encodedCount(_ resources: [Resource]) -> Int {
+    /// Resource lists at least this long are encoded on two threads (`encodeComputingRoot`).
+    static let parallelResources = 4096
+
+    /// `encode(_:root:)` with the root digest of the resources (`RootDigest.compute`), both made
+    /// on two threads for a list of `parallelFrom` resources or more: the root digest and the
+    /// rest of the Statement on one while the other sizes the two halves of the list, then
+    /// each half written by one of them. The bytes are those of `encode(_:root:)`.
+    static func encodeComputingRoot(
+        _ predicate: ModelPredicate, parallelFrom threshold: Int = parallelResources
+    ) throws -> (payload: [UInt8], root: SHA256Digest) {
+        let resources = predicate.resources
+        guard resources.count >= max(threshold, 1), availableProcessors() > 1 else {
+            let root = RootDigest.compute(resources)
+            return (try encode(predicate, root: root), root)
+        }
+        let split = resources.count / 2
+        let made = inParallel({
+            let root = RootDigest.compute(resources)
+            return (root, Result { try skeleton(predicate, root: root) })
+        }, while: { (encodedCount(resources[..<split]), encodedCount(resources[split...])) })
+        let (root, rest) = made.other
+        return (try fill(try rest.get(), predicate: predicate, root: root, counts: made.result, split: split), root)
+    }
+
+    /// The Statement of `predicate` with an empty resource list.
+    private static func skeleton(_ predicate: ModelPredicate, root: SHA256Digest) throws -> [UInt8] {
+        try JSON.compact(WireStatement(
+            subject: [WireSubject(name: predicate.model.name, digest: ["sha256": root.hex])],
+            predicateType: MediaTypes.pedigreePredicate, predicate: WireModelPredicate(predicate, resources: [])))
+    }
+
+    /// `skeleton` with the resources written into its empty list, those before `split` on this
+    /// thread and the rest on another when both halves hold some; `counts` are the two halves'
+    /// `encodedCount`s.
+    ///
+    /// Exactly the bytes needed, plus room for the DSSE pre-authentication prefix so that an
+    /// Ed25519 signer can sign the payload in place (`Envelope.addSignature`): the buffer is never
+    /// regrown, which would hold the old and a doubled copy at once.
+    private static func fill(
+        _ skeleton: [UInt8], predicate: ModelPredicate, root: SHA256Digest, counts: (Int, Int), split: Int
+    ) throws -> [UInt8] {
+        guard let list = JSON.onlyOccurrence(of: emptyResources, in: skeleton) else { return try encodeWhole(predicate, root: root) }
+        let resources = predicate.resources
+        let open = list.upperBound - 1  // the index of `]`
+        let first = resources[..<split], second = resources[split...]
+        let comma = first.isEmpty || second.isEmpty ? 0 : 1
+        let total = skeleton.count + counts.0 + comma + counts.1
+        return [UInt8](unsafeUninitializedCapacity: total + Envelope.paePrefixRoom) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            skeleton.withUnsafeBufferPointer { text in
+                guard let source = text.baseAddress else { return }
+                base.initialize(from: source, count: open)
+                (base + open + counts.0 + comma + counts.1).initialize(from: source + open, count: skeleton.count - open)
+            }
+            let start = base + open, end = start + counts.0 + comma + counts.1
+            let ends: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>)
+            if second.isEmpty {
+                ends = (writeResources(first, at: start), end)
+            } else if first.isEmpty {
+                ends = (start, writeResources(second, at: start))
+            } else {
+                let later = SharedPointer(base: start + counts.0 + comma)
+                // Each thread writes its own half; `inParallel` returns when both are done.
+                let written = inParallel({ SharedPointer(base: writeResources(second, at: later.base)) }, while: {
+                    let middle = writeResources(first, at: start)
+                    middle.initialize(to: UInt8(ascii: ","))
+                    return middle
+                })
+                ends = (written.result, written.other.base)
+            }
+            // A count that disagreed with the bytes written would have written out of place.
+            precondition(ends.0 == start + counts.0 && ends.1 == end, "a resource list's bytes were miscounted")
+            initialized = total
+        }
+    }
+
+    /// The number of bytes `writeResources` writes for `resources`.
+    static func encodedCount(_ resources: ArraySlice<Resource>) -> Int {
         let fixed = #"{"algorithm":"sha256","digest":"","name":,"role":,"size":}"#.utf8.count + SHA256Digest.byteCount * 2
         var total = max(resources.count - 1, 0)  // the commas
         for resource in resources {
@@ -145,6 +210,9 @@ enum StatementCodec {
         }
         return total
     }
+
+    /// `encodedCount` of a whole list.
+    static func encodedCount(_ resources: [Resource]) -> Int { encodedCount(resources[...]) }
 
     /// The bytes `appendJSONString` appends for `string`, quotes included.
     static func jsonStringCount(_ string: String) -> Int {
@@ -188,68 +256,138 @@ enum StatementCodec {
     }
 
     private static let emptyResources = Array(#""resources":[]"#.utf8)
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    private static let hexDigits: StaticString = "0123456789abcdef"
 
-    /// Appends `resources` as `WireResource` objects, comma-separated, exactly as `JSONEncoder`
-    /// with `.sortedKeys` and `.withoutEscapingSlashes` writes them: keys in byte order, integers
-    /// in decimal, strings with `"` and `\\` escaped, `\b \f \n \r \t` for those controls and
-    /// `\u00xx` (lowercase hex) for the other characters below U+0020, everything else as UTF-8.
+    /// Appends `resources` as `writeResources` writes them, into room for the most any list of
+    /// these names could take, not `encodedCount` (tests check that count against this).
     static func appendResources(_ resources: [Resource], to bytes: inout [UInt8]) {
-        for (index, resource) in resources.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes += #"{"algorithm":"sha256","digest":""#.utf8
-            resource.digest.appendHex(to: &bytes)
-            bytes += #"","name":"#.utf8
-            appendJSONString(resource.name.string, to: &bytes)
-            bytes += #","role":"#.utf8
-            appendJSONString(resource.role.rawValue, to: &bytes)
-            bytes += #","size":"#.utf8
-            appendDecimal(resource.size, to: &bytes)
-            bytes.append(UInt8(ascii: "}"))
+        let most = resources.reduce(0) { $0 + 128 + SHA256Digest.byteCount * 2 + 6 * ($1.name.string.utf8.count + $1.role.rawValue.utf8.count) }
+        bytes += [UInt8](unsafeUninitializedCapacity: most) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            initialized = writeResources(resources[...], at: base) - base
         }
+    }
+
+    /// Writes `resources` as `WireResource` objects, comma-separated, exactly as `JSONEncoder`
+    /// with `.sortedKeys` and `.withoutEscapingSlashes` writes them, into the `encodedCount`
+    /// bytes at `start`, and returns the end: keys in byte order, integers in decimal, strings
+    /// with `"` and `\\` escaped, `\b \f \n \r \t` for those controls and `\u00xx` (lowercase
+    /// hex) for the other characters below U+0020, everything else as UTF-8.
+    ///
+    /// Through a raw pointer into memory sized beforehand, so two threads write the two halves
+    /// of a list into one buffer (`encodeComputingRoot`).
+    static func writeResources(_ resources: ArraySlice<Resource>, at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        var next = start
+        for index in resources.indices {
+            let resource = resources[index]
+            if index > resources.startIndex {
+                next.initialize(to: UInt8(ascii: ","))
+                next += 1
+            }
+            write(#"{"algorithm":"sha256","digest":""#, at: &next)
+            resource.digest.writeHex(to: next)
+            next += SHA256Digest.byteCount * 2
+            write(#"","name":"#, at: &next)
+            writeJSONString(resource.name.string, at: &next)
+            write(#","role":"#, at: &next)
+            writeJSONString(resource.role.rawValue, at: &next)
+            write(#","size":"#, at: &next)
+            writeDecimal(resource.size, at: &next)
+            next.initialize(to: UInt8(ascii: "}"))
+            next += 1
+        }
+        return next
+    }
+
+    /// Writes the bytes of `text` at `next` and moves past them.
+    @inline(__always)
+    private static func write(_ text: StaticString, at next: inout UnsafeMutablePointer<UInt8>) {
+        next.initialize(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        next += text.utf8CodeUnitCount
+    }
+
+    /// Writes `value` in decimal, as `String(value)` writes it, at `next` and moves past it.
+    private static func writeDecimal(_ value: Int64, at next: inout UnsafeMutablePointer<UInt8>) {
+        let count = decimalCount(value)
+        if value < 0 { next.initialize(to: UInt8(ascii: "-")) }
+        var rest = value.magnitude
+        var digit = next + count
+        repeat {
+            digit -= 1
+            digit.initialize(to: UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10))
+            rest /= 10
+        } while rest > 0
+        next += count
     }
 
     /// Appends `value` in decimal, as `String(value)` writes it, without making the string.
     static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var rest = value.magnitude
-        let start = bytes.count
-        repeat {
-            bytes.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10))
-            rest /= 10
-        } while rest > 0
-        bytes[start...].reverse()
-    }
-
-    /// Appends `string` as a JSON string the way `JSONEncoder` writes it (see `appendResources`):
-    /// a string with nothing to escape — nearly every file name — in one copy of its bytes.
-    static func appendJSONString(_ string: String, to bytes: inout [UInt8]) {
-        bytes.append(UInt8(ascii: "\""))
-        let copied = string.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
-            guard needsNoEscape(utf8) else { return false }
-            bytes.append(contentsOf: utf8)
-            return true
+        bytes += [UInt8](unsafeUninitializedCapacity: decimalCount(value)) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            var next = base
+            writeDecimal(value, at: &next)
+            initialized = next - base
         }
-        if copied != true { appendEscaped(string, to: &bytes) }
-        bytes.append(UInt8(ascii: "\""))
     }
 
-    /// The bytes of `string` between the quotes of a JSON string, escaped byte by byte.
-    private static func appendEscaped(_ string: String, to bytes: inout [UInt8]) {
+    /// Appends `string` as a JSON string the way `JSONEncoder` writes it (see `writeResources`).
+    ///
+    /// Into room for the longest escaping (six bytes a byte), not `jsonStringCount`, which tests
+    /// check against it.
+    static func appendJSONString(_ string: String, to bytes: inout [UInt8]) {
+        bytes += [UInt8](unsafeUninitializedCapacity: 6 * string.utf8.count + 2) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            var next = base
+            writeJSONString(string, at: &next)
+            initialized = next - base
+        }
+    }
+
+    /// Writes `string` as a JSON string (the `jsonStringCount` bytes) at `next` and moves past
+    /// it: a string with nothing to escape — nearly every file name — in one copy of its bytes.
+    private static func writeJSONString(_ string: String, at next: inout UnsafeMutablePointer<UInt8>) {
+        next.initialize(to: UInt8(ascii: "\""))
+        next += 1
+        let copied = string.utf8.withContiguousStorageIfAvailable { utf8 -> Int? in
+            guard needsNoEscape(utf8), let source = utf8.baseAddress else { return utf8.isEmpty ? 0 : nil }
+            next.initialize(from: source, count: utf8.count)
+            return utf8.count
+        }
+        if let copied, let copied {
+            next += copied
+        } else {
+            writeEscaped(string, at: &next)
+        }
+        next.initialize(to: UInt8(ascii: "\""))
+        next += 1
+    }
+
+    /// Writes the bytes of `string` between the quotes of a JSON string, escaped byte by byte.
+    private static func writeEscaped(_ string: String, at next: inout UnsafeMutablePointer<UInt8>) {
+        func put(_ escaped: UInt8) {
+            next[0] = UInt8(ascii: "\\")
+            next[1] = escaped
+            next += 2
+        }
         for byte in string.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x08: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-            case 0x0C: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-            case 0x0A: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case UInt8(ascii: "\""): put(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): put(UInt8(ascii: "\\"))
+            case 0x08: put(UInt8(ascii: "b"))
+            case 0x0C: put(UInt8(ascii: "f"))
+            case 0x0A: put(UInt8(ascii: "n"))
+            case 0x0D: put(UInt8(ascii: "r"))
+            case 0x09: put(UInt8(ascii: "t"))
             case 0..<0x20:
-                bytes += Array(#"\u00"#.utf8)
-                bytes.append(hexDigits[Int(byte >> 4)])
-                bytes.append(hexDigits[Int(byte & 0x0F)])
-            default: bytes.append(byte)
+                write(#"\u00"#, at: &next)
+                hexDigits.withUTF8Buffer { digits in
+                    next[0] = digits[Int(byte >> 4)]
+                    next[1] = digits[Int(byte & 0x0F)]
+                }
+                next += 2
+            default:
+                next.initialize(to: byte)
+                next += 1
             }
         }
     }

@@ -208,3 +208,34 @@ final class BoundedChannel<Element: Sendable>: Sendable {
         queue.withLock { $0.isEmpty ? nil : $0.removeFirst() }
     }
 }
+
+/// Runs `other` on a new thread while `body` runs on the caller's, and returns both results
+/// once both are done: two independent pieces of work on two cores.
+///
+/// With one processor, or when no thread can be started, `other` runs on the caller's thread
+/// after `body`. `other` still runs, and is waited for, when `body` throws.
+func inParallel<Other: Sendable, Result, Failure: Error>(
+    _ other: @escaping @Sendable () -> Other, while body: () throws(Failure) -> Result
+) throws(Failure) -> (other: Other, result: Result) {
+    let finished = Locked<[Other]>([])
+    let thread = availableProcessors() > 1 ? startJoinableThread({
+        let value = other()
+        finished.update { $0.append(value) }
+    }) : nil
+    let outcome: Swift.Result<Result, Failure>
+    do throws(Failure) {
+        outcome = .success(try body())
+    } catch {
+        outcome = .failure(error)
+    }
+    thread?.join()
+    let value = finished.withLock { $0.first } ?? other()
+    return (value, try outcome.get())
+}
+
+/// The start of memory whose disjoint parts several threads fill, each its own part, before
+/// the threads are joined (see `fileStatuses`, `StatementCodec.encode`).
+struct SharedPointer<Element>: @unchecked Sendable {
+    // @unchecked: the threads given it write disjoint elements, and are joined before anyone reads them.
+    let base: UnsafeMutablePointer<Element>
+}

@@ -49,15 +49,23 @@ public struct Envelope: Equatable, Sendable {
 
     /// Appends `key`'s signature over the payload.
     ///
-    /// When the payload's buffer has room for the PAE prefix (`paePrefixRoom`, which
-    /// `StatementCodec.encode` leaves) and is not shared, the prefix is moved in front of the
-    /// payload for the signature and out again, so a large payload is not copied; else the
-    /// signature is over a copy (`signedMessage`). The payload's bytes are the same either way.
+    /// An ECDSA key signs the PAE prefix and the payload as two pieces (`PrivateKey.sign(parts:)`),
+    /// reading the payload where it lies: it is neither copied nor moved, so another thread may
+    /// read it meanwhile (`ModelSigner.sign` digests it). Ed25519 signs one piece: when the
+    /// payload's buffer has room for the prefix (`paePrefixRoom`, which `StatementCodec.encode`
+    /// leaves) and is not shared, the prefix is moved in front of the payload for the signature
+    /// and out again, so a large payload is not copied; else the signature is over a copy
+    /// (`signedMessage`). The payload's bytes are the same either way.
     public mutating func addSignature(key: PrivateKey) throws(CryptoError) {
         let publicKey = try key.publicKey
         let prefix = Self.paePrefix(payloadType: payloadType, payloadCount: payload.count)
         let signature: [UInt8]
-        if payload.capacity - payload.count >= prefix.count {
+        if key.signsInParts {
+            let signed = prefix.withUnsafeBytes { head in
+                payload.withUnsafeBytes { body in Result { () throws(CryptoError) in try key.sign(parts: [head, body]) } }
+            }
+            signature = try signed.get()
+        } else if payload.capacity - payload.count >= prefix.count {
             payload.insert(contentsOf: prefix, at: 0)
             defer { payload.removeFirst(prefix.count) }
             signature = try key.sign(payload)

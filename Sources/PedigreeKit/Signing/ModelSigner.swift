@@ -179,11 +179,20 @@ public struct ModelSigner: Sendable {
         resources.reserveCapacity(names.count)
         var failures: [FileError] = []
         do {
-            let results = engine.hash(jobs, progress: progress)
-            for (name, result) in zip(names, results) {
+            // A long list's roles are found on a second thread while the files are hashed (a
+            // re-sign through the digest cache hashes little, and its main thread sets the pace).
+            let roles = request.roles
+            let classified: (other: [Role], result: [Result<FileDigest, FileError>])
+            if names.count >= Self.parallelRoles {
+                let named = names
+                classified = inParallel({ named.map { roles.role(of: $0.string) } }, while: { engine.hash(jobs, progress: progress) })
+            } else {
+                classified = (names.map { roles.role(of: $0.string) }, engine.hash(jobs, progress: progress))
+            }
+            for ((name, role), result) in zip(zip(names, classified.other), classified.result) {
                 switch result {
                 case .success(let hashed):
-                    resources.append(Resource(name: name, digest: hashed.digest, size: hashed.size, role: request.roles.role(of: name.string)))
+                    resources.append(Resource(name: name, digest: hashed.digest, size: hashed.size, role: role))
                 case .failure(let error):
                     failures.append(error)
                 }
@@ -192,8 +201,9 @@ public struct ModelSigner: Sendable {
         guard failures.isEmpty else { throw .problems(failures) }
         // Only license files are opened again (to recognise the license): keep only their sources.
         var sources: [ResourceName: FileSource] = [:]
-        for (job, resource) in zip(jobs, resources) where resource.role == .license && sources[resource.name] == nil {
-            sources[resource.name] = job.source
+        // By index, so that only a license file's job is copied (not every job and resource).
+        for index in resources.indices where resources[index].role == .license && sources[resources[index].name] == nil {
+            sources[resources[index].name] = jobs[index].source
         }
         var predicate = makePredicate(request, resources: resources, ignorePatterns: folder.ignorePatterns, sources: sources)
         guard let collector else { return (predicate, nil, nil) }
@@ -287,17 +297,29 @@ public struct ModelSigner: Sendable {
     public func sign(
         _ predicate: ModelPredicate, key: PrivateKey, ancestors: [AncestorEntry] = []
     ) throws(SignError) -> SignResult {
-        let root = RootDigest.compute(predicate.resources)
+        let root: SHA256Digest
         var payload: [UInt8]
         do {
-            payload = try StatementCodec.encode(predicate, root: root)
+            (payload, root) = try StatementCodec.encodeComputingRoot(predicate)
         } catch {
             throw .crypto(.openssl(function: "JSON encoding", reason: "\(error)"))
         }
-        let manifestDigest = SHA256.hash(payload)
         do throws(CryptoError) {
-            // The payload moves into the envelope and is signed there, in place: one copy of it.
-            let envelope = try Envelope.sign(payload: consume payload, payloadType: MediaTypes.inToto, key: key)
+            // The payload moves into the envelope and is signed there: one copy of it. An ECDSA
+            // key reads it where it lies, so the manifest digest is taken meanwhile on a second
+            // thread; Ed25519 signs it in place (moved), so only after the digest.
+            let manifestDigest: SHA256Digest
+            let envelope: Envelope
+            if key.signsInParts && payload.count >= Self.parallelDigestBytes {
+                // Both threads hold the one buffer; neither changes it.
+                let shared = consume payload
+                (manifestDigest, envelope) = try inParallel({ SHA256.hash(shared) }, while: { () throws(CryptoError) in
+                    try Envelope.sign(payload: shared, payloadType: MediaTypes.inToto, key: key)
+                })
+            } else {
+                manifestDigest = SHA256.hash(payload)
+                envelope = try Envelope.sign(payload: consume payload, payloadType: MediaTypes.inToto, key: key)
+            }
             let bundle = ManifestBundle(kind: .pedigree, dsseEnvelope: envelope, ancestors: ancestors)
             return SignResult(
                 bundle: bundle, predicate: predicate, manifestDigest: manifestDigest, rootDigest: root,
@@ -306,6 +328,13 @@ public struct ModelSigner: Sendable {
             throw .crypto(error)
         }
     }
+
+    /// Folders of this many files or more have their roles found on a second thread while they
+    /// are hashed.
+    static let parallelRoles = 4096
+
+    /// Payloads this large or larger are digested on a second thread while they are signed.
+    static let parallelDigestBytes = 1 << 18
 
     private func licenseInfo(_ request: SignRequest, resources: [Resource], sources: [ResourceName: FileSource]) -> LicenseInfo? {
         let files = resources.filter { $0.role == .license }.map { FileReference(name: $0.name, digest: $0.digest) }

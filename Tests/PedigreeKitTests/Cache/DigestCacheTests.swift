@@ -248,6 +248,17 @@ private final class CacheBench: @unchecked Sendable {
         #expect(second.digests == (try bench.truth()))
     }
 
+    /// The cache keeps a write-ahead log and commits without waiting for the disk (NORMAL), on a
+    /// new database and on one opened again.
+    @Test func theCacheCommitsWithoutWaitingForTheDisk() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha"])
+        bench.settle()
+        let first = try bench.run()
+        #expect(first.cache.synchronousLevel == 1)
+        #expect(try bench.run().cache.synchronousLevel == 1)
+        #expect(try bench.run().stats.reused == 1)
+    }
+
     @Test func aRowWhoseSealWasDamagedIsNotADigest() throws {
         let bench = try CacheBench(files: ["a.txt": "alpha", "b.txt": "beta"])
         bench.settle()

@@ -31,6 +31,32 @@ import TestSupport
         }
     }
 
+    /// The list written in two halves on two threads (forced for every size here) is the list
+    /// written whole, and both are `JSONEncoder`'s: sizes 0, 1, 2, odd and even, with names that
+    /// need escapes on either side of the split, and a name that is escaped at the split itself.
+    @Test func aListWrittenInHalvesIsTheListWrittenWhole() throws {
+        var lists = [0, 1, 2, 3, 4, 5, 7, Self.names.count].map { Array(Self.names.prefix($0)) }
+        lists.append(Array(Self.names.reversed()))
+        lists.append((0..<257).map { $0 == 128 ? "split \"here\"\n" : "f\($0)" })
+        for names in lists {
+            let predicate = ModelPredicate(
+                model: ModelInfo(name: "m", version: "1"), resources: Self.resources(names),
+                serialization: Serialization(allowSymlinks: false, ignorePaths: ["*.tmp"]), license: nil,
+                notices: Notices(added: [], additionalTerms: nil), lineage: nil, modifications: [], distribution: .files,
+                generator: Generator(), createdAt: "2026-01-01T00:00:00Z")
+            let root = RootDigest.compute(predicate.resources)
+            let whole = try StatementCodec.encodeWhole(predicate, root: root)
+            let serial = try StatementCodec.encode(predicate, root: root)
+            let halves = try StatementCodec.encodeComputingRoot(predicate, parallelFrom: 1)
+            let unsplit = try StatementCodec.encodeComputingRoot(predicate, parallelFrom: .max)
+            #expect(serial == whole, "\(names.count) resources")
+            #expect(halves.payload == whole, "\(names.count) resources")
+            #expect(halves.root == root && unsplit.root == root)
+            #expect(unsplit.payload == whole)
+            #expect(halves.payload.capacity - halves.payload.count >= Envelope.paePrefixRoom)
+        }
+    }
+
     @Test func aStatementIsWrittenWithRoomToSignItInPlace() throws {
         let predicate = ModelPredicate(
             model: ModelInfo(name: "m", version: nil), resources: Self.resources(Self.names),
@@ -153,8 +179,14 @@ import TestSupport
     /// A bundle streamed into a file (its Base64 made a piece at a time) is byte for byte
     /// `encoded()`, for payloads ending short of, on and just past a piece's end, and its
     /// announced size is the size written.
+    /// From `parallelPieces` pieces on, the odd pieces are encoded on a helper thread: an even
+    /// and an odd number of pieces, the last one full or short.
     @Test(arguments: [0, 1, 2, 3, StreamedBundle.pieceBytes - 1, StreamedBundle.pieceBytes, StreamedBundle.pieceBytes + 1,
-                      3 * StreamedBundle.pieceBytes + 2])
+                      3 * StreamedBundle.pieceBytes + 2,
+                      StreamedBundle.parallelPieces * StreamedBundle.pieceBytes,
+                      StreamedBundle.parallelPieces * StreamedBundle.pieceBytes + 1,
+                      (StreamedBundle.parallelPieces + 1) * StreamedBundle.pieceBytes - 1,
+                      (StreamedBundle.parallelPieces + 3) * StreamedBundle.pieceBytes + 2])
     func aStreamedBundleIsWhatIsEncodedWhole(_ count: Int) throws {
         let folder = try TemporaryFolder()
         let payload = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 8) }

@@ -1,6 +1,7 @@
 import PedigreeCrypto
 @testable import PedigreeKit
 import Testing
+import TestSupport
 
 @Suite struct PreAuthenticationEncoding {
     /// The example from the DSSE v1 protocol specification (protocol.md, "Test vectors").
@@ -24,6 +25,47 @@ import Testing
         #expect(publicKey.isValidSignature(signature, for: Envelope.pae(payloadType: MediaTypes.inToto, payload: payload)))
         #expect(!publicKey.isValidSignature(signature, for: payload))
         #expect(envelope.signatures[0].keyid == publicKey.keyID)
+    }
+
+    /// A list long enough to be encoded on two threads, and a payload digested on one while the
+    /// other signs it (ECDSA) or digested first (Ed25519, in place): the payload is the
+    /// encoder's, the manifest digest is its SHA-256, and the signature holds over the PAE.
+    @Test(arguments: [KeyAlgorithm.ecdsaP256, .ed25519])
+    func aLargeManifestSignedOnTwoThreadsIsTheOneSignedOnOne(_ algorithm: KeyAlgorithm) throws {
+        let count = StatementCodec.parallelResources + 3
+        let resources = try (0..<count).map { index in
+            Resource(name: try ResourceName("d\(index % 7)/f\(index).bin"), digest: SHA256.hash(Array(String(index).utf8)),
+                     size: Int64(index), role: .other)
+        }
+        let predicate = ModelPredicate(
+            model: ModelInfo(name: "m", version: nil), resources: resources,
+            serialization: Serialization(allowSymlinks: false, ignorePaths: []), license: nil,
+            notices: Notices(added: [], additionalTerms: nil), lineage: nil, modifications: [], distribution: .files,
+            generator: Generator(), createdAt: "2026-01-01T00:00:00Z")
+        let key = try PrivateKey.generate(algorithm)
+        let result = try ModelSigner().sign(predicate, key: key)
+        let payload = result.bundle.dsseEnvelope.payload
+        #expect(payload.count >= ModelSigner.parallelDigestBytes)
+        #expect(result.rootDigest == RootDigest.compute(resources))
+        #expect(payload == (try StatementCodec.encodeWhole(predicate, root: result.rootDigest)))
+        #expect(result.manifestDigest == SHA256.hash(payload))
+        #expect(try key.publicKey.isValidSignature(
+            result.bundle.dsseEnvelope.signatures[0].sig, for: Envelope.pae(payloadType: MediaTypes.inToto, payload: payload)))
+    }
+
+    /// A folder large enough that its roles are found on a second thread while it is hashed:
+    /// every file has the role the classifier gives its name, in the walk's order.
+    @Test func rolesFoundBesideTheHashingAreEachFilesRole() throws {
+        let folder = try TemporaryFolder()
+        let kinds = ["LICENSE", "config.json", "model.safetensors", "README.md", "notes.txt", "tokenizer.json"]
+        for index in 0..<(ModelSigner.parallelRoles + 5) {
+            try folder.write("d\(index % 9)/\(index)-\(kinds[index % kinds.count])", "\(index)")
+        }
+        let request = SignRequest(folder: folder.path, createdAt: "2026-01-01T00:00:00Z")
+        let predicate = try ModelSigner(engine: HashEngine(jobs: 2)).describe(request)
+        #expect(predicate.resources.count == ModelSigner.parallelRoles + 5)
+        #expect(predicate.resources.allSatisfy { $0.role == request.roles.role(of: $0.name.string) })
+        #expect(Set(predicate.resources.map(\.role)).count > 2)
     }
 
     @Test func signatureChecksSayTrustedUnknownOrInvalid() throws {
