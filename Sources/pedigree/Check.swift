@@ -4,6 +4,7 @@ import PedigreeKit
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "Check a model folder against its licenses' distribution conditions.",
         discussion: """
             Evaluates, one line each with evidence, the conditions of every license in the \

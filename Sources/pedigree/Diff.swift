@@ -4,6 +4,7 @@ import PedigreeKit
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "Show the file-level changes between two models or manifests.",
         discussion: """
             Each side is a manifest (its signed file list is used) or a folder (its files are \

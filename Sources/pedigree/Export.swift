@@ -5,6 +5,7 @@ import PedigreeKit
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Export a signed manifest in another format.",
         discussion: """
             oms: an OpenSSF Model Signing bundle (Sigstore bundle v0.3) that 'model_signing \

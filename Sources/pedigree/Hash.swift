@@ -5,6 +5,7 @@ import PedigreeKit
 
 struct Hash: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "hash",
         abstract: "Print or check SHA-256 digests, compatible with sha256sum.",
         discussion: """
             Folders are walked in sorted order. With --check, each PATH is a list written by \

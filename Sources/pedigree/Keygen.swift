@@ -5,6 +5,7 @@ import PedigreeKit
 
 struct Keygen: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "keygen",
         abstract: "Generate a signing key pair (PEM: PKCS#8 private key, SPKI public key).",
         discussion: """
             The private key is written with mode 0600 and encrypted (AES-256-CBC) when a \

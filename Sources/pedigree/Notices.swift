@@ -4,6 +4,7 @@ import PedigreeKit
 
 struct Notices: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "notices",
         abstract: "Write NOTICE and MODIFICATIONS.md into a derivative's folder, before signing it.",
         discussion: """
             Takes the same parents and derivation options as 'sign', and writes the notices a \

@@ -4,6 +4,7 @@ import PedigreeKit
 
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Show what a manifest says: model, digests, license, files, lineage, notices, signers.",
         discussion: """
             Reads the manifest only: files are not hashed, and signatures are checked only \

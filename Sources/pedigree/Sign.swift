@@ -5,6 +5,7 @@ import PedigreeKit
 
 struct Sign: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sign",
         abstract: "Hash a model folder and write its signed manifest (DIR/pedigree.json).",
         discussion: """
             The manifest is an in-toto Statement v1 in a DSSE envelope. It is written \

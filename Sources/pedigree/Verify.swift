@@ -4,6 +4,7 @@ import PedigreeKit
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Check a model folder against its signed manifest, file by file.",
         discussion: """
             Checks the manifest's structure, its signatures against the trusted keys, that \
