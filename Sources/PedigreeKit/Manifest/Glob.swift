@@ -35,6 +35,9 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { pattern }
 
+    /// The one path the pattern matches when it has no wildcard, set or escape, as bytes.
+    var literalBytes: [UInt8]? { literal }
+
     /// A pattern that matches `path` literally, whatever characters it holds.
     ///
     /// Works on Unicode scalars, as matching works on bytes: a `[` or `\\` followed by a

@@ -20,7 +20,7 @@ public struct ModelFolder: Sendable {
     /// snapshot's links into `blobs/` are still followed (see `linkPolicy()`).
     public let followSymlinks: Bool
 
-    private let globs: [Glob]
+    private let ignores: IgnoreSet
 
     /// - Parameter ignore: patterns to leave out on top of `defaultIgnores`.
     public init(path: String, ignore: [String] = [], followSymlinks: Bool = false) {
@@ -33,14 +33,14 @@ public struct ModelFolder: Sendable {
         self.path = path
         self.ignorePatterns = ignorePatterns
         self.followSymlinks = followSymlinks
-        globs = ignorePatterns.map(Glob.init)
+        ignores = IgnoreSet(ignorePatterns.map(Glob.init))
     }
 
     /// Whether `relativePath` is left out by an ignore pattern. A walk asks for every folder
     /// before every file in it, so a path whose folder is ignored is never asked about: the
     /// path itself is matched.
     public func isIgnored(_ relativePath: String) -> Bool {
-        globs.contains { $0.matches(relativePath) }
+        ignores.contains(relativePath)
     }
 
     /// The real paths a followed link may lead into: the folder itself, and for a Hugging Face
@@ -94,7 +94,9 @@ public struct ModelFolder: Sendable {
     public func scan() throws(FileError) -> (files: [(name: String, job: HashJob)], problems: [FileError]) {
         if let single = singleFile() { return ([single], []) }
         let policy = linkPolicy()
-        let walker = TreeWalker(linkPolicy: policy) { relative, _ in self.isIgnored(relative) }
+        // The walk asks for every file: it captures the patterns alone, not the whole folder value.
+        let ignores = self.ignores
+        let walker = TreeWalker(linkPolicy: policy) { relative, _ in ignores.contains(relative) }
         let root = policy == .refuse || followSymlinks ? nil : realPath(path)
         let found = try walker.walk(path: path, displayPrefix: "", collecting: ScanCollector.self)
         return (found.files, found.problems.map { refusalWithoutFlag($0, root: root) })
@@ -182,3 +184,28 @@ public struct HashedFile: Equatable, Sendable {
     }
 }
 
+/// Ignore patterns as a walk tests them, once for every file and folder: the literal ones
+/// (all of `ModelFolder.defaultIgnores`), which match one path each, grouped by length so a
+/// path is compared only with those of its own length; the others run as globs.
+struct IgnoreSet: Sendable {
+    private var literalsByLength: [Int: [[UInt8]]] = [:]
+    private var patterns: [Glob] = []
+
+    init(_ globs: [Glob]) {
+        for glob in globs {
+            if let literal = glob.literalBytes {
+                literalsByLength[literal.count, default: []].append(literal)
+            } else {
+                patterns.append(glob)
+            }
+        }
+    }
+
+    /// Whether one of the patterns matches `path` (`Glob.matches`).
+    func contains(_ path: String) -> Bool {
+        if let candidates = literalsByLength[path.utf8.count], candidates.contains(where: { path.utf8.elementsEqual($0) }) {
+            return true
+        }
+        return patterns.contains { $0.matches(path) }
+    }
+}

@@ -14,6 +14,20 @@ import Testing
         #expect(Glob(pattern).matches(path) == expected)
     }
 
+    /// The walk's ignore test (literal patterns grouped by length, the rest as globs) says what
+    /// asking each glob in turn says.
+    @Test func anIgnoreSetAgreesWithItsGlobs() {
+        let patterns = ModelFolder.defaultIgnores + ["*.bin", "a/b", "a/c", "ab", "[ab]", "x\\*", "", "日本", "**/tmp"]
+        let globs = patterns.map(Glob.init)
+        let set = IgnoreSet(globs)
+        let paths = patterns + ["", "a", "b", "a/b/c", ".git/x", ".gitx", "sub/.git", "x.bin", "d/x.bin", "a/d", "x*", "xy",
+                                "pedigree.jso", "pedigree.json2", "tmp", "q/tmp", "日本/語", "model.sig"]
+        for path in paths {
+            #expect(set.contains(path) == globs.contains { $0.matches(path) }, "\(path)")
+        }
+        #expect(IgnoreSet([]).contains("") == false)
+    }
+
     @Test func aFolderPatternCoversItsContents() {
         #expect(Glob(".git").matchesPathOrParent(".git/objects/ab/cd"))
         #expect(Glob(".cache/huggingface").matchesPathOrParent(".cache/huggingface/download/x.lock"))
