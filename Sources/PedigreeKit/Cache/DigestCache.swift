@@ -46,6 +46,8 @@ public struct DigestCacheStats: Equatable, Sendable {
 ///   more before the run began (a write within the same tick would not move the change time);
 /// - each row carries a seal (a 128-bit checksum over its fields, see `Seal`) so a damaged page
 ///   is never read as a digest;
+/// - a row is its key (device, inode) and one packed record of fixed length (`CacheRecord`):
+///   a look-up reads two columns per row and compares the stamp straight from the record's bytes;
 /// - a database that is not ours — another user's, writable by others, not SQLite, another
 ///   schema — is deleted and rebuilt, never read; a folder above it that others could change
 ///   keeps the cache off.
@@ -67,9 +69,10 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
     public static let fileName = "digests.sqlite"
     /// `PRAGMA application_id` of the database: "PDGR".
     static let applicationID: Int64 = 0x5044_4752
-    /// `PRAGMA user_version`: the schema below (2: the seal is a checksum, see `Seal`; a cache of
-    /// version 1, sealed with SHA-256, is rebuilt).
-    static let schemaVersion: Int64 = 2
+    /// `PRAGMA user_version`: the schema below (3: a row is its key and one packed record, see
+    /// `CacheRecord`; a cache of version 2, a column per field, or of version 1, sealed with
+    /// SHA-256, is rebuilt).
+    static let schemaVersion: Int64 = 3
     /// Rows written per transaction.
     static let batchSize = 512
     /// How long a remembered digest is kept (90 days); hits do not renew it, so nothing is
@@ -204,8 +207,6 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
         guard !wanted.isEmpty else { return found }
         wanted.sort { ($0.device, $0.inode) < ($1.device, $1.inode) }
         state.withLock { state in
-            // Counted however the pass ends: what was found passed its checks.
-            defer { state.stats.reused += found.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
             guard let database = state.database, state.lookup != nil else { return }
             if !state.reading {
                 guard (try? database.execute("BEGIN")) != nil else { return }
@@ -252,10 +253,15 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
                 continue
             }
             // Hard links share an inode: every name of it gets the row.
-            while next < wanted.endIndex && wanted[next].inode == inode {
-                let index = wanted[next].index
-                if let stamp = stamps[index] { found[index] = match(range, column: 1, stamp) }
-                next += 1
+            range.withBlob(1) { record in
+                while next < wanted.endIndex && wanted[next].inode == inode {
+                    let index = wanted[next].index
+                    if let stamp = stamps[index], let digest = CacheRecord.digest(record, matching: stamp) {
+                        found[index] = digest
+                        state.stats.reused += 1
+                    }
+                    next += 1
+                }
             }
         }
         guard next < wanted.endIndex, let lookup = state.lookup else { return }
@@ -266,34 +272,15 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
             lookup.bind(1, Int64(bitPattern: stamp.device))
             lookup.bind(2, Int64(bitPattern: stamp.inode))
             defer { lookup.reset() }
-            if try lookup.step() { found[item.index] = match(lookup, column: 0, stamp) }
+            guard try lookup.step(), let digest = lookup.withBlob(0, { CacheRecord.digest($0, matching: stamp) }) else { continue }
+            found[item.index] = digest
+            state.stats.reused += 1
         }
     }
 
-    /// The rows of one device with inodes in a range, in inode order (the primary key's).
-    private static let rangeQuery = """
-        SELECT inode, filesystem, size, mtime_s, mtime_ns, ctime_s, ctime_ns, sha256, seal FROM digests
-        WHERE device = ?1 AND inode BETWEEN ?2 AND ?3 ORDER BY inode
-        """
-
-    /// The digest of the current row of `statement` (its columns from `column` on: file system,
-    /// size, times, digest, seal) when the row describes exactly `stamp` and its seal holds.
-    private static func match(_ statement: SQLiteStatement, column: Int32, _ stamp: FileStamp) -> FileDigest? {
-        let row = FileStamp(
-            fileSystem: UInt64(bitPattern: statement.int64(column)), device: stamp.device, inode: stamp.inode,
-            size: statement.int64(column + 1),
-            modified: StampTime(seconds: statement.int64(column + 2), nanoseconds: statement.int64(column + 3)),
-            changed: StampTime(seconds: statement.int64(column + 4), nanoseconds: statement.int64(column + 5)))
-        guard row == stamp else { return nil }
-        return statement.withBlob(column + 6) { digestBytes -> FileDigest? in
-            guard digestBytes.count == SHA256Digest.byteCount else { return nil }
-            let sealed = statement.withBlob(column + 7) { sealBytes in
-                sealBytes.count == Seal.byteCount && Seal(stamp, digestBytes).equals(sealBytes)
-            }
-            guard sealed, let digest = SHA256Digest(digestBytes) else { return nil }
-            return FileDigest(digest: digest, size: stamp.size)
-        }
-    }
+    /// The inodes and records of one device's rows with inodes in a range, in inode order (the
+    /// primary key's).
+    private static let rangeQuery = "SELECT inode, record FROM digests WHERE device = ?1 AND inode BETWEEN ?2 AND ?3 ORDER BY inode"
 
     public func remember(_ digest: FileDigest, stamp: FileStamp) {
         state.withLock { state in
@@ -308,12 +295,6 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
     }
 
     // MARK: the database
-
-    private struct Row {
-        var stamp: FileStamp
-        var digest: [UInt8]
-        var seal: [UInt8]
-    }
 
     /// The database could be opened but is not pedigree's cache: start afresh.
     private struct NotOurs: Error, CustomStringConvertible {
@@ -343,13 +324,8 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
             throw NotOurs(reason: "is not an SQLite database, or is damaged")
         }
         do throws(SQLiteError) {
-            let lookup = try database.prepare(
-                "SELECT filesystem, size, mtime_s, mtime_ns, ctime_s, ctime_ns, sha256, seal FROM digests WHERE device = ?1 AND inode = ?2")
-            let insert = try database.prepare(
-                """
-                INSERT OR REPLACE INTO digests (device, inode, filesystem, size, mtime_s, mtime_ns, ctime_s, ctime_ns, sha256, seal, stored)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                """)
+            let lookup = try database.prepare("SELECT record FROM digests WHERE device = ?1 AND inode = ?2")
+            let insert = try database.prepare("INSERT OR REPLACE INTO digests (device, inode, record, stored) VALUES (?1, ?2, ?3, ?4)")
             return (database, lookup, insert)
         } catch {
             if error.isBusy { throw error }
@@ -389,10 +365,7 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
                 try database.execute(
                     """
                     CREATE TABLE digests (
-                        device INTEGER NOT NULL, inode INTEGER NOT NULL, filesystem INTEGER NOT NULL,
-                        size INTEGER NOT NULL, mtime_s INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-                        ctime_s INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
-                        sha256 BLOB NOT NULL, seal BLOB NOT NULL, stored INTEGER NOT NULL,
+                        device INTEGER NOT NULL, inode INTEGER NOT NULL, record BLOB NOT NULL, stored INTEGER NOT NULL,
                         PRIMARY KEY (device, inode)
                     ) WITHOUT ROWID;
                     PRAGMA application_id = \(applicationID);
@@ -453,15 +426,8 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
                 insert.reset()
                 insert.bind(1, Int64(bitPattern: stamp.device))
                 insert.bind(2, Int64(bitPattern: stamp.inode))
-                insert.bind(3, Int64(bitPattern: stamp.fileSystem))
-                insert.bind(4, stamp.size)
-                insert.bind(5, stamp.modified.seconds)
-                insert.bind(6, stamp.modified.nanoseconds)
-                insert.bind(7, stamp.changed.seconds)
-                insert.bind(8, stamp.changed.nanoseconds)
-                insert.bind(9, digest.digest.bytes)
-                insert.bind(10, Seal(stamp, digest.digest.bytes).bytes)
-                insert.bind(11, now)
+                insert.bind(3, CacheRecord.pack(stamp, digest.digest))
+                insert.bind(4, now)
                 _ = try insert.step()
             }
             insert.reset()
@@ -478,6 +444,74 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
     /// The seal of a row: 128 bits of a checksum over its fields (see `Seal`).
     static func seal(_ stamp: FileStamp, _ digest: [UInt8]) -> [UInt8] {
         digest.withUnsafeBytes { Seal(stamp, $0).bytes }
+    }
+}
+
+/// The record of one cache row (schema 3): the row's stamp fields that are not its key, its
+/// digest and its seal, packed at fixed offsets so a look-up reads one blob and compares it in
+/// place. The whole layout, each number little-endian:
+///
+///     offset  bytes  field
+///          0      8  file system id (`FileStamp.fileSystem`)
+///          8      8  size
+///         16      8  modification time, seconds
+///         24      8  modification time, nanoseconds
+///         32      8  change time, seconds
+///         40      8  change time, nanoseconds
+///         48     32  SHA-256 digest of the content
+///         80     16  seal (`Seal`) over the whole stamp, device and inode included, and the digest
+///                    = 96 bytes
+///
+/// A record of any other length matches no stamp; a damaged one fails its seal.
+enum CacheRecord {
+    /// The length of every record.
+    static let byteCount = 96
+    /// Where the six 8-byte stamp fields begin, in the order of the table above.
+    private static let fileSystemOffset = 0, sizeOffset = 8, modifiedOffset = 16, changedOffset = 32
+    /// Where the digest begins.
+    static let digestOffset = 48
+    /// Where the seal begins.
+    static let sealOffset = 80
+
+    /// The record of `digest` read from the file in the state `stamp`.
+    static func pack(_ stamp: FileStamp, _ digest: SHA256Digest) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
+            let record = UnsafeMutableRawBufferPointer(buffer)
+            func put(_ value: UInt64, at offset: Int) {
+                record.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
+            }
+            put(stamp.fileSystem, at: fileSystemOffset)
+            put(UInt64(bitPattern: stamp.size), at: sizeOffset)
+            put(UInt64(bitPattern: stamp.modified.seconds), at: modifiedOffset)
+            put(UInt64(bitPattern: stamp.modified.nanoseconds), at: modifiedOffset + 8)
+            put(UInt64(bitPattern: stamp.changed.seconds), at: changedOffset)
+            put(UInt64(bitPattern: stamp.changed.nanoseconds), at: changedOffset + 8)
+            digest.withUnsafeBytes { bytes in
+                UnsafeMutableRawBufferPointer(rebasing: record[digestOffset..<sealOffset]).copyMemory(from: bytes)
+                Seal(stamp, bytes).store(into: UnsafeMutableRawBufferPointer(rebasing: record[sealOffset..<byteCount]))
+            }
+            initialized = byteCount
+        }
+    }
+
+    /// The digest `record` holds when it describes exactly `stamp` (whose device and inode are the
+    /// row's key) and its seal holds; `nil` otherwise. Compared in place, field by field.
+    static func digest(_ record: UnsafeRawBufferPointer, matching stamp: FileStamp) -> FileDigest? {
+        guard record.count == byteCount else { return nil }
+        func field(_ offset: Int) -> UInt64 {
+            UInt64(littleEndian: record.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        }
+        guard field(fileSystemOffset) == stamp.fileSystem, field(sizeOffset) == UInt64(bitPattern: stamp.size),
+            field(modifiedOffset) == UInt64(bitPattern: stamp.modified.seconds),
+            field(modifiedOffset + 8) == UInt64(bitPattern: stamp.modified.nanoseconds),
+            field(changedOffset) == UInt64(bitPattern: stamp.changed.seconds),
+            field(changedOffset + 8) == UInt64(bitPattern: stamp.changed.nanoseconds)
+        else { return nil }
+        let digestBytes = UnsafeRawBufferPointer(rebasing: record[digestOffset..<sealOffset])
+        guard Seal(stamp, digestBytes).equals(UnsafeRawBufferPointer(rebasing: record[sealOffset..<byteCount])),
+            let digest = SHA256Digest(digestBytes)
+        else { return nil }
+        return FileDigest(digest: digest, size: stamp.size)
     }
 }
 
@@ -501,7 +535,7 @@ struct Seal {
     private var low: UInt64
     private var high: UInt64
 
-    init(_ stamp: FileStamp, _ digest: some RandomAccessCollection<UInt8>) {
+    init(_ stamp: FileStamp, _ digest: UnsafeRawBufferPointer) {
         var a: UInt64 = 0x243F_6A88_85A3_08D3
         var b: UInt64 = 0x1319_8A2E_0370_7344
         @inline(__always) func mix(_ word: UInt64) {
@@ -518,17 +552,18 @@ struct Seal {
         mix(UInt64(bitPattern: stamp.modified.nanoseconds))
         mix(UInt64(bitPattern: stamp.changed.seconds))
         mix(UInt64(bitPattern: stamp.changed.nanoseconds))
-        // The digest, eight bytes to a word; its length enters too.
+        // The digest, eight bytes to a word (the first byte the most significant), then the bytes
+        // after the last whole word as one more word (zero when there are none, as for SHA-256);
+        // its length enters too.
+        var offset = 0
+        while offset + 8 <= digest.count {
+            mix(UInt64(bigEndian: digest.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+            offset += 8
+        }
         var word: UInt64 = 0
-        var filled = 0
-        for byte in digest {
-            word = word << 8 | UInt64(byte)
-            filled += 1
-            if filled == 8 {
-                mix(word)
-                word = 0
-                filled = 0
-            }
+        while offset < digest.count {
+            word = word << 8 | UInt64(digest[offset])
+            offset += 1
         }
         mix(word)
         mix(UInt64(digest.count))
@@ -552,11 +587,18 @@ struct Seal {
         (0..<Self.byteCount).map(byte)
     }
 
+    /// Writes the stored form (`bytes`) to `target`, which holds exactly `byteCount` bytes.
+    func store(into target: UnsafeMutableRawBufferPointer) {
+        guard target.count == Self.byteCount else { return }
+        target.storeBytes(of: low.littleEndian, toByteOffset: 0, as: UInt64.self)
+        target.storeBytes(of: high.littleEndian, toByteOffset: 8, as: UInt64.self)
+    }
+
     /// Whether `stored` is this seal, compared in place.
     func equals(_ stored: UnsafeRawBufferPointer) -> Bool {
         guard stored.count == Self.byteCount else { return false }
-        for index in 0..<Self.byteCount where stored[index] != byte(index) { return false }
-        return true
+        return UInt64(littleEndian: stored.loadUnaligned(fromByteOffset: 0, as: UInt64.self)) == low
+            && UInt64(littleEndian: stored.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) == high
     }
 
     /// Byte `index` (0..<16) of the stored form.

@@ -53,6 +53,27 @@ private final class CacheBench: @unchecked Sendable {
         return Dictionary(uniqueKeysWithValues: try names.map { ($0, try systemSHA256(model + "/" + $0)) })
     }
 
+    /// Rewrites every row's record in the database with `change` applied to its bytes, as a torn
+    /// page or a flipped bit would, leaving the file a valid SQLite database.
+    func damageRecords(_ change: (inout [UInt8]) -> Void) throws {
+        let connection = try SQLiteDatabase(path: database, create: false)
+        let rows = try connection.prepare("SELECT device, inode, record FROM digests")
+        var records: [(device: Int64, inode: Int64, record: [UInt8])] = []
+        while try rows.step() { records.append((rows.int64(0), rows.int64(1), rows.blob(2))) }
+        #expect(!records.isEmpty)
+        let update = try connection.prepare("UPDATE digests SET record = ?3 WHERE device = ?1 AND inode = ?2")
+        for (device, inode, record) in records {
+            var damaged = record
+            change(&damaged)
+            #expect(damaged != record)
+            update.reset()
+            update.bind(1, device)
+            update.bind(2, inode)
+            update.bind(3, damaged)
+            _ = try update.step()
+        }
+    }
+
     @discardableResult
     func sh(_ command: String) throws -> ProcessResult {
         let result = try shell(command, currentDirectory: model)
@@ -108,7 +129,7 @@ private final class CacheBench: @unchecked Sendable {
         bench.settle()
         try bench.run()
         let database = try SQLiteDatabase(path: bench.database, create: false)
-        try database.execute("UPDATE digests SET stored = 1000 WHERE length(sha256) = 32 AND inode = (SELECT min(inode) FROM digests)")
+        try database.execute("UPDATE digests SET stored = 1000 WHERE length(record) = \(CacheRecord.byteCount) AND inode = (SELECT min(inode) FROM digests)")
         DigestCache.prune(database, olderThan: 2000)
         #expect(try bench.run().stats.reused == 1)
         #expect(try bench.run().stats.reused == 2)
@@ -202,12 +223,24 @@ private final class CacheBench: @unchecked Sendable {
         let bench = try CacheBench(files: ["a.txt": "alpha"])
         bench.settle()
         try bench.run()
-        // Flip the stored digest inside the database, leaving the file a valid SQLite database.
-        let database = try SQLiteDatabase(path: bench.database, create: false)
-        try database.execute("UPDATE digests SET sha256 = zeroblob(32)")
+        // Zero the digest part of the stored record, its stamp and seal left as they were.
+        try bench.damageRecords { record in
+            for index in CacheRecord.digestOffset..<CacheRecord.sealOffset { record[index] = 0 }
+        }
         let second = try bench.run()
         #expect(second.stats.reused == 0)
         #expect(second.digests == (try bench.truth()))
+    }
+
+    @Test func aSingleFlippedBitOfTheDigestIsCaught() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha", "b.txt": "beta"])
+        bench.settle()
+        try bench.run()
+        try bench.damageRecords { record in record[CacheRecord.digestOffset + 17] ^= 0x04 }
+        let second = try bench.run()
+        #expect(second.stats.reused == 0)
+        #expect(second.digests == (try bench.truth()))
+        #expect(try bench.run().stats.reused == 2)
     }
 }
 
@@ -237,7 +270,7 @@ private final class CacheBench: @unchecked Sendable {
         try database.execute(
             """
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
-            INSERT OR IGNORE INTO digests SELECT d.device, d.inode + n.i - 2500, 0, 0, 0, 0, 0, 0, zeroblob(32), zeroblob(16), 0
+            INSERT OR IGNORE INTO digests SELECT d.device, d.inode + n.i - 2500, zeroblob(\(CacheRecord.byteCount)), 0
             FROM n, (SELECT device, min(inode) AS inode FROM digests) AS d
             """)
         let rows = try database.prepare("SELECT count(*) FROM digests")
@@ -263,12 +296,76 @@ private final class CacheBench: @unchecked Sendable {
         let bench = try CacheBench(files: ["a.txt": "alpha", "b.txt": "beta"])
         bench.settle()
         try bench.run()
-        let database = try SQLiteDatabase(path: bench.database, create: false)
-        try database.execute("UPDATE digests SET seal = zeroblob(16)")
+        try bench.damageRecords { record in
+            for index in CacheRecord.sealOffset..<CacheRecord.byteCount { record[index] = 0 }
+        }
         let second = try bench.run()
         #expect(second.stats.reused == 0)
         #expect(second.digests == (try bench.truth()))
         #expect(try bench.run().stats.reused == 2)
+    }
+
+    @Test func aRecordOfAnotherLengthIsNoMatchAndIsReplaced() throws {
+        let bench = try CacheBench(files: ["a.txt": "alpha", "b.txt": "beta"])
+        bench.settle()
+        try bench.run()
+        let database = try SQLiteDatabase(path: bench.database, create: false)
+        try database.execute("UPDATE digests SET record = substr(record, 1, \(CacheRecord.byteCount - 1)) WHERE inode = (SELECT min(inode) FROM digests)")
+        try database.execute("UPDATE digests SET record = record || x'00' WHERE inode = (SELECT max(inode) FROM digests)")
+        let second = try bench.run()
+        #expect(second.stats.reused == 0)
+        #expect(second.stats.stored == 2)
+        #expect(second.digests == (try bench.truth()))
+        #expect(try bench.run().stats.reused == 2)
+    }
+
+    /// The record is the stamp's fields, the digest and the seal, at the offsets `CacheRecord`
+    /// names; it gives its digest back only to the very stamp it was made of.
+    @Test func aRecordMatchesOnlyItsOwnStamp() {
+        let stamp = FileStamp(
+            fileSystem: 0x0102_0304_0506_0708, device: 22, inode: 33, size: 44,
+            modified: StampTime(seconds: 55, nanoseconds: 66), changed: StampTime(seconds: 77, nanoseconds: 999_999_999))
+        let digest = SHA256.hash(Array("x".utf8))
+        let record = CacheRecord.pack(stamp, digest)
+        #expect(record.count == CacheRecord.byteCount)
+        #expect(Array(record[0..<8]) == [8, 7, 6, 5, 4, 3, 2, 1])
+        #expect(Array(record[CacheRecord.digestOffset..<CacheRecord.sealOffset]) == digest.bytes)
+        #expect(Array(record[CacheRecord.sealOffset...]) == DigestCache.seal(stamp, digest.bytes))
+        let found = record.withUnsafeBytes { CacheRecord.digest($0, matching: stamp) }
+        #expect(found == FileDigest(digest: digest, size: 44))
+        var others: [FileStamp] = []
+        for field in 0..<8 {
+            var other = stamp
+            switch field {
+            case 0: other.fileSystem += 1
+            case 1: other.device += 1
+            case 2: other.inode += 1
+            case 3: other.size += 1
+            case 4: other.modified.seconds += 1
+            case 5: other.modified.nanoseconds += 1
+            case 6: other.changed.seconds += 1
+            default: other.changed.nanoseconds -= 1
+            }
+            others.append(other)
+        }
+        for other in others {
+            #expect(record.withUnsafeBytes { CacheRecord.digest($0, matching: other) } == nil)
+        }
+        #expect(record.dropLast().withUnsafeBytes { CacheRecord.digest($0, matching: stamp) } == nil)
+        #expect((record + [0]).withUnsafeBytes { CacheRecord.digest($0, matching: stamp) } == nil)
+    }
+
+    /// Seals computed by the byte-at-a-time form of `Seal` that schema 2 wrote: the word-at-a-time
+    /// form gives the same bytes, for a whole digest and for lengths that end inside a word.
+    @Test func theSealIsTheChecksumItWas() {
+        let stamp = FileStamp(
+            fileSystem: 11, device: 22, inode: 33, size: 44,
+            modified: StampTime(seconds: 55, nanoseconds: 66), changed: StampTime(seconds: 77, nanoseconds: 88))
+        let digest = Array(SHA256.hash(Array("x".utf8)).bytes)
+        func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+        #expect(hex(DigestCache.seal(stamp, digest)) == "d87cfb2e00997296823687898a316803")
+        #expect(hex(DigestCache.seal(stamp, Array(digest.prefix(31)))) == "10843230dfaff2be94f14750bf249422")
+        #expect(hex(DigestCache.seal(stamp, Array(digest.prefix(3)))) == "ee4eca0ed31761d293d6971aa37f46a9")
     }
 
     @Test func theSealMovesWithEveryBitOfEveryField() {
@@ -366,11 +463,24 @@ private final class CacheBench: @unchecked Sendable {
     }
 
     @Test(arguments: [
-        ("PRAGMA application_id = 1346651986; PRAGMA user_version = 7; CREATE TABLE digests (x)", "has schema version 7, not 2"),
+        ("PRAGMA application_id = 1346651986; PRAGMA user_version = 7; CREATE TABLE digests (x)", "has schema version 7, not 3"),
         ("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine')", "is another program's database"),
         ("PRAGMA application_id = 42", "is another program's database"),
-        ("PRAGMA application_id = 1346651986; PRAGMA user_version = 1; CREATE TABLE digests (x)", "has schema version 1, not 2"),
-        ("PRAGMA application_id = 1346651986; PRAGMA user_version = 2; CREATE TABLE other (x)", "does not hold the table of its schema version"),
+        ("PRAGMA application_id = 1346651986; PRAGMA user_version = 1; CREATE TABLE digests (x)", "has schema version 1, not 3"),
+        (
+            """
+            PRAGMA application_id = 1346651986; PRAGMA user_version = 2;
+            CREATE TABLE digests (
+                device INTEGER NOT NULL, inode INTEGER NOT NULL, filesystem INTEGER NOT NULL,
+                size INTEGER NOT NULL, mtime_s INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+                ctime_s INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
+                sha256 BLOB NOT NULL, seal BLOB NOT NULL, stored INTEGER NOT NULL,
+                PRIMARY KEY (device, inode)
+            ) WITHOUT ROWID
+            """,
+            "has schema version 2, not 3"
+        ),
+        ("PRAGMA application_id = 1346651986; PRAGMA user_version = 3; CREATE TABLE other (x)", "does not hold the table of its schema version"),
     ])
     func aDatabaseOfAnotherSchemaIsRebuilt(_ sql: String, _ reason: String) throws {
         let bench = try CacheBench(files: ["a.txt": "alpha"])
