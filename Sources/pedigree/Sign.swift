@@ -117,6 +117,8 @@ struct Sign: ParsableCommand {
     }
 
     func run() throws {
+        // A sign makes and drops lists the size of the folder's file list: reuse their memory.
+        Allocator.keepLargeBlocks()
         guard supplied.noFolder || isFolder(folder) || isSingleFile else {
             throw CommandFailure("\(folder): neither a folder nor a regular file", status: .noInput)
         }

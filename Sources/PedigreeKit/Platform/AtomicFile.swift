@@ -142,10 +142,22 @@ public final class FileSink {
     private let fd: Int32
     /// The `errno` of the first write that failed, 0 while none has.
     public private(set) var failure: Int32 = 0
+    /// Bytes written so far, and how many of them have been handed to the disk ahead of the
+    /// final `fsync` (see `write`).
+    private var written: Int64 = 0
+    private var handedToDisk: Int64 = 0
+    /// Written bytes are handed to the disk in runs of at least this many.
+    static let writebackRun: Int64 = 1 << 20
 
     init(fd: Int32) { self.fd = fd }
 
     /// Writes all of `bytes` (retrying a short or interrupted write).
+    ///
+    /// Each MiB written is handed to the disk at once (`sync_file_range` with
+    /// `SYNC_FILE_RANGE_WRITE`, which waits for nothing) while the rest is made and written, so
+    /// the `fsync` that ends an atomic write waits only for the last of it: a 4 MiB manifest's
+    /// fsync took about 4 ms, a tenth of a re-sign of 20,000 files. A failure there is ignored:
+    /// the `fsync` reports any error of the data.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress else { return }
         var offset = 0
@@ -156,7 +168,14 @@ public final class FileSink {
                 continue
             }
             offset += n
+            written += Int64(n)
         }
+        #if os(Linux)
+        if failure == 0, written - handedToDisk >= Self.writebackRun {
+            startWriteback(fd, from: handedToDisk, count: written - handedToDisk)
+            handedToDisk = written
+        }
+        #endif
     }
 
     public func write(_ bytes: [UInt8]) {

@@ -201,6 +201,19 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["m.json"])
     }
 
+    /// A write of several MiB in pieces of odd sizes, whose written part is handed to the disk
+    /// every MiB on the way (`FileSink`), leaves exactly the bytes written.
+    @Test func aLongWriteHandedToTheDiskOnTheWayIsWhatWasWritten() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url("long.bin")
+        let pieces = (0..<97).map { index in (0..<(54_321 + index * 1_009)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) } }
+        #expect(pieces.reduce(0) { $0 + $1.count } > 5 * Int(FileSink.writebackRun))
+        try AtomicFile.write(to: path, overwrite: false) { sink in
+            for piece in pieces { sink.write(piece) }
+        }
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: path))) == pieces.flatMap { $0 })
+    }
+
     /// A streamed write that cannot be made fails like a write of bytes, leaving nothing
     /// behind: an existing file without `overwrite`, a folder that does not exist.
     @Test func aStreamedWriteThatFailsLeavesNothing() throws {
