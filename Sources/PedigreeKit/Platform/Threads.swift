@@ -234,7 +234,7 @@ func inParallel<Other: Sendable, Result, Failure: Error>(
 }
 
 /// The start of memory whose disjoint parts several threads fill, each its own part, before
-/// the threads are joined (see `fileStatuses`, `StatementCodec.encode`).
+/// the threads are joined (see `StatementCodec.encode`).
 struct SharedPointer<Element>: @unchecked Sendable {
     // @unchecked: the threads given it write disjoint elements, and are joined before anyone reads them.
     let base: UnsafeMutablePointer<Element>
