@@ -20,6 +20,7 @@ public enum FuzzHarness {
         "lfs-pointer": fuzzLFSPointer,
         "safetensors-index": fuzzSafetensorsIndex,
         "adapter-config": fuzzAdapterConfig,
+        "cache-record": fuzzCacheRecord,
     ]
 }
 

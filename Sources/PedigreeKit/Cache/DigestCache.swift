@@ -463,9 +463,12 @@ public final class DigestCache: DigestMemo, @unchecked Sendable {
 ///                    = 96 bytes
 ///
 /// A record of any other length matches no stamp; a damaged one fails its seal.
-enum CacheRecord {
+///
+/// Of `package` access for the fuzz harness (`Fuzz/Harnesses/CacheRecord.swift`): the record is
+/// read back from a file on disk, which may be damaged.
+package enum CacheRecord {
     /// The length of every record.
-    static let byteCount = 96
+    package static let byteCount = 96
     /// Where the six 8-byte stamp fields begin, in the order of the table above.
     private static let fileSystemOffset = 0, sizeOffset = 8, modifiedOffset = 16, changedOffset = 32
     /// Where the digest begins.
@@ -474,7 +477,7 @@ enum CacheRecord {
     static let sealOffset = 80
 
     /// The record of `digest` read from the file in the state `stamp`.
-    static func pack(_ stamp: FileStamp, _ digest: SHA256Digest) -> [UInt8] {
+    package static func pack(_ stamp: FileStamp, _ digest: SHA256Digest) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
             let record = UnsafeMutableRawBufferPointer(buffer)
             func put(_ value: UInt64, at offset: Int) {
@@ -496,7 +499,7 @@ enum CacheRecord {
 
     /// The digest `record` holds when it describes exactly `stamp` (whose device and inode are the
     /// row's key) and its seal holds; `nil` otherwise. Compared in place, field by field.
-    static func digest(_ record: UnsafeRawBufferPointer, matching stamp: FileStamp) -> FileDigest? {
+    package static func digest(_ record: UnsafeRawBufferPointer, matching stamp: FileStamp) -> FileDigest? {
         guard record.count == byteCount else { return nil }
         func field(_ offset: Int) -> UInt64 {
             UInt64(littleEndian: record.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
