@@ -162,8 +162,8 @@ public struct TreeWalker: Sendable {
 
         /// `listed(_:)` of runs of names claimed from `next` (the first position not yet
         /// claimed) until none is left, each run with its first position.
-        func listed(claiming next: Locked<Int>) -> [(start: Int, listed: [Listed])] {
-            var runs: [(start: Int, listed: [Listed])] = []
+        func listed(claiming next: Locked<Int>) -> [Run] {
+            var runs: [Run] = []
             while true {
                 let start = next.withLock { position in
                     defer { position = min(names.count, position + Self.namesPerRun) }
@@ -183,40 +183,84 @@ public struct TreeWalker: Sendable {
         }
     }
 
-    /// A folder's names, sorted, and an error for each name that is not UTF-8.
-    private typealias Listing = (names: [String], invalid: [FileError])
+    /// Names looked at in a row, and the position of the first.
+    private typealias Run = (start: Int, listed: [Listed])
+
+    /// The names of a listed folder ready to be looked at, and an error for each name that is not UTF-8.
+    private typealias Listing = (names: FolderNames, invalid: [FileError])
 
     /// The next folder a walk will enter after the one it is entering, named so the helper
-    /// thread can open and list it ahead of its turn (`Prelisted`).
+    /// thread can open and list it ahead of its turn, and look at its names (`walkAhead`).
     private struct NextFolder: Sendable {
         /// The folder holding it, which the walk is listing.
         let parent: DirectoryHandle
         let name: String
         /// Its position among the names of `parent`.
         let position: Int
+        /// Where it is, and its path relative to the walk's root: what the walk gives it on entering it.
+        let place: Place
+        let relative: String
         let displayPath: String
-
-        /// Opens the folder (without following a link) and lists it; `nil` when it cannot be
-        /// opened, which the walk then meets again in its turn.
-        func prelist() -> Prelisted? {
-            guard case .success(let directory) = parent.subdirectory(name) else { return nil }
-            return Prelisted(
-                position: position, directory: directory,
-                listing: Result { () throws(FileError) in try directory.entries(displayPath: displayPath) })
-        }
     }
 
-    /// A folder opened and listed ahead of its turn: the walk uses it when it reaches the name
-    /// at `position` of the folder holding it, exactly where it would have opened and listed it.
+    /// A folder opened and listed ahead of its turn: the walk uses it when it reaches the folder,
+    /// exactly where it would have opened and listed it.
     private struct Prelisted: Sendable {
-        let position: Int
         let directory: DirectoryHandle
         let listing: Result<Listing, FileError>
+        /// The first of its names not yet claimed, when the helper looks at runs of them (a folder
+        /// of at least `namesToSplit` names); the walk joins in when it enters the folder.
+        let claims: Locked<Int>?
+    }
+
+    /// The work on the next folder under way on the helper (`walkAhead`): the folder, published
+    /// as soon as it is listed, and the runs of its names the helper looked at.
+    private struct AheadWork: Sendable {
+        /// The folder's position among the names of the folder holding it.
+        let position: Int
+        /// Receives the folder once, listed; `nil` when it could not be opened.
+        let published: BoundedChannel<Prelisted?>
+        let runs: Pending<[Run]>
+    }
+
+    /// What the walk finds of a folder done ahead when it enters it.
+    private struct EarlyFolder {
+        let prelisted: Prelisted
+        /// The runs the helper looked at; to be waited for once `prelisted.claims` is used up.
+        let runs: Pending<[Run]>
+    }
+
+    /// On the helper: opens `next` (without following a link) and lists it, publishes it, and for
+    /// a folder to be split looks at runs of its names until none is left, while the walk's own
+    /// thread is still taking the names of the folder before it.
+    ///
+    /// The walk joins in the claiming when it enters the folder; until then nothing here is seen
+    /// by anyone, and a folder the walk does not enter costs only the `fstatat`s. A folder that
+    /// cannot be opened is published as `nil`: the walk meets it again in its turn.
+    private func walkAhead(_ next: NextFolder, displayPrefix: String, publishing published: BoundedChannel<Prelisted?>) -> [Run] {
+        guard case .success(let directory) = next.parent.subdirectory(next.name) else {
+            published.send(nil)
+            return []
+        }
+        let listing = Result { () throws(FileError) in
+            let found = try directory.entries(displayPath: next.displayPath)
+            let names = FolderNames(
+                names: found.names, directory: directory, place: next.place, relative: next.relative,
+                displayPrefix: displayPrefix, stampContext: FileStamp.listingContext(ofDirectory: directory.fd), ignore: ignore)
+            return (names: names, invalid: found.invalid)
+        }
+        guard case .success(let found) = listing, found.names.names.count >= namesToSplit else {
+            published.send(Prelisted(directory: directory, listing: listing, claims: nil))
+            return []
+        }
+        let claims = Locked(0)
+        published.send(Prelisted(directory: directory, listing: listing, claims: claims))
+        return found.names.listed(claiming: claims)
     }
 
     /// Lists `directory` (at `place`) whose files are named `relative` + "/" + name relative to
-    /// the walk's root (`relative` is empty at the root); `early` is its listing if it was made
-    /// ahead (`Prelisted`).
+    /// the walk's root (`relative` is empty at the root); `early` is what was done ahead for it
+    /// (`walkAhead`): its listing, and runs of its names looked at.
     ///
     /// A folder of many names is looked at by two threads, each taking runs of names as it is
     /// free (`FolderNames.listed(claiming:)`): a re-sign through the digest cache does little
@@ -226,33 +270,44 @@ public struct TreeWalker: Sendable {
     /// it meets them, so the order is the serial walk's.
     ///
     /// A folder with no folder or link in it (a leaf: the walk will not enter anything from it)
-    /// has the helper open and list `ahead`, the folder the walk enters after this one, while
-    /// this thread takes the names: the helper has nothing else to do then, and the listing
-    /// leaves this thread. Only a leaf, and `ahead` only in a folder without links, so that
-    /// nothing else is given to the helper until `ahead` is entered: it has one piece of work
-    /// at a time.
+    /// has the helper open and list `ahead`, the folder the walk enters after this one, and start
+    /// on its names, while this thread takes the names: the helper has nothing else to do then,
+    /// and the listing leaves this thread. When the walk enters `ahead` it claims runs with the
+    /// helper until none is left, and the helper is never idle while names are left. Only a leaf,
+    /// and `ahead` only in a folder without links, so that nothing else is given to the helper
+    /// until `ahead` is entered: it has one piece of work at a time.
     ///
-    /// - Returns: the listing of `ahead` under way on the helper, if it was started.
+    /// - Returns: the work on `ahead` under way on the helper, if it was started.
     private func walk<Collector>(
-        _ place: Place, directory: DirectoryHandle, relative: String, early: Result<Listing, FileError>? = nil,
+        _ place: Place, directory: DirectoryHandle, relative: String, early: EarlyFolder? = nil,
         ahead: NextFolder? = nil, state: inout WalkState<Collector>
-    ) -> Pending<Prelisted?>? {
+    ) -> AheadWork? {
         let displayHere = relative.isEmpty ? state.displayPrefix : state.display(relative)
         let listing: Listing
         do {
-            listing = try (early ?? Result { () throws(FileError) in try directory.entries(displayPath: displayHere) }).get()
+            if let early {
+                listing = try early.prelisted.listing.get()
+            } else {
+                let found = try directory.entries(displayPath: displayHere)
+                // One `fstat`/`fstatfs` per folder lets every file's listing double as its cache stamp.
+                let names = FolderNames(
+                    names: found.names, directory: directory, place: place, relative: relative, displayPrefix: state.displayPrefix,
+                    stampContext: FileStamp.listingContext(ofDirectory: directory.fd), ignore: ignore)
+                listing = (names, found.invalid)
+            }
         } catch {
             state.collector.failure(error)
             return nil
         }
         for error in listing.invalid { state.collector.failure(error) }
-        // One `fstat`/`fstatfs` per folder lets every file's listing double as its cache stamp.
-        let folder = FolderNames(
-            names: listing.names, directory: directory, place: place, relative: relative, displayPrefix: state.displayPrefix,
-            stampContext: FileStamp.listingContext(ofDirectory: directory.fd), ignore: ignore)
+        let folder = listing.names
         let count = folder.names.count
-        var runs: [(start: Int, listed: [Listed])]
-        if count >= namesToSplit, let helper = state.helperThread() {
+        var runs: [Run]
+        if let early, let claims = early.prelisted.claims {
+            // The helper has been looking at runs of names since it listed the folder: join in.
+            let mine = folder.listed(claiming: claims)
+            runs = (mine + early.runs.value()).sorted { $0.start < $1.start }
+        } else if count >= namesToSplit, let helper = state.helperThread() {
             // Runs of names go to whichever thread is free, so neither waits long for the other.
             let next = Locked(0)
             let (theirs, mine) = helper.alongside({ folder.listed(claiming: next) }, { folder.listed(claiming: next) })
@@ -274,13 +329,16 @@ public struct TreeWalker: Sendable {
             }
         }
         if hasLinks { folders = [] }
-        var aheadListing: Pending<Prelisted?>?
+        var aheadWork: AheadWork?
         if !hasLinks, folders.isEmpty, let ahead, let helper = state.helperThread() {
-            aheadListing = helper.start { ahead.prelist() }
+            let published = BoundedChannel<Prelisted?>(capacity: 1)
+            let displayPrefix = state.displayPrefix
+            let runs = helper.start { self.walkAhead(ahead, displayPrefix: displayPrefix, publishing: published) }
+            aheadWork = AheadWork(position: ahead.position, published: published, runs: runs)
         }
         var nextFolderIndex = 0
-        // The listing of the next folder of this one, if it is under way, and its position.
-        var pending: (position: Int, listing: Pending<Prelisted?>)?
+        // The work on the next folder of this one, if it is under way.
+        var pending: AheadWork?
         for run in runs.indices {
             let start = runs[run].start
             for index in runs[run].listed.indices {
@@ -293,9 +351,11 @@ public struct TreeWalker: Sendable {
                     continue
                 }
                 if ignore(relativePath, true) { continue }
-                let prelisted = pending.flatMap { $0.position == position ? $0.listing.value() : nil }
+                let early = pending.flatMap { work in
+                    work.position == position ? work.published.receive().map { EarlyFolder(prelisted: $0, runs: work.runs) } : nil
+                }
                 pending = nil
-                switch prelisted.map({ Result<DirectoryHandle, Errno>.success($0.directory) }) ?? directory.subdirectory(name) {
+                switch early.map({ Result<DirectoryHandle, Errno>.success($0.prelisted.directory) }) ?? directory.subdirectory(name) {
                 case .success(let sub):
                     // The next folder of this one not ignored, to be listed ahead while this one is walked.
                     var ahead: NextFolder?
@@ -305,20 +365,20 @@ public struct TreeWalker: Sendable {
                         guard candidate > position else { continue }
                         let path = joinPath(relative, folder.names[candidate])
                         if !ignore(path, true) {
-                            ahead = NextFolder(parent: directory, name: folder.names[candidate], position: candidate, displayPath: state.display(path))
+                            ahead = NextFolder(
+                                parent: directory, name: folder.names[candidate], position: candidate,
+                                place: place.appending(folder.names[candidate]), relative: path, displayPath: state.display(path))
                         }
                     }
                     state.visiting.insert([status.device, status.inode])
-                    let listing = walk(
-                        place.appending(name), directory: sub, relative: relativePath, early: prelisted?.listing, ahead: ahead, state: &state)
-                    if let ahead, let listing { pending = (ahead.position, listing) }
+                    pending = walk(place.appending(name), directory: sub, relative: relativePath, early: early, ahead: ahead, state: &state)
                     state.visiting.remove([status.device, status.inode])
                 case .failure(let failure):
                     state.collector.failure(FileError(path: state.display(relativePath), reason: .system(failure.code)))
                 }
             }
         }
-        return aheadListing
+        return aheadWork
     }
 
     /// Takes one looked-at name of `directory` that is not a folder: a file's job goes to the
