@@ -161,11 +161,14 @@ public struct TreeWalker: Sendable {
         static let namesPerRun = 64
 
         /// `listed(_:)` of runs of names claimed from `next` (the first position not yet
-        /// claimed) until none is left, each run with its first position.
-        func listed(claiming next: Locked<Int>) -> [Run] {
+        /// claimed) until none is left, or only the last `leaving` (for the other thread), each
+        /// run with its first position.
+        func listed(claiming next: Locked<Int>, leaving: Int = 0) -> [Run] {
             var runs: [Run] = []
+            let end = names.count - leaving
             while true {
                 let start = next.withLock { position in
+                    guard position < end else { return names.count }
                     defer { position = min(names.count, position + Self.namesPerRun) }
                     return position
                 }
@@ -214,34 +217,34 @@ public struct TreeWalker: Sendable {
     }
 
     /// The work on the next folder under way on the helper (`walkAhead`): the folder, published
-    /// as soon as it is listed, and the runs of its names the helper looked at.
+    /// as soon as it is listed, the runs of its names the helper looked at, and the folder after
+    /// it, listed on the way (`Prelisted`), if any.
     private struct AheadWork: Sendable {
         /// The folder's position among the names of the folder holding it.
         let position: Int
         /// Receives the folder once, listed; `nil` when it could not be opened.
-        let published: BoundedChannel<Prelisted?>
-        let runs: Pending<[Run]>
+        let published = BoundedChannel<Prelisted?>(capacity: 1)
+        /// Receives the runs the helper looked at, once it stops looking.
+        let runs = BoundedChannel<[Run]>(capacity: 1)
+        /// The folder after this one, listed by the helper once it had left the last names of
+        /// this one to the walk's thread; read only by the helper's next piece of work.
+        let after = Locked<(position: Int, prelisted: Prelisted)?>(nil)
     }
 
     /// What the walk finds of a folder done ahead when it enters it.
     private struct EarlyFolder {
         let prelisted: Prelisted
-        /// The runs the helper looked at; to be waited for once `prelisted.claims` is used up.
-        let runs: Pending<[Run]>
+        let work: AheadWork
     }
 
-    /// On the helper: opens `next` (without following a link) and lists it, publishes it, and for
-    /// a folder to be split looks at runs of its names until none is left, while the walk's own
-    /// thread is still taking the names of the folder before it.
-    ///
-    /// The walk joins in the claiming when it enters the folder; until then nothing here is seen
-    /// by anyone, and a folder the walk does not enter costs only the `fstatat`s. A folder that
-    /// cannot be opened is published as `nil`: the walk meets it again in its turn.
-    private func walkAhead(_ next: NextFolder, displayPrefix: String, publishing published: BoundedChannel<Prelisted?>) -> [Run] {
-        guard case .success(let directory) = next.parent.subdirectory(next.name) else {
-            published.send(nil)
-            return []
-        }
+    /// How many names of a folder the helper leaves to the walk's thread when it goes on to list
+    /// the folder after it: about what the walk's thread needs to stay busy while the helper lists.
+    private static let namesLeftWhileListing = 2 * FolderNames.namesPerRun
+
+    /// Opens `next` (without following a link) and lists it; `nil` when it cannot be opened, which
+    /// the walk then meets again in its turn. A folder to be split gets a counter of claimed names.
+    private func prelist(_ next: NextFolder, displayPrefix: String) -> Prelisted? {
+        guard case .success(let directory) = next.parent.subdirectory(next.name) else { return nil }
         let listing = Result { () throws(FileError) in
             let found = try directory.entries(displayPath: next.displayPath)
             let names = FolderNames(
@@ -249,18 +252,44 @@ public struct TreeWalker: Sendable {
                 displayPrefix: displayPrefix, stampContext: FileStamp.listingContext(ofDirectory: directory.fd), ignore: ignore)
             return (names: names, invalid: found.invalid)
         }
-        guard case .success(let found) = listing, found.names.names.count >= namesToSplit else {
-            published.send(Prelisted(directory: directory, listing: listing, claims: nil))
-            return []
+        let split = (try? listing.get()).map { $0.names.names.count >= namesToSplit } ?? false
+        return Prelisted(directory: directory, listing: listing, claims: split ? Locked(0) : nil)
+    }
+
+    /// On the helper: publishes `next` listed (by the piece of work before, as its `after`, or
+    /// now), and for a folder to be split looks at runs of its names while the walk's own thread
+    /// is still taking the names of the folder before it; the walk joins in when it enters it.
+    ///
+    /// When the walk will enter `after` next (if `next` turns out a leaf), the helper leaves the
+    /// last names of `next` to the walk's thread and lists `after` meanwhile, unless its own runs
+    /// met a folder or link. The walk gives the helper `after` only once it has seen `next` is a
+    /// leaf without links; otherwise the listing is dropped unused.
+    ///
+    /// Until the walk enters a folder nothing done for it here is seen by anyone, and a folder
+    /// the walk does not enter costs only a listing and `fstatat`s.
+    private func walkAhead(
+        _ next: NextFolder, listed: Locked<(position: Int, prelisted: Prelisted)?>?, after: NextFolder?, displayPrefix: String,
+        work: AheadWork
+    ) {
+        let early = listed?.withLock { $0.take() }.flatMap { $0.position == next.position ? $0.prelisted : nil }
+        let prelisted = early ?? prelist(next, displayPrefix: displayPrefix)
+        work.published.send(prelisted)
+        guard let prelisted, let claims = prelisted.claims, case .success(let listing) = prelisted.listing else {
+            work.runs.send([])
+            return
         }
-        let claims = Locked(0)
-        published.send(Prelisted(directory: directory, listing: listing, claims: claims))
-        return found.names.listed(claiming: claims)
+        let runs = listing.names.listed(claiming: claims, leaving: after == nil ? 0 : Self.namesLeftWhileListing)
+        let leadsOn = runs.contains { $0.listed.contains { $0.leadsOn != nil } }
+        work.runs.send(runs)
+        guard let after, !leadsOn else { return }
+        guard let listed = prelist(after, displayPrefix: displayPrefix) else { return }
+        work.after.withLock { $0 = (after.position, listed) }
     }
 
     /// Lists `directory` (at `place`) whose files are named `relative` + "/" + name relative to
     /// the walk's root (`relative` is empty at the root); `early` is what was done ahead for it
-    /// (`walkAhead`): its listing, and runs of its names looked at.
+    /// (`walkAhead`): its listing, and runs of its names looked at. `afterAhead` is the folder the
+    /// walk enters after `ahead`, for the helper to list on the way.
     ///
     /// A folder of many names is looked at by two threads, each taking runs of names as it is
     /// free (`FolderNames.listed(claiming:)`): a re-sign through the digest cache does little
@@ -280,7 +309,7 @@ public struct TreeWalker: Sendable {
     /// - Returns: the work on `ahead` under way on the helper, if it was started.
     private func walk<Collector>(
         _ place: Place, directory: DirectoryHandle, relative: String, early: EarlyFolder? = nil,
-        ahead: NextFolder? = nil, state: inout WalkState<Collector>
+        ahead: NextFolder? = nil, afterAhead: NextFolder? = nil, state: inout WalkState<Collector>
     ) -> AheadWork? {
         let displayHere = relative.isEmpty ? state.displayPrefix : state.display(relative)
         let listing: Listing
@@ -306,7 +335,7 @@ public struct TreeWalker: Sendable {
         if let early, let claims = early.prelisted.claims {
             // The helper has been looking at runs of names since it listed the folder: join in.
             let mine = folder.listed(claiming: claims)
-            runs = (mine + early.runs.value()).sorted { $0.start < $1.start }
+            runs = (mine + early.work.runs.receive()).sorted { $0.start < $1.start }
         } else if count >= namesToSplit, let helper = state.helperThread() {
             // Runs of names go to whichever thread is free, so neither waits long for the other.
             let next = Locked(0)
@@ -331,12 +360,15 @@ public struct TreeWalker: Sendable {
         if hasLinks { folders = [] }
         var aheadWork: AheadWork?
         if !hasLinks, folders.isEmpty, let ahead, let helper = state.helperThread() {
-            let published = BoundedChannel<Prelisted?>(capacity: 1)
-            let displayPrefix = state.displayPrefix
-            let runs = helper.start { self.walkAhead(ahead, displayPrefix: displayPrefix, publishing: published) }
-            aheadWork = AheadWork(position: ahead.position, published: published, runs: runs)
+            let work = AheadWork(position: ahead.position)
+            let (displayPrefix, listed) = (state.displayPrefix, early?.work.after)
+            _ = helper.start { self.walkAhead(ahead, listed: listed, after: afterAhead, displayPrefix: displayPrefix, work: work) }
+            aheadWork = work
         }
         var nextFolderIndex = 0
+        // The next two folders of this one not ignored, from the one being entered on: the next
+        // is listed ahead while this one is walked, and the one after it on the way.
+        var upcoming: [NextFolder] = []
         // The work on the next folder of this one, if it is under way.
         var pending: AheadWork?
         for run in runs.indices {
@@ -352,26 +384,27 @@ public struct TreeWalker: Sendable {
                 }
                 if ignore(relativePath, true) { continue }
                 let early = pending.flatMap { work in
-                    work.position == position ? work.published.receive().map { EarlyFolder(prelisted: $0, runs: work.runs) } : nil
+                    work.position == position ? work.published.receive().map { EarlyFolder(prelisted: $0, work: work) } : nil
                 }
                 pending = nil
                 switch early.map({ Result<DirectoryHandle, Errno>.success($0.prelisted.directory) }) ?? directory.subdirectory(name) {
                 case .success(let sub):
-                    // The next folder of this one not ignored, to be listed ahead while this one is walked.
-                    var ahead: NextFolder?
-                    while ahead == nil, nextFolderIndex < folders.count {
+                    upcoming.removeAll { $0.position <= position }
+                    while upcoming.count < 2, nextFolderIndex < folders.count {
                         let candidate = folders[nextFolderIndex]
                         nextFolderIndex += 1
                         guard candidate > position else { continue }
                         let path = joinPath(relative, folder.names[candidate])
                         if !ignore(path, true) {
-                            ahead = NextFolder(
+                            upcoming.append(NextFolder(
                                 parent: directory, name: folder.names[candidate], position: candidate,
-                                place: place.appending(folder.names[candidate]), relative: path, displayPath: state.display(path))
+                                place: place.appending(folder.names[candidate]), relative: path, displayPath: state.display(path)))
                         }
                     }
                     state.visiting.insert([status.device, status.inode])
-                    pending = walk(place.appending(name), directory: sub, relative: relativePath, early: early, ahead: ahead, state: &state)
+                    pending = walk(
+                        place.appending(name), directory: sub, relative: relativePath, early: early, ahead: upcoming.first,
+                        afterAhead: upcoming.dropFirst().first, state: &state)
                     state.visiting.remove([status.device, status.inode])
                 case .failure(let failure):
                     state.collector.failure(FileError(path: state.display(relativePath), reason: .system(failure.code)))

@@ -157,48 +157,50 @@ private func describeFully(_ items: [WalkItem]) -> [String] {
 
     /// A folder that goes away after it was opened and listed ahead is walked as it was listed
     /// (its names are looked at through the open folder); one that goes away before the helper
-    /// opens it is reported as missing, as the serial walk reports it.
-    @Test(arguments: [false, true])
-    func aFolderThatVanishesAroundItsPrelistingIsWalkedOrReported(afterPrelisting: Bool) throws {
+    /// opens it is reported as missing, as the serial walk reports it. "b" is listed ahead while
+    /// "a" is taken, "c" on the way while the helper leaves the last names of "b" to the walk.
+    @Test(arguments: ["b", "c"], [false, true])
+    func aFolderThatVanishesAroundItsPrelistingIsWalkedOrReported(moved: String, afterPrelisting: Bool) throws {
         let folder = try TemporaryFolder()
         for sibling in ["a", "b", "c"] {
-            for inner in 0..<70 { try folder.write("m/p/\(sibling)/f\(inner)", "\(inner)") }
+            for inner in 0..<300 { try folder.write("m/p/\(sibling)/f\(inner)", "\(inner)") }
         }
-        /// Counts the checks of "p/b" as a folder, notes whether a file in it was checked, and
-        /// moves "p/b" away at the check given: the first (naming it as the next folder, before
-        /// the helper is given it) or the second (entering it, once the helper is looking at it).
+        /// Counts the checks of the folder as a folder, notes whether a file in it was checked, and
+        /// moves it away at the check given: the first (naming it as a folder to list ahead,
+        /// before the helper is given it) or the second (entering it, once the helper is looking
+        /// at its names).
         final class Mover: Sendable {
             let state = Locked((checks: 0, sawFile: false))
+            let path: String
             let from: String
             let to: String
             let atCheck: Int
             let waitsForHelper: Bool
-            init(from: String, to: String, atCheck: Int, waitsForHelper: Bool) {
-                (self.from, self.to, self.atCheck, self.waitsForHelper) = (from, to, atCheck, waitsForHelper)
+            init(path: String, from: String, to: String, atCheck: Int, waitsForHelper: Bool) {
+                (self.path, self.from, self.to, self.atCheck, self.waitsForHelper) = (path, from, to, atCheck, waitsForHelper)
             }
-            func ignore(_ path: String, _ isDirectory: Bool) -> Bool {
-                if path.hasPrefix("p/b/") { state.withLock { $0.sawFile = true } }
-                guard path == "p/b", isDirectory else { return false }
+            func ignore(_ checked: String, _ isDirectory: Bool) -> Bool {
+                if checked.hasPrefix(path + "/") { state.withLock { $0.sawFile = true } }
+                guard checked == path, isDirectory else { return false }
                 let check = state.withLock { state in
                     state.checks += 1
                     return state.checks
                 }
                 guard check == atCheck else { return false }
                 if waitsForHelper {
-                    // The helper looks at "p/b"'s names while this thread waits here.
+                    // The helper looks at the folder's names while this thread waits here.
                     for _ in 0..<10_000 where !state.withLock({ $0.sawFile }) { usleep(1_000) }
-                    #expect(state.withLock { $0.sawFile }, "the helper never looked at p/b")
+                    #expect(state.withLock { $0.sawFile }, "the helper never looked at \(path)")
                 }
                 #expect(rename(from, to) == 0)
                 return false
             }
         }
-        let base = TreeWalker(linkPolicy: .refuse)
-        var serialWalker = base
+        let (path, from, to) = ("p/" + moved, folder.url("m/p/" + moved), folder.url("moved"))
+        var serialWalker = TreeWalker(linkPolicy: .refuse)
         serialWalker.usesHelperThread = false
         for split in [1, 64] {
-            let mover = Mover(
-                from: folder.url("m/p/b"), to: folder.url("moved"), atCheck: afterPrelisting ? 2 : 1, waitsForHelper: afterPrelisting)
+            let mover = Mover(path: path, from: from, to: to, atCheck: afterPrelisting ? 2 : 1, waitsForHelper: afterPrelisting)
             var walker = TreeWalker(linkPolicy: .refuse, ignore: mover.ignore)
             walker.namesToSplit = split
             let expected: [String]
@@ -206,16 +208,16 @@ private func describeFully(_ items: [WalkItem]) -> [String] {
                 // As the tree was when listed ahead.
                 expected = describeFully(try serialWalker.walk(path: folder.url("m"), displayPrefix: "m"))
             } else {
-                let serialMover = Mover(from: folder.url("m/p/b"), to: folder.url("moved"), atCheck: 1, waitsForHelper: false)
+                let serialMover = Mover(path: path, from: from, to: to, atCheck: 1, waitsForHelper: false)
                 var serial = TreeWalker(linkPolicy: .refuse, ignore: serialMover.ignore)
                 serial.usesHelperThread = false
                 expected = describeFully(try serial.walk(path: folder.url("m"), displayPrefix: "m"))
-                #expect(expected.contains("error m/p/b: No such file or directory"))
-                #expect(rename(folder.url("moved"), folder.url("m/p/b")) == 0)
+                #expect(expected.contains("error m/\(path): No such file or directory"))
+                #expect(rename(to, from) == 0)
             }
             let items = describeFully(try walker.walk(path: folder.url("m"), displayPrefix: "m"))
             #expect(items == expected, "split from \(split)")
-            #expect(rename(folder.url("moved"), folder.url("m/p/b")) == 0)
+            #expect(rename(to, from) == 0)
         }
     }
 
