@@ -161,11 +161,14 @@ public struct TreeWalker: Sendable {
         static let namesPerRun = 64
 
         /// `listed(_:)` of runs of names claimed from `next` (the first position not yet
-        /// claimed) until none is left, each run with its first position.
-        func listed(claiming next: Locked<Int>) -> [(start: Int, listed: [Listed])] {
-            var runs: [(start: Int, listed: [Listed])] = []
+        /// claimed) until none is left, or only the last `leaving` (for the other thread), each
+        /// run with its first position.
+        func listed(claiming next: Locked<Int>, leaving: Int = 0) -> [Run] {
+            var runs: [Run] = []
+            let end = names.count - leaving
             while true {
                 let start = next.withLock { position in
+                    guard position < end else { return names.count }
                     defer { position = min(names.count, position + Self.namesPerRun) }
                     return position
                 }
@@ -183,40 +186,110 @@ public struct TreeWalker: Sendable {
         }
     }
 
-    /// A folder's names, sorted, and an error for each name that is not UTF-8.
-    private typealias Listing = (names: [String], invalid: [FileError])
+    /// Names looked at in a row, and the position of the first.
+    private typealias Run = (start: Int, listed: [Listed])
+
+    /// The names of a listed folder ready to be looked at, and an error for each name that is not UTF-8.
+    private typealias Listing = (names: FolderNames, invalid: [FileError])
 
     /// The next folder a walk will enter after the one it is entering, named so the helper
-    /// thread can open and list it ahead of its turn (`Prelisted`).
+    /// thread can open and list it ahead of its turn, and look at its names (`walkAhead`).
     private struct NextFolder: Sendable {
         /// The folder holding it, which the walk is listing.
         let parent: DirectoryHandle
         let name: String
         /// Its position among the names of `parent`.
         let position: Int
+        /// Where it is, and its path relative to the walk's root: what the walk gives it on entering it.
+        let place: Place
+        let relative: String
         let displayPath: String
-
-        /// Opens the folder (without following a link) and lists it; `nil` when it cannot be
-        /// opened, which the walk then meets again in its turn.
-        func prelist() -> Prelisted? {
-            guard case .success(let directory) = parent.subdirectory(name) else { return nil }
-            return Prelisted(
-                position: position, directory: directory,
-                listing: Result { () throws(FileError) in try directory.entries(displayPath: displayPath) })
-        }
     }
 
-    /// A folder opened and listed ahead of its turn: the walk uses it when it reaches the name
-    /// at `position` of the folder holding it, exactly where it would have opened and listed it.
+    /// A folder opened and listed ahead of its turn: the walk uses it when it reaches the folder,
+    /// exactly where it would have opened and listed it.
     private struct Prelisted: Sendable {
-        let position: Int
         let directory: DirectoryHandle
         let listing: Result<Listing, FileError>
+        /// The first of its names not yet claimed, when the helper looks at runs of them (a folder
+        /// of at least `namesToSplit` names); the walk joins in when it enters the folder.
+        let claims: Locked<Int>?
+    }
+
+    /// The work on the next folder under way on the helper (`walkAhead`): the folder, published
+    /// as soon as it is listed, the runs of its names the helper looked at, and the folder after
+    /// it, listed on the way (`Prelisted`), if any.
+    private struct AheadWork: Sendable {
+        /// The folder's position among the names of the folder holding it.
+        let position: Int
+        /// Receives the folder once, listed; `nil` when it could not be opened.
+        let published = BoundedChannel<Prelisted?>(capacity: 1)
+        /// Receives the runs the helper looked at, once it stops looking.
+        let runs = BoundedChannel<[Run]>(capacity: 1)
+        /// The folder after this one, listed by the helper once it had left the last names of
+        /// this one to the walk's thread; read only by the helper's next piece of work.
+        let after = Locked<(position: Int, prelisted: Prelisted)?>(nil)
+    }
+
+    /// What the walk finds of a folder done ahead when it enters it.
+    private struct EarlyFolder {
+        let prelisted: Prelisted
+        let work: AheadWork
+    }
+
+    /// How many names of a folder the helper leaves to the walk's thread when it goes on to list
+    /// the folder after it: about what the walk's thread needs to stay busy while the helper lists.
+    private static let namesLeftWhileListing = 2 * FolderNames.namesPerRun
+
+    /// Opens `next` (without following a link) and lists it; `nil` when it cannot be opened, which
+    /// the walk then meets again in its turn. A folder to be split gets a counter of claimed names.
+    private func prelist(_ next: NextFolder, displayPrefix: String) -> Prelisted? {
+        guard case .success(let directory) = next.parent.subdirectory(next.name) else { return nil }
+        let listing = Result { () throws(FileError) in
+            let found = try directory.entries(displayPath: next.displayPath)
+            let names = FolderNames(
+                names: found.names, directory: directory, place: next.place, relative: next.relative,
+                displayPrefix: displayPrefix, stampContext: FileStamp.listingContext(ofDirectory: directory.fd), ignore: ignore)
+            return (names: names, invalid: found.invalid)
+        }
+        let split = (try? listing.get()).map { $0.names.names.count >= namesToSplit } ?? false
+        return Prelisted(directory: directory, listing: listing, claims: split ? Locked(0) : nil)
+    }
+
+    /// On the helper: publishes `next` listed (by the piece of work before, as its `after`, or
+    /// now), and for a folder to be split looks at runs of its names while the walk's own thread
+    /// is still taking the names of the folder before it; the walk joins in when it enters it.
+    ///
+    /// When the walk will enter `after` next (if `next` turns out a leaf), the helper leaves the
+    /// last names of `next` to the walk's thread and lists `after` meanwhile, unless its own runs
+    /// met a folder or link. The walk gives the helper `after` only once it has seen `next` is a
+    /// leaf without links; otherwise the listing is dropped unused.
+    ///
+    /// Until the walk enters a folder nothing done for it here is seen by anyone, and a folder
+    /// the walk does not enter costs only a listing and `fstatat`s.
+    private func walkAhead(
+        _ next: NextFolder, listed: Locked<(position: Int, prelisted: Prelisted)?>?, after: NextFolder?, displayPrefix: String,
+        work: AheadWork
+    ) {
+        let early = listed?.withLock { $0.take() }.flatMap { $0.position == next.position ? $0.prelisted : nil }
+        let prelisted = early ?? prelist(next, displayPrefix: displayPrefix)
+        work.published.send(prelisted)
+        guard let prelisted, let claims = prelisted.claims, case .success(let listing) = prelisted.listing else {
+            work.runs.send([])
+            return
+        }
+        let runs = listing.names.listed(claiming: claims, leaving: after == nil ? 0 : Self.namesLeftWhileListing)
+        let leadsOn = runs.contains { $0.listed.contains { $0.leadsOn != nil } }
+        work.runs.send(runs)
+        guard let after, !leadsOn else { return }
+        guard let listed = prelist(after, displayPrefix: displayPrefix) else { return }
+        work.after.withLock { $0 = (after.position, listed) }
     }
 
     /// Lists `directory` (at `place`) whose files are named `relative` + "/" + name relative to
-    /// the walk's root (`relative` is empty at the root); `early` is its listing if it was made
-    /// ahead (`Prelisted`).
+    /// the walk's root (`relative` is empty at the root); `early` is what was done ahead for it
+    /// (`walkAhead`): its listing, and runs of its names looked at. `afterAhead` is the folder the
+    /// walk enters after `ahead`, for the helper to list on the way.
     ///
     /// A folder of many names is looked at by two threads, each taking runs of names as it is
     /// free (`FolderNames.listed(claiming:)`): a re-sign through the digest cache does little
@@ -226,33 +299,44 @@ public struct TreeWalker: Sendable {
     /// it meets them, so the order is the serial walk's.
     ///
     /// A folder with no folder or link in it (a leaf: the walk will not enter anything from it)
-    /// has the helper open and list `ahead`, the folder the walk enters after this one, while
-    /// this thread takes the names: the helper has nothing else to do then, and the listing
-    /// leaves this thread. Only a leaf, and `ahead` only in a folder without links, so that
-    /// nothing else is given to the helper until `ahead` is entered: it has one piece of work
-    /// at a time.
+    /// has the helper open and list `ahead`, the folder the walk enters after this one, and start
+    /// on its names, while this thread takes the names: the helper has nothing else to do then,
+    /// and the listing leaves this thread. When the walk enters `ahead` it claims runs with the
+    /// helper until none is left, and the helper is never idle while names are left. Only a leaf,
+    /// and `ahead` only in a folder without links, so that nothing else is given to the helper
+    /// until `ahead` is entered: it has one piece of work at a time.
     ///
-    /// - Returns: the listing of `ahead` under way on the helper, if it was started.
+    /// - Returns: the work on `ahead` under way on the helper, if it was started.
     private func walk<Collector>(
-        _ place: Place, directory: DirectoryHandle, relative: String, early: Result<Listing, FileError>? = nil,
-        ahead: NextFolder? = nil, state: inout WalkState<Collector>
-    ) -> Pending<Prelisted?>? {
+        _ place: Place, directory: DirectoryHandle, relative: String, early: EarlyFolder? = nil,
+        ahead: NextFolder? = nil, afterAhead: NextFolder? = nil, state: inout WalkState<Collector>
+    ) -> AheadWork? {
         let displayHere = relative.isEmpty ? state.displayPrefix : state.display(relative)
         let listing: Listing
         do {
-            listing = try (early ?? Result { () throws(FileError) in try directory.entries(displayPath: displayHere) }).get()
+            if let early {
+                listing = try early.prelisted.listing.get()
+            } else {
+                let found = try directory.entries(displayPath: displayHere)
+                // One `fstat`/`fstatfs` per folder lets every file's listing double as its cache stamp.
+                let names = FolderNames(
+                    names: found.names, directory: directory, place: place, relative: relative, displayPrefix: state.displayPrefix,
+                    stampContext: FileStamp.listingContext(ofDirectory: directory.fd), ignore: ignore)
+                listing = (names, found.invalid)
+            }
         } catch {
             state.collector.failure(error)
             return nil
         }
         for error in listing.invalid { state.collector.failure(error) }
-        // One `fstat`/`fstatfs` per folder lets every file's listing double as its cache stamp.
-        let folder = FolderNames(
-            names: listing.names, directory: directory, place: place, relative: relative, displayPrefix: state.displayPrefix,
-            stampContext: FileStamp.listingContext(ofDirectory: directory.fd), ignore: ignore)
+        let folder = listing.names
         let count = folder.names.count
-        var runs: [(start: Int, listed: [Listed])]
-        if count >= namesToSplit, let helper = state.helperThread() {
+        var runs: [Run]
+        if let early, let claims = early.prelisted.claims {
+            // The helper has been looking at runs of names since it listed the folder: join in.
+            let mine = folder.listed(claiming: claims)
+            runs = (mine + early.work.runs.receive()).sorted { $0.start < $1.start }
+        } else if count >= namesToSplit, let helper = state.helperThread() {
             // Runs of names go to whichever thread is free, so neither waits long for the other.
             let next = Locked(0)
             let (theirs, mine) = helper.alongside({ folder.listed(claiming: next) }, { folder.listed(claiming: next) })
@@ -274,13 +358,19 @@ public struct TreeWalker: Sendable {
             }
         }
         if hasLinks { folders = [] }
-        var aheadListing: Pending<Prelisted?>?
+        var aheadWork: AheadWork?
         if !hasLinks, folders.isEmpty, let ahead, let helper = state.helperThread() {
-            aheadListing = helper.start { ahead.prelist() }
+            let work = AheadWork(position: ahead.position)
+            let (displayPrefix, listed) = (state.displayPrefix, early?.work.after)
+            _ = helper.start { self.walkAhead(ahead, listed: listed, after: afterAhead, displayPrefix: displayPrefix, work: work) }
+            aheadWork = work
         }
         var nextFolderIndex = 0
-        // The listing of the next folder of this one, if it is under way, and its position.
-        var pending: (position: Int, listing: Pending<Prelisted?>)?
+        // The next two folders of this one not ignored, from the one being entered on: the next
+        // is listed ahead while this one is walked, and the one after it on the way.
+        var upcoming: [NextFolder] = []
+        // The work on the next folder of this one, if it is under way.
+        var pending: AheadWork?
         for run in runs.indices {
             let start = runs[run].start
             for index in runs[run].listed.indices {
@@ -293,32 +383,35 @@ public struct TreeWalker: Sendable {
                     continue
                 }
                 if ignore(relativePath, true) { continue }
-                let prelisted = pending.flatMap { $0.position == position ? $0.listing.value() : nil }
+                let early = pending.flatMap { work in
+                    work.position == position ? work.published.receive().map { EarlyFolder(prelisted: $0, work: work) } : nil
+                }
                 pending = nil
-                switch prelisted.map({ Result<DirectoryHandle, Errno>.success($0.directory) }) ?? directory.subdirectory(name) {
+                switch early.map({ Result<DirectoryHandle, Errno>.success($0.prelisted.directory) }) ?? directory.subdirectory(name) {
                 case .success(let sub):
-                    // The next folder of this one not ignored, to be listed ahead while this one is walked.
-                    var ahead: NextFolder?
-                    while ahead == nil, nextFolderIndex < folders.count {
+                    upcoming.removeAll { $0.position <= position }
+                    while upcoming.count < 2, nextFolderIndex < folders.count {
                         let candidate = folders[nextFolderIndex]
                         nextFolderIndex += 1
                         guard candidate > position else { continue }
                         let path = joinPath(relative, folder.names[candidate])
                         if !ignore(path, true) {
-                            ahead = NextFolder(parent: directory, name: folder.names[candidate], position: candidate, displayPath: state.display(path))
+                            upcoming.append(NextFolder(
+                                parent: directory, name: folder.names[candidate], position: candidate,
+                                place: place.appending(folder.names[candidate]), relative: path, displayPath: state.display(path)))
                         }
                     }
                     state.visiting.insert([status.device, status.inode])
-                    let listing = walk(
-                        place.appending(name), directory: sub, relative: relativePath, early: prelisted?.listing, ahead: ahead, state: &state)
-                    if let ahead, let listing { pending = (ahead.position, listing) }
+                    pending = walk(
+                        place.appending(name), directory: sub, relative: relativePath, early: early, ahead: upcoming.first,
+                        afterAhead: upcoming.dropFirst().first, state: &state)
                     state.visiting.remove([status.device, status.inode])
                 case .failure(let failure):
                     state.collector.failure(FileError(path: state.display(relativePath), reason: .system(failure.code)))
                 }
             }
         }
-        return aheadListing
+        return aheadWork
     }
 
     /// Takes one looked-at name of `directory` that is not a folder: a file's job goes to the

@@ -104,6 +104,123 @@ private func describeFully(_ items: [WalkItem]) -> [String] {
         }
     }
 
+    /// A folder whose names the helper starts on while the folder before it is taken (it is
+    /// listed ahead, then split between the helper and the walk's thread when entered) gives the
+    /// serial walk's items: sizes around a run's edges, ignored files, FIFOs and names that are not
+    /// UTF-8 (reported first) at run edges, a prelisted folder that is itself not a leaf, and one
+    /// with a link (nothing is listed ahead of the folder after it).
+    @Test(arguments: [0, 1, 63, 64, 65, 513])
+    func aFolderEnteredAfterAPrelistedSiblingGivesTheSerialWalksItems(count: Int) throws {
+        let folder = try TemporaryFolder()
+        func fill(_ path: String) throws {
+            try folder.makeFolder("m/" + path)
+            for index in 0..<count {
+                let name = "m/\(path)/" + String(format: "f%04d", index)
+                switch index % 64 {
+                case 62: #expect(mkfifo(folder.url(name), 0o644) == 0)
+                case 63, 0 where index > 0: try folder.write(name + ".skip", "\(index)")
+                case 1: #expect(mkfifo(folder.url(name + ".skip"), 0o644) == 0)
+                default: try folder.write(name, String(repeating: "x", count: index % 7))
+                }
+            }
+            if count > 0 {
+                // Not UTF-8: 0xff, in the middle of the names.
+                let raw = Array(folder.url("m/\(path)/f0030").utf8) + [0xff, 0]
+                let fd = raw.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_CREAT | O_WRONLY, 0o644) }
+                #expect(fd >= 0)
+                close(fd)
+            }
+        }
+        // "a" is a leaf, so "b" is listed ahead and started on while "a" is taken; "b" and "c" are
+        // leaves too; "d" holds a folder (and "d/s" then has "d/t" listed ahead); "e" holds a link,
+        // so nothing is listed ahead of "f"; "g" is ignored, so "h" is the one listed ahead after "f".
+        for inner in 0..<70 { try folder.write("m/p/a/f\(inner)", "\(inner)") }
+        for path in ["p/b", "p/c", "p/d/s", "p/d/t", "p/e", "p/f", "p/g", "p/h"] { try fill(path) }
+        try folder.write("m/p/d/z", "after the folders")
+        #expect(symlink("../a", folder.url("m/p/e/link")) == 0)
+        let root = try #require(realPath(folder.url("m")))
+        for policy in [LinkPolicy.refuse, .followWithin([root])] {
+            var walker = TreeWalker(linkPolicy: policy) { path, _ in path.hasSuffix(".skip") || path == "p/g" }
+            walker.usesHelperThread = false
+            let serial = describeFully(try walker.walk(path: folder.url("m"), displayPrefix: "m"))
+            #expect(serial.contains { $0.hasPrefix("file p/a/f0 as m/p/a/f0 ") })
+            #expect(count == 0 || serial.filter { $0.contains("not valid UTF-8") }.count == 7)
+            #expect(count < 63 || serial.contains("error m/p/b/f0062: is a FIFO; refused, never read"))
+            walker.usesHelperThread = true
+            for split in [1, 2, 63, 64, 65, 512] {
+                walker.namesToSplit = split
+                let items = describeFully(try walker.walk(path: folder.url("m"), displayPrefix: "m"))
+                #expect(items == serial, "\(count) names split from \(split)")
+            }
+        }
+    }
+
+    /// A folder that goes away after it was opened and listed ahead is walked as it was listed
+    /// (its names are looked at through the open folder); one that goes away before the helper
+    /// opens it is reported as missing, as the serial walk reports it. "b" is listed ahead while
+    /// "a" is taken, "c" on the way while the helper leaves the last names of "b" to the walk.
+    @Test(arguments: ["b", "c"], [false, true])
+    func aFolderThatVanishesAroundItsPrelistingIsWalkedOrReported(moved: String, afterPrelisting: Bool) throws {
+        let folder = try TemporaryFolder()
+        for sibling in ["a", "b", "c"] {
+            for inner in 0..<300 { try folder.write("m/p/\(sibling)/f\(inner)", "\(inner)") }
+        }
+        /// Counts the checks of the folder as a folder, notes whether a file in it was checked, and
+        /// moves it away at the check given: the first (naming it as a folder to list ahead,
+        /// before the helper is given it) or the second (entering it, once the helper is looking
+        /// at its names).
+        final class Mover: Sendable {
+            let state = Locked((checks: 0, sawFile: false))
+            let path: String
+            let from: String
+            let to: String
+            let atCheck: Int
+            let waitsForHelper: Bool
+            init(path: String, from: String, to: String, atCheck: Int, waitsForHelper: Bool) {
+                (self.path, self.from, self.to, self.atCheck, self.waitsForHelper) = (path, from, to, atCheck, waitsForHelper)
+            }
+            func ignore(_ checked: String, _ isDirectory: Bool) -> Bool {
+                if checked.hasPrefix(path + "/") { state.withLock { $0.sawFile = true } }
+                guard checked == path, isDirectory else { return false }
+                let check = state.withLock { state in
+                    state.checks += 1
+                    return state.checks
+                }
+                guard check == atCheck else { return false }
+                if waitsForHelper {
+                    // The helper looks at the folder's names while this thread waits here.
+                    for _ in 0..<10_000 where !state.withLock({ $0.sawFile }) { usleep(1_000) }
+                    #expect(state.withLock { $0.sawFile }, "the helper never looked at \(path)")
+                }
+                #expect(rename(from, to) == 0)
+                return false
+            }
+        }
+        let (path, from, to) = ("p/" + moved, folder.url("m/p/" + moved), folder.url("moved"))
+        var serialWalker = TreeWalker(linkPolicy: .refuse)
+        serialWalker.usesHelperThread = false
+        for split in [1, 64] {
+            let mover = Mover(path: path, from: from, to: to, atCheck: afterPrelisting ? 2 : 1, waitsForHelper: afterPrelisting)
+            var walker = TreeWalker(linkPolicy: .refuse, ignore: mover.ignore)
+            walker.namesToSplit = split
+            let expected: [String]
+            if afterPrelisting {
+                // As the tree was when listed ahead.
+                expected = describeFully(try serialWalker.walk(path: folder.url("m"), displayPrefix: "m"))
+            } else {
+                let serialMover = Mover(path: path, from: from, to: to, atCheck: 1, waitsForHelper: false)
+                var serial = TreeWalker(linkPolicy: .refuse, ignore: serialMover.ignore)
+                serial.usesHelperThread = false
+                expected = describeFully(try serial.walk(path: folder.url("m"), displayPrefix: "m"))
+                #expect(expected.contains("error m/\(path): No such file or directory"))
+                #expect(rename(to, from) == 0)
+            }
+            let items = describeFully(try walker.walk(path: folder.url("m"), displayPrefix: "m"))
+            #expect(items == expected, "split from \(split)")
+            #expect(rename(to, from) == 0)
+        }
+    }
+
     @Test func namesThatAreNotUTF8AreReportedInByteOrderAndTheRestWalked() throws {
         let folder = try TemporaryFolder()
         try folder.write("m/ok", "ok")
