@@ -77,15 +77,42 @@ public struct HashEngine: Sendable {
         progress: ByteCounter? = nil,
         emit: (@Sendable (Int, Result<FileDigest, FileError>) -> Void)? = nil
     ) -> [Result<FileDigest, FileError>] {
+        hash(files, progress: progress, emit: emit, recalled: nil)
+    }
+
+    /// Whether `hash` asks its memo once for every file with the walk's stamps (see
+    /// `HashJob.listedStamp`) before it opens any: with a memo and no observers. With observers,
+    /// which file they want is known only once it is open, and a file they observe must be read:
+    /// the memo is then asked by the hasher alone.
+    var asksAsListed: Bool { memo != nil && observers == nil }
+
+    /// The memo's answers for `stamps`, the listed stamps of the files `hash` will be given, in
+    /// their order, asked as `hash` would ask them; `nil` when it would not (`asksAsListed`).
+    ///
+    /// For a caller with something else to do meanwhile: `hash(_:progress:emit:recalled:)` then
+    /// takes the answers and does not ask again.
+    func recallAsListed(_ stamps: [FileStamp?]) -> [FileDigest?]? {
+        guard asksAsListed, let memo else { return nil }
+        return memo.recall(stamps)
+    }
+
+    /// `hash(_:progress:emit:)`, with the memo's answers for the files' listed stamps already
+    /// known when `recalled` is given (`recallAsListed` of `files`' stamps): the memo is not
+    /// asked for them again.
+    func hash(
+        _ files: [HashJob],
+        progress: ByteCounter?,
+        emit: (@Sendable (Int, Result<FileDigest, FileError>) -> Void)? = nil,
+        recalled: [FileDigest?]?
+    ) -> [Result<FileDigest, FileError>] {
         progress?.expect(files.reduce(0) { $0 + max(0, $1.sizeHint) })
         let state = Locked(EmitState(count: files.count))
-        // With observers, which file they want is known only once it is open, and a file they
-        // observe must be read: the memo is then asked by the hasher alone. Without, it is asked
-        // once for every file with the walk's stamps (see `HashJob.listedStamp`), and a
-        // remembered file is never opened.
-        let askAsListed = memo != nil && observers == nil
+        // Without observers the memo is asked once for every file with the walk's stamps, and a
+        // remembered file is never opened (see `asksAsListed`).
+        let askAsListed = asksAsListed
+        precondition(recalled == nil || (askAsListed && recalled?.count == files.count), "answers recalled for other files")
         if let memo, askAsListed {
-            let known = memo.recall(files.map(\.listedStamp))
+            let known = recalled ?? memo.recall(files.map(\.listedStamp))
             state.withLock { state in
                 for (index, digest) in known.enumerated() {
                     guard let digest else { continue }
