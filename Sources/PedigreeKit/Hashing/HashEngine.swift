@@ -106,26 +106,38 @@ public struct HashEngine: Sendable {
         recalled: [FileDigest?]?
     ) -> [Result<FileDigest, FileError>] {
         progress?.expect(files.reduce(0) { $0 + max(0, $1.sizeHint) })
-        let state = Locked(EmitState(count: files.count))
         // Without observers the memo is asked once for every file with the walk's stamps, and a
         // remembered file is never opened (see `asksAsListed`).
         let askAsListed = asksAsListed
         precondition(recalled == nil || (askAsListed && recalled?.count == files.count), "answers recalled for other files")
+        let state: Locked<EmitState>
+        // The files still to read, in the order given.
+        var pending: [Int] = []
         if let memo, askAsListed {
             let known = recalled ?? memo.recall(files.map(\.listedStamp))
-            state.withLock { state in
-                for (index, digest) in known.enumerated() {
-                    guard let digest else { continue }
-                    progress?.add(digest.size)
-                    state.results[index] = .success(digest)
+            // The results start as the memo's answers, made in one pass.
+            var results: [Result<FileDigest, FileError>?] = []
+            results.reserveCapacity(files.count)
+            var reused: Int64 = 0
+            for (index, digest) in known.enumerated() {
+                if let digest {
+                    reused += digest.size
+                    results.append(.success(digest))
+                } else {
+                    results.append(nil)
+                    pending.append(index)
                 }
-                state.emitReady(emit)
             }
+            progress?.add(reused)
+            state = Locked(EmitState(results: results))
+            state.withLock { $0.emitReady(emit) }
+        } else {
+            state = Locked(EmitState(count: files.count))
+            pending = Array(files.indices)
         }
         // Large files first, largest first, so the threads finish together; then the small ones
         // in the order given — a walk's order, folder by folder — so that consecutive files share
         // a folder the thread has open, taken `smallFileBatch` at a time.
-        let pending = state.withLock { state in files.indices.filter { state.results[$0] == nil } }
         let large = pending.filter { files[$0].sizeHint >= Self.smallFileBytes }.sorted { files[$0].sizeHint > files[$1].sizeHint }
         let order = large + pending.filter { files[$0].sizeHint < Self.smallFileBytes }
         let largeCount = large.count
@@ -172,11 +184,15 @@ public struct HashEngine: Sendable {
                 }
             }
         }
-        // Every job's result was stored before its thread finished, and all have finished.
-        return state.withLock { state in
-            state.results.enumerated().map { index, result in
-                result ?? .failure(FileError(path: files[index].displayPath, reason: .changedWhileReading("not hashed")))
-            }
+        // Every job's result was stored before its thread finished, and all have finished: the
+        // results are taken out (not copied) and unwrapped.
+        let results = state.withLock { state in
+            var taken: [Result<FileDigest, FileError>?] = []
+            swap(&taken, &state.results)
+            return taken
+        }
+        return results.indices.map { index in
+            results[index] ?? .failure(FileError(path: files[index].displayPath, reason: .changedWhileReading("not hashed")))
         }
     }
 }
@@ -204,6 +220,9 @@ private struct EmitState: Sendable {
     var nextToEmit = 0
 
     init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    /// A state whose results start as `results` (`nil` for those still to come).
+    init(results: [Result<FileDigest, FileError>?]) { self.results = results }
 
     /// Emits, in order, every result whose predecessors have all been emitted.
     mutating func emitReady(_ emit: (@Sendable (Int, Result<FileDigest, FileError>) -> Void)?) {
