@@ -206,14 +206,16 @@ import TestSupport
     /// A bundle streamed into a file (its Base64 made a piece at a time) is byte for byte
     /// `encoded()`, for payloads ending short of, on and just past a piece's end, and its
     /// announced size is the size written.
-    /// From `parallelPieces` pieces on, the odd pieces are encoded on a helper thread: an even
-    /// and an odd number of pieces, the last one full or short.
+    /// From `parallelPieces` pieces on, the pieces are encoded on two threads, each taking the
+    /// next: an even and an odd number of pieces, the last one full or short, and many more
+    /// pieces than the helper may run ahead.
     @Test(arguments: [0, 1, 2, 3, StreamedBundle.pieceBytes - 1, StreamedBundle.pieceBytes, StreamedBundle.pieceBytes + 1,
                       3 * StreamedBundle.pieceBytes + 2,
                       StreamedBundle.parallelPieces * StreamedBundle.pieceBytes,
                       StreamedBundle.parallelPieces * StreamedBundle.pieceBytes + 1,
                       (StreamedBundle.parallelPieces + 1) * StreamedBundle.pieceBytes - 1,
-                      (StreamedBundle.parallelPieces + 3) * StreamedBundle.pieceBytes + 2])
+                      (StreamedBundle.parallelPieces + 3) * StreamedBundle.pieceBytes + 2,
+                      (StreamedBundle.parallelPieces + 10 * StreamedBundle.aheadPieces) * StreamedBundle.pieceBytes + 5])
     func aStreamedBundleIsWhatIsEncodedWhole(_ count: Int) throws {
         let folder = try TemporaryFolder()
         let payload = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 8) }
