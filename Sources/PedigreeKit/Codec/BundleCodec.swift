@@ -204,9 +204,8 @@ public struct StreamedBundle: Sendable {
 
     /// Writes the text into `sink`.
     ///
-    /// A large payload's pieces are encoded on two threads, every other piece on a helper that
-    /// hands them over in order through a channel (two pieces in flight at most), while this
-    /// thread encodes the rest and writes them all.
+    /// A large payload's pieces are encoded on two threads (`writeOnTwoThreads`): a helper
+    /// encodes most of them, this thread the rest, and it writes them all in order.
     public func write(to sink: FileSink) {
         sink.write(head)
         let pieces = (payload.count + Self.pieceBytes - 1) / Self.pieceBytes
@@ -230,42 +229,73 @@ public struct StreamedBundle: Sendable {
         }
     }
 
-    /// Writes the `pieces` pieces' Base64, the odd ones made on a helper thread; `false`, having
-    /// written nothing, when no thread could be started.
+    /// Writes the `pieces` pieces' Base64, made on two threads; `false`, having written nothing,
+    /// when no thread could be started.
     ///
-    /// Every piece is taken from the helper even after a write failed (the sink then ignores
-    /// them), so the helper never waits for a buffer that does not come back.
+    /// Both threads take the next piece in turn: the helper encodes each it takes and hands it
+    /// over; this thread writes the pieces in order and encodes one itself only when it is the
+    /// next to write and the helper has not taken it. Writing costs this thread about as much
+    /// again as encoding, so the helper encodes most pieces (strict turns left it waiting for
+    /// the writes). The helper runs at most `aheadPieces` past the last piece written, one
+    /// buffer each.
+    ///
+    /// Every piece the helper encodes is taken from it even after a write failed (the sink then
+    /// ignores them), so the helper never waits for a buffer that does not come back.
     private func writeOnTwoThreads(to sink: FileSink, pieces: Int) -> Bool {
-        let ready = BoundedChannel<[UInt8]>(capacity: 2)
-        let spare = BoundedChannel<[UInt8]>(capacity: 2)
-        for _ in 0..<2 {
+        let shared = Locked(SharedPieces(spare: (0..<Self.aheadPieces).map { _ in
             var buffer: [UInt8] = []
             buffer.reserveCapacity(base64EncodedCount(Self.pieceBytes))
-            spare.send(buffer)
-        }
+            return buffer
+        }))
         let helper = startJoinableThread { [self] in
-            for index in stride(from: 1, to: pieces, by: 2) {
-                var piece = spare.receive()
+            while true {
+                // The next piece not taken, once it lies within reach of the writes.
+                let taken = shared.withLock(when: { $0.next >= pieces || !$0.spare.isEmpty }) { state -> (Int, [UInt8])? in
+                    guard state.next < pieces else { return nil }
+                    defer { state.next += 1 }
+                    return (state.next, state.spare.removeLast())
+                }
+                guard let (index, buffer) = taken else { return }
+                var piece = buffer
                 encodePiece(index, into: &piece)
-                ready.send(piece)
+                let made = piece
+                shared.update { $0.made[index] = made }
             }
         }
         guard let helper else { return false }
         var own: [UInt8] = []
         own.reserveCapacity(base64EncodedCount(Self.pieceBytes))
         for index in 0..<pieces {
-            if index % 2 == 0 {
+            // The helper's piece once it is made, or `nil` when it is this thread's to encode.
+            let fromHelper = shared.withLock(when: { $0.made[index] != nil || $0.next == index }) { state -> [UInt8]? in
+                if let made = state.made.removeValue(forKey: index) { return made }
+                state.next += 1
+                return nil
+            }
+            if let fromHelper {
+                sink.write(fromHelper)
+                shared.update { $0.spare.append(fromHelper) }
+            } else if sink.failure == 0 {
                 encodePiece(index, into: &own)
                 sink.write(own)
-            } else {
-                let piece = ready.receive()
-                sink.write(piece)
-                spare.send(piece)
             }
         }
+        // The helper may be waiting for a buffer when the last piece is taken: wake it to see so.
+        shared.update { _ in }
         helper.join()
         return true
     }
+
+    /// Pieces the helper of `writeOnTwoThreads` may encode ahead of the writes (one buffer each).
+    static let aheadPieces = 3
+}
+
+/// What the two threads of `StreamedBundle.writeOnTwoThreads` share: the next piece no one has
+/// taken, the pieces the helper made that are not yet written, and its empty buffers.
+private struct SharedPieces: Sendable {
+    var next = 0
+    var made: [Int: [UInt8]] = [:]
+    var spare: [[UInt8]]
 }
 
 extension ManifestBundle {

@@ -128,11 +128,19 @@ enum StatementCodec {
     static let parallelResources = 4096
 
     /// `encode(_:root:)` with the root digest of the resources (`RootDigest.compute`), both made
-    /// on two threads for a list of `parallelFrom` resources or more: the root digest and the
-    /// rest of the Statement on one while the other sizes the two halves of the list, then
-    /// each half written by one of them. The bytes are those of `encode(_:root:)`.
+    /// on two threads for a list of `parallelFrom` resources or more, then each half of the list
+    /// written by one of them. The bytes are those of `encode(_:root:)`.
+    ///
+    /// While the lists' order is checked and the two halves sized on this thread, the other
+    /// digests the list in the order given (the root digest when that order is the sorted one,
+    /// as the walk lists a folder) and encodes the rest of the Statement with a random stand-in
+    /// for the root, whose 64 hex digits are then overwritten with the root's. A list not in
+    /// order has its root digest taken afterwards, in sorted order; a stand-in found other than
+    /// once has the rest encoded again with the root.
+    ///
+    /// - Parameter standIn: the stand-in for the root (tests choose it; a random digest else).
     static func encodeComputingRoot(
-        _ predicate: ModelPredicate, parallelFrom threshold: Int = parallelResources
+        _ predicate: ModelPredicate, parallelFrom threshold: Int = parallelResources, standIn: SHA256Digest? = nil
     ) throws -> (payload: [UInt8], root: SHA256Digest) {
         let resources = predicate.resources
         guard resources.count >= max(threshold, 1), availableProcessors() > 1 else {
@@ -140,12 +148,24 @@ enum StatementCodec {
             return (try encode(predicate, root: root), root)
         }
         let split = resources.count / 2
+        let standIn = standIn ?? randomDigest()
         let made = inParallel({
-            let root = RootDigest.compute(resources)
-            return (root, Result { try skeleton(predicate, root: root) })
-        }, while: { (encodedCount(resources[..<split]), encodedCount(resources[split...])) })
-        let (root, rest) = made.other
-        return (try fill(try rest.get(), predicate: predicate, root: root, counts: made.result, split: split), root)
+            (RootDigest.compute(inListedOrder: resources), Result { try skeleton(predicate, root: standIn) })
+        }, while: { (RootDigest.isInOrder(resources), encodedCount(resources[..<split]), encodedCount(resources[split...])) })
+        let (inOrder, firstCount, secondCount) = made.result
+        let root = inOrder ? made.other.0 : RootDigest.compute(resources)
+        var rest = try made.other.1.get()
+        if let place = JSON.onlyOccurrence(of: Array(standIn.hex.utf8), in: rest) {
+            rest.replaceSubrange(place, with: root.hex.utf8)
+        } else {
+            rest = try skeleton(predicate, root: root)
+        }
+        return (try fill(rest, predicate: predicate, root: root, counts: (firstCount, secondCount), split: split), root)
+    }
+
+    /// A digest no one can foresee: the stand-in for a root digest not yet known.
+    private static func randomDigest() -> SHA256Digest {
+        SHA256.hash(withUnsafeBytes(of: (UInt64.random(in: 0...UInt64.max), UInt64.random(in: 0...UInt64.max))) { Array($0) })
     }
 
     /// The Statement of `predicate` with an empty resource list.

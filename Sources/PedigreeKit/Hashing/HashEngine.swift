@@ -77,28 +77,67 @@ public struct HashEngine: Sendable {
         progress: ByteCounter? = nil,
         emit: (@Sendable (Int, Result<FileDigest, FileError>) -> Void)? = nil
     ) -> [Result<FileDigest, FileError>] {
+        hash(files, progress: progress, emit: emit, recalled: nil)
+    }
+
+    /// Whether `hash` asks its memo once for every file with the walk's stamps (see
+    /// `HashJob.listedStamp`) before it opens any: with a memo and no observers. With observers,
+    /// which file they want is known only once it is open, and a file they observe must be read:
+    /// the memo is then asked by the hasher alone.
+    var asksAsListed: Bool { memo != nil && observers == nil }
+
+    /// The memo's answers for `stamps`, the listed stamps of the files `hash` will be given, in
+    /// their order, asked as `hash` would ask them; `nil` when it would not (`asksAsListed`).
+    ///
+    /// For a caller with something else to do meanwhile: `hash(_:progress:emit:recalled:)` then
+    /// takes the answers and does not ask again.
+    func recallAsListed(_ stamps: [FileStamp?]) -> [FileDigest?]? {
+        guard asksAsListed, let memo else { return nil }
+        return memo.recall(stamps)
+    }
+
+    /// `hash(_:progress:emit:)`, with the memo's answers for the files' listed stamps already
+    /// known when `recalled` is given (`recallAsListed` of `files`' stamps): the memo is not
+    /// asked for them again.
+    func hash(
+        _ files: [HashJob],
+        progress: ByteCounter?,
+        emit: (@Sendable (Int, Result<FileDigest, FileError>) -> Void)? = nil,
+        recalled: [FileDigest?]?
+    ) -> [Result<FileDigest, FileError>] {
         progress?.expect(files.reduce(0) { $0 + max(0, $1.sizeHint) })
-        let state = Locked(EmitState(count: files.count))
-        // With observers, which file they want is known only once it is open, and a file they
-        // observe must be read: the memo is then asked by the hasher alone. Without, it is asked
-        // once for every file with the walk's stamps (see `HashJob.listedStamp`), and a
-        // remembered file is never opened.
-        let askAsListed = memo != nil && observers == nil
+        // Without observers the memo is asked once for every file with the walk's stamps, and a
+        // remembered file is never opened (see `asksAsListed`).
+        let askAsListed = asksAsListed
+        precondition(recalled == nil || (askAsListed && recalled?.count == files.count), "answers recalled for other files")
+        let state: Locked<EmitState>
+        // The files still to read, in the order given.
+        var pending: [Int] = []
         if let memo, askAsListed {
-            let known = memo.recall(files.map(\.listedStamp))
-            state.withLock { state in
-                for (index, digest) in known.enumerated() {
-                    guard let digest else { continue }
-                    progress?.add(digest.size)
-                    state.results[index] = .success(digest)
+            let known = recalled ?? memo.recall(files.map(\.listedStamp))
+            // The results start as the memo's answers, made in one pass.
+            var results: [Result<FileDigest, FileError>?] = []
+            results.reserveCapacity(files.count)
+            var reused: Int64 = 0
+            for (index, digest) in known.enumerated() {
+                if let digest {
+                    reused += digest.size
+                    results.append(.success(digest))
+                } else {
+                    results.append(nil)
+                    pending.append(index)
                 }
-                state.emitReady(emit)
             }
+            progress?.add(reused)
+            state = Locked(EmitState(results: results))
+            state.withLock { $0.emitReady(emit) }
+        } else {
+            state = Locked(EmitState(count: files.count))
+            pending = Array(files.indices)
         }
         // Large files first, largest first, so the threads finish together; then the small ones
         // in the order given — a walk's order, folder by folder — so that consecutive files share
         // a folder the thread has open, taken `smallFileBatch` at a time.
-        let pending = state.withLock { state in files.indices.filter { state.results[$0] == nil } }
         let large = pending.filter { files[$0].sizeHint >= Self.smallFileBytes }.sorted { files[$0].sizeHint > files[$1].sizeHint }
         let order = large + pending.filter { files[$0].sizeHint < Self.smallFileBytes }
         let largeCount = large.count
@@ -145,11 +184,15 @@ public struct HashEngine: Sendable {
                 }
             }
         }
-        // Every job's result was stored before its thread finished, and all have finished.
-        return state.withLock { state in
-            state.results.enumerated().map { index, result in
-                result ?? .failure(FileError(path: files[index].displayPath, reason: .changedWhileReading("not hashed")))
-            }
+        // Every job's result was stored before its thread finished, and all have finished: the
+        // results are taken out (not copied) and unwrapped.
+        let results = state.withLock { state in
+            var taken: [Result<FileDigest, FileError>?] = []
+            swap(&taken, &state.results)
+            return taken
+        }
+        return results.indices.map { index in
+            results[index] ?? .failure(FileError(path: files[index].displayPath, reason: .changedWhileReading("not hashed")))
         }
     }
 }
@@ -177,6 +220,9 @@ private struct EmitState: Sendable {
     var nextToEmit = 0
 
     init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    /// A state whose results start as `results` (`nil` for those still to come).
+    init(results: [Result<FileDigest, FileError>?]) { self.results = results }
 
     /// Emits, in order, every result whose predecessors have all been emitted.
     mutating func emitReady(_ emit: (@Sendable (Int, Result<FileDigest, FileError>) -> Void)?) {

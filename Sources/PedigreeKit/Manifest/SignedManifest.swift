@@ -132,12 +132,23 @@ public enum RootDigest {
     ///
     /// The digests reach the hasher a few hundred at a time (one call per 8 KiB, not per file).
     public static func compute(_ resources: [Resource]) -> SHA256Digest {
-        let sorted = resources.indices.dropFirst().allSatisfy {
-            !RelativePath.precedes(resources[$0].name.string, resources[$0 - 1].name.string)
-        }
-        if sorted { return digest(of: resources.indices, in: resources) }
+        if isInOrder(resources) { return compute(inListedOrder: resources) }
         let order = resources.indices.sorted { RelativePath.precedes(resources[$0].name.string, resources[$1].name.string) }
         return digest(of: order, in: resources)
+    }
+
+    /// Whether `resources` are listed in the order `compute` hashes them in: then the root
+    /// digest is `compute(inListedOrder:)` of them.
+    static func isInOrder(_ resources: [Resource]) -> Bool {
+        resources.indices.dropFirst().allSatisfy {
+            !RelativePath.precedes(resources[$0].name.string, resources[$0 - 1].name.string)
+        }
+    }
+
+    /// SHA-256 over the digests of `resources` in the order given (`compute(_:)` of a list
+    /// `isInOrder`), for a caller that checks the order meanwhile on another thread.
+    static func compute(inListedOrder resources: [Resource]) -> SHA256Digest {
+        digest(of: resources.indices, in: resources)
     }
 
     /// SHA-256 over the digests of `resources` at `indices`, in that order.

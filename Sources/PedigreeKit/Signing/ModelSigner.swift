@@ -146,56 +146,50 @@ public struct ModelSigner: Sendable {
         } catch {
             throw .folder(error)
         }
-        var problems = listing.problems
-        // Names and jobs in two lists, so the engine hashes `jobs` as they are (no copy of the
-        // file list), and the walk's list is let go once they are made.
+        var collector: TensorTableCollector?
+        // A long list's digests are recalled from the memo on a second thread while this one
+        // names the files and finds their roles, when the engine would ask the memo for every
+        // listed file at once anyway (a re-sign through the digest cache: its main thread sets
+        // the pace). The memo reads no file, so a bad name is still reported before any is read.
+        let tensorsWanted = request.tensors || request.tensorsIfReadable
+        let recallAhead = !tensorsWanted && engine.asksAsListed && listing.files.count >= Self.parallelRoles
         var names: [ResourceName] = []
         var jobs: [HashJob] = []
-        names.reserveCapacity(listing.files.count)
-        jobs.reserveCapacity(listing.files.count)
-        // Each file is moved out of the listing, an empty stand-in left in its place: a job is
-        // never copied.
-        for index in listing.files.indices {
-            var file = (name: "", job: HashJob(displayPath: "", source: .path("", followLinks: false), sizeHint: 0))
-            swap(&file, &listing.files[index])
-            do throws(ResourceNameError) {
-                names.append(try ResourceName(file.name))
-                jobs.append(file.job)
-            } catch {
-                problems.append(FileError(path: file.job.displayPath, reason: .unsafeName(error.problem, ignore: Glob.escape(file.name))))
+        let roles = request.roles
+        let classified: (other: [Role], result: [Result<FileDigest, FileError>])
+        if recallAhead {
+            let stamps = listing.files.map(\.job.listedStamp)
+            let engine = self.engine
+            let made = try inParallel({ engine.recallAsListed(stamps) }, while: { () throws(SignError) -> [Role] in
+                (names, jobs) = try Self.nameFiles(&listing, folder: request.folder)
+                return names.map { roles.role(of: $0.string) }
+            })
+            classified = (made.result, engine.hash(jobs, progress: progress, recalled: made.other))
+        } else {
+            (names, jobs) = try Self.nameFiles(&listing, folder: request.folder)
+            var engine = self.engine
+            if tensorsWanted {
+                let made = Self.tensorCollector(zip(names, jobs).map { ($0.string, $1) }, engine: engine)
+                engine.observers = made
+                collector = made
             }
-        }
-        listing = ([], [])
-        guard problems.isEmpty else { throw .problems(problems) }
-        guard !names.isEmpty else { throw .empty(request.folder) }
-        var engine = self.engine
-        var collector: TensorTableCollector?
-        if request.tensors || request.tensorsIfReadable {
-            let made = Self.tensorCollector(zip(names, jobs).map { ($0.string, $1) }, engine: engine)
-            engine.observers = made
-            collector = made
-        }
-        var resources: [Resource] = []
-        resources.reserveCapacity(names.count)
-        var failures: [FileError] = []
-        do {
-            // A long list's roles are found on a second thread while the files are hashed (a
-            // re-sign through the digest cache hashes little, and its main thread sets the pace).
-            let roles = request.roles
-            let classified: (other: [Role], result: [Result<FileDigest, FileError>])
+            // A long list's roles are found on a second thread while the files are hashed.
             if names.count >= Self.parallelRoles {
                 let named = names
                 classified = inParallel({ named.map { roles.role(of: $0.string) } }, while: { engine.hash(jobs, progress: progress) })
             } else {
                 classified = (names.map { roles.role(of: $0.string) }, engine.hash(jobs, progress: progress))
             }
-            for ((name, role), result) in zip(zip(names, classified.other), classified.result) {
-                switch result {
-                case .success(let hashed):
-                    resources.append(Resource(name: name, digest: hashed.digest, size: hashed.size, role: role))
-                case .failure(let error):
-                    failures.append(error)
-                }
+        }
+        var resources: [Resource] = []
+        resources.reserveCapacity(names.count)
+        var failures: [FileError] = []
+        for ((name, role), result) in zip(zip(names, classified.other), classified.result) {
+            switch result {
+            case .success(let hashed):
+                resources.append(Resource(name: name, digest: hashed.digest, size: hashed.size, role: role))
+            case .failure(let error):
+                failures.append(error)
             }
         }
         guard failures.isEmpty else { throw .problems(failures) }
@@ -226,6 +220,38 @@ public struct ModelSigner: Sendable {
         if request.tensors { predicate.tensors = rows }
         let summaries = weights.compactMap { collector.table(for: $0.1.displayPath)?.summary }
         return (predicate, TensorInventory(records: rows, files: summaries, folder: request.folder), nil)
+    }
+
+    /// The listed files' names, each through `ResourceName`, and their jobs, in two lists (so the
+    /// engine hashes `jobs` as they are, no copy of the file list); the listing is emptied.
+    ///
+    /// Each file is moved out of the listing, an empty stand-in left in its place: a job is never
+    /// copied.
+    ///
+    /// - Throws: `.problems` with the walk's problems and every name a manifest cannot hold;
+    ///   `.empty` when there is no file.
+    static func nameFiles(
+        _ listing: inout (files: [(name: String, job: HashJob)], problems: [FileError]), folder: String
+    ) throws(SignError) -> (names: [ResourceName], jobs: [HashJob]) {
+        var problems = listing.problems
+        var names: [ResourceName] = []
+        var jobs: [HashJob] = []
+        names.reserveCapacity(listing.files.count)
+        jobs.reserveCapacity(listing.files.count)
+        for index in listing.files.indices {
+            var file = (name: "", job: HashJob(displayPath: "", source: .path("", followLinks: false), sizeHint: 0))
+            swap(&file, &listing.files[index])
+            do throws(ResourceNameError) {
+                names.append(try ResourceName(file.name))
+                jobs.append(file.job)
+            } catch {
+                problems.append(FileError(path: file.job.displayPath, reason: .unsafeName(error.problem, ignore: Glob.escape(file.name))))
+            }
+        }
+        listing = ([], [])
+        guard problems.isEmpty else { throw .problems(problems) }
+        guard !names.isEmpty else { throw .empty(folder) }
+        return (names, jobs)
     }
 
     /// A collector of the tensors of the safetensors and GGUF files among `files`, hashing the

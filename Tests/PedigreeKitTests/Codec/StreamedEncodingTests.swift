@@ -57,6 +57,33 @@ import TestSupport
         }
     }
 
+    /// The root digest taken in the order given while the order is checked on the other thread,
+    /// and the stand-in for it in the rest of the Statement: lists in order (the walk's) and not,
+    /// of sizes 1, 2, odd and even, and a stand-in that occurs twice (here as the model's name).
+    @Test func theRootTakenBesideTheOrderCheckIsTheSortedListsRoot() throws {
+        var lists = [1, 2, 3, 5, 8, Self.names.count].map { Array(Self.names.prefix($0)) }
+        lists += lists.map { $0.sorted { RelativePath.precedes($0, $1) } }
+        lists.append((0..<257).map { "d\($0 / 16)/f\($0)" }.sorted { RelativePath.precedes($0, $1) })
+        lists.append(["a-b", "a/x"])
+        lists.append(["a/x", "a-b"])
+        let standIn = SHA256.hash(Array("stand-in".utf8))
+        for names in lists {
+            for modelName in ["m", standIn.hex] {
+                let predicate = ModelPredicate(
+                    model: ModelInfo(name: modelName, version: "1"), resources: Self.resources(names),
+                    serialization: Serialization(allowSymlinks: false, ignorePaths: []), license: nil,
+                    notices: Notices(added: [], additionalTerms: nil), lineage: nil, modifications: [], distribution: .files,
+                    generator: Generator(), createdAt: "2026-01-01T00:00:00Z")
+                let root = RootDigest.compute(predicate.resources.map { ($0.name.string, $0.digest) })
+                let made = try StatementCodec.encodeComputingRoot(predicate, parallelFrom: 1, standIn: standIn)
+                #expect(made.root == root, "\(names)")
+                #expect(made.payload == (try StatementCodec.encodeWhole(predicate, root: root)), "\(names), model \(modelName)")
+                let listed = predicate.resources.map(\.name.string)
+                #expect(RootDigest.isInOrder(predicate.resources) == (listed == listed.sorted { RelativePath.precedes($0, $1) }))
+            }
+        }
+    }
+
     @Test func aStatementIsWrittenWithRoomToSignItInPlace() throws {
         let predicate = ModelPredicate(
             model: ModelInfo(name: "m", version: nil), resources: Self.resources(Self.names),
@@ -179,14 +206,16 @@ import TestSupport
     /// A bundle streamed into a file (its Base64 made a piece at a time) is byte for byte
     /// `encoded()`, for payloads ending short of, on and just past a piece's end, and its
     /// announced size is the size written.
-    /// From `parallelPieces` pieces on, the odd pieces are encoded on a helper thread: an even
-    /// and an odd number of pieces, the last one full or short.
+    /// From `parallelPieces` pieces on, the pieces are encoded on two threads, each taking the
+    /// next: an even and an odd number of pieces, the last one full or short, and many more
+    /// pieces than the helper may run ahead.
     @Test(arguments: [0, 1, 2, 3, StreamedBundle.pieceBytes - 1, StreamedBundle.pieceBytes, StreamedBundle.pieceBytes + 1,
                       3 * StreamedBundle.pieceBytes + 2,
                       StreamedBundle.parallelPieces * StreamedBundle.pieceBytes,
                       StreamedBundle.parallelPieces * StreamedBundle.pieceBytes + 1,
                       (StreamedBundle.parallelPieces + 1) * StreamedBundle.pieceBytes - 1,
-                      (StreamedBundle.parallelPieces + 3) * StreamedBundle.pieceBytes + 2])
+                      (StreamedBundle.parallelPieces + 3) * StreamedBundle.pieceBytes + 2,
+                      (StreamedBundle.parallelPieces + 10 * StreamedBundle.aheadPieces) * StreamedBundle.pieceBytes + 5])
     func aStreamedBundleIsWhatIsEncodedWhole(_ count: Int) throws {
         let folder = try TemporaryFolder()
         let payload = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 8) }

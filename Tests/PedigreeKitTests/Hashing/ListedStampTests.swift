@@ -99,4 +99,90 @@ private func descriptorStamp(_ path: String) -> FileStamp? {
         #expect(memo.asked == [listed, opened])
         #expect(try results[0].get() == rememberedForOpened)
     }
+
+    /// Answers recalled beforehand (`recallAsListed`) are taken as they are: the memo is not asked
+    /// again, a remembered file is not opened, and one it did not know is read and asked about
+    /// no more than `hash` alone would.
+    @Test func answersRecalledBeforehandAreNotAskedAgain() throws {
+        let folder = try TemporaryFolder()
+        let keptPath = try folder.write("kept.bin", "kept")
+        let newPath = try folder.write("new.bin", "new content")
+        let kept = try #require(descriptorStamp(keptPath))
+        let fresh = try #require(descriptorStamp(newPath))
+        let remembered = FileDigest(digest: SHA256.hash(Array("remembered".utf8)), size: kept.size)
+        let memo = CountingMemo([kept: remembered])
+        var engine = HashEngine(jobs: 1)
+        engine.memo = memo
+        let jobs = [
+            HashJob(displayPath: "kept.bin", source: .path(folder.url("not-there"), followLinks: false), sizeHint: 4, listedStamp: kept),
+            HashJob(displayPath: "new.bin", source: .path(newPath, followLinks: false), sizeHint: fresh.size, listedStamp: fresh),
+        ]
+        let recalled = try #require(engine.recallAsListed(jobs.map(\.listedStamp)))
+        #expect(memo.asked == [kept, fresh])
+        let results = engine.hash(jobs, progress: nil, recalled: recalled)
+        #expect(try results[0].get() == remembered)
+        #expect(try results[1].get().digest.hex == (try systemSHA256(newPath)))
+        #expect(memo.asked == [kept, fresh])
+        #expect(memo.told == [fresh])
+        engine.observers = nil
+        engine.memo = nil
+        #expect(engine.recallAsListed(jobs.map(\.listedStamp)) == nil)
+    }
+
+    /// A folder long enough that the memo is asked on a second thread while the files are named:
+    /// every file is asked about once, with its listed stamp, a remembered file gets the memo's
+    /// digest (here not its content's, to tell them apart) and only the others are read.
+    @Test func aLongListIsRecalledBesideTheNamingAndEachFileAskedOnce() throws {
+        let folder = try TemporaryFolder()
+        let count = ModelSigner.parallelRoles + 5
+        var known: [FileStamp: FileDigest] = [:]
+        var unknown: Set<String> = []
+        for index in 0..<count {
+            let name = "d\(index % 7)/\(index).txt"
+            let path = try folder.write("m/" + name, "\(index)")
+            if index % 1000 == 3 {
+                unknown.insert(name)
+            } else {
+                let stamp = try #require(descriptorStamp(path))
+                known[stamp] = FileDigest(digest: SHA256.hash(Array("remembered \(index)".utf8)), size: stamp.size)
+            }
+        }
+        let memo = CountingMemo(known)
+        var engine = HashEngine(jobs: 2)
+        engine.memo = memo
+        let request = SignRequest(folder: folder.url("m"), createdAt: "2026-01-01T00:00:00Z")
+        let predicate = try ModelSigner(engine: engine).describe(request)
+        let plain = try ModelSigner(engine: HashEngine(jobs: 2)).describe(request)
+        #expect(predicate.resources.map(\.name) == plain.resources.map(\.name))
+        #expect(predicate.resources.map(\.role) == plain.resources.map(\.role))
+        for (resource, read) in zip(predicate.resources, plain.resources) {
+            let index = resource.name.string.split(separator: "/").last.map { $0.dropLast(4) } ?? ""
+            let expected = unknown.contains(resource.name.string) ? read.digest : SHA256.hash(Array("remembered \(index)".utf8))
+            #expect(resource.digest == expected, "\(resource.name.string)")
+        }
+        #expect(memo.asked.count == count)
+        #expect(Set(memo.asked).count == count)
+        #expect(memo.told.count == unknown.count)
+    }
+
+    /// A name a manifest cannot hold in a folder that long is reported as without a memo, and no
+    /// file is read (the memo is told of none).
+    @Test func aBadNameInALongListIsReportedAsWithoutAMemo() throws {
+        let folder = try TemporaryFolder()
+        for index in 0..<ModelSigner.parallelRoles { try folder.write("m/d\(index % 3)/\(index)", "\(index)") }
+        try folder.write("m/back\\slash.txt", "x")
+        let request = SignRequest(folder: folder.url("m"), createdAt: "2026-01-01T00:00:00Z")
+        let memo = CountingMemo()
+        var engine = HashEngine(jobs: 2)
+        engine.memo = memo
+        let withMemo = #expect(throws: SignError.self) { try ModelSigner(engine: engine).describe(request) }
+        let without = #expect(throws: SignError.self) { try ModelSigner(engine: HashEngine(jobs: 2)).describe(request) }
+        #expect(withMemo == without)
+        guard case .problems(let problems)? = withMemo else {
+            Issue.record("expected problems, got \(String(describing: withMemo))")
+            return
+        }
+        #expect(problems.count == 1)
+        #expect(memo.told.isEmpty)
+    }
 }
