@@ -302,9 +302,11 @@ public struct TreeWalker: Sendable {
     /// has the helper open and list `ahead`, the folder the walk enters after this one, and start
     /// on its names, while this thread takes the names: the helper has nothing else to do then,
     /// and the listing leaves this thread. When the walk enters `ahead` it claims runs with the
-    /// helper until none is left, and the helper is never idle while names are left. Only a leaf,
-    /// and `ahead` only in a folder without links, so that nothing else is given to the helper
-    /// until `ahead` is entered: it has one piece of work at a time.
+    /// helper until none is left, and the helper is never idle while names are left; the helper
+    /// leaves the last runs of `ahead` to this thread and lists `afterAhead` meanwhile, which the
+    /// walk uses only if `ahead` turns out a leaf too. Only a leaf, and `ahead` only in a folder
+    /// without links, so that nothing else is given to the helper until `ahead` is entered: it
+    /// has one piece of work at a time.
     ///
     /// - Returns: the work on `ahead` under way on the helper, if it was started.
     private func walk<Collector>(
