@@ -233,11 +233,11 @@ public struct StreamedBundle: Sendable {
     /// when no thread could be started.
     ///
     /// Both threads take the next piece in turn: the helper encodes each it takes and hands it
-    /// over; this thread writes the pieces in order and encodes one itself only when it is the
-    /// next to write and the helper has not taken it. Writing costs this thread about as much
-    /// again as encoding, so the helper encodes most pieces (strict turns left it waiting for
-    /// the writes). The helper runs at most `aheadPieces` past the last piece written, one
-    /// buffer each.
+    /// over; this thread writes the pieces in order, and encodes one itself when the next to
+    /// write is not taken, or when the helper is still making it (then the next one no one has
+    /// taken, written after it). Writing costs this thread about as much again as encoding, so
+    /// the helper encodes most pieces (strict turns left it waiting for the writes). The helper
+    /// runs at most `aheadPieces` past the last piece written, one buffer each.
     ///
     /// Every piece the helper encodes is taken from it even after a write failed (the sink then
     /// ignores them), so the helper never waits for a buffer that does not come back.
@@ -265,19 +265,34 @@ public struct StreamedBundle: Sendable {
         guard let helper else { return false }
         var own: [UInt8] = []
         own.reserveCapacity(base64EncodedCount(Self.pieceBytes))
-        for index in 0..<pieces {
-            // The helper's piece once it is made, or `nil` when it is this thread's to encode.
-            let fromHelper = shared.withLock(when: { $0.made[index] != nil || $0.next == index }) { state -> [UInt8]? in
-                if let made = state.made.removeValue(forKey: index) { return made }
-                state.next += 1
-                return nil
-            }
-            if let fromHelper {
-                sink.write(fromHelper)
-                shared.update { $0.spare.append(fromHelper) }
-            } else if sink.failure == 0 {
-                encodePiece(index, into: &own)
+        // The piece encoded into `own` and not yet written: the next to write, or one taken ahead
+        // while the helper was still making the next to write.
+        var ownIndex: Int?
+        var index = 0
+        while index < pieces {
+            if ownIndex == index {
                 sink.write(own)
+                ownIndex = nil
+                index += 1
+                continue
+            }
+            let free = ownIndex == nil
+            // The helper's piece once it is made, or the next piece no one has taken (this
+            // thread's to encode): the one to write next, or while the helper makes that, one ahead.
+            let step = shared.withLock(when: { $0.made[index] != nil || $0.next == index || (free && $0.next < pieces) }) {
+                state -> WriteStep in
+                if let made = state.made.removeValue(forKey: index) { return .write(made) }
+                defer { state.next += 1 }
+                return .encode(state.next)
+            }
+            switch step {
+            case .write(let piece):
+                sink.write(piece)
+                shared.update { $0.spare.append(piece) }
+                index += 1
+            case .encode(let taken):
+                if sink.failure == 0 { encodePiece(taken, into: &own) }
+                ownIndex = taken
             }
         }
         // The helper may be waiting for a buffer when the last piece is taken: wake it to see so.
@@ -288,6 +303,14 @@ public struct StreamedBundle: Sendable {
 
     /// Pieces the helper of `writeOnTwoThreads` may encode ahead of the writes (one buffer each).
     static let aheadPieces = 3
+}
+
+/// What the writing thread of `StreamedBundle.writeOnTwoThreads` does next.
+private enum WriteStep {
+    /// Write this piece the helper made.
+    case write([UInt8])
+    /// Encode this piece, which it has taken.
+    case encode(Int)
 }
 
 /// What the two threads of `StreamedBundle.writeOnTwoThreads` share: the next piece no one has
